@@ -1,0 +1,26 @@
+//! One file per subcommand. Each wires the library modules together; none holds logic that
+//! another command could need.
+
+mod completions;
+mod config;
+mod init;
+mod status;
+
+use crate::cli::{Cli, CommandLine};
+use crate::config::Settings;
+use crate::error::{ExitCode, Result};
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    // Completions need no settings: they must work before any config exists.
+    if let CommandLine::Completions { shell } = &cli.command {
+        return completions::run(*shell);
+    }
+    let settings = Settings::resolve(&cli.global)?;
+    match cli.command {
+        CommandLine::Init => init::run(&settings),
+        CommandLine::Status => status::run(&settings),
+        CommandLine::Config => config::run(&settings),
+        CommandLine::Completions { .. } => unreachable!("handled above"),
+    }
+}

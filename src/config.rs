@@ -1,0 +1,320 @@
+//! Resolved settings: command-line flags, then environment, then the config file, then defaults.
+//!
+//! The config file is TOML, by default `$XDG_CONFIG_HOME/sipmirror/config.toml`
+//! (`~/.config/sipmirror/config.toml`), or the file named by `--config` / `SIPMIRROR_CONFIG`.
+//! Every key is optional; unknown keys are an error so that typos do not go unnoticed:
+//!
+//! ```toml
+//! # Where the mirror lives. Default: $XDG_DATA_HOME/sipmirror/mirror.db
+//! db = "/var/lib/sipmirror/mirror.db"
+//! # The upstream. Default: https://api.sipgate.net
+//! base_url = "https://api.sipgate.net"
+//! # The web login (user name or e-mail). Environment: SIPGATE_USERNAME
+//! username = "office@example.com"
+//! # Either the password itself (then the file must be private: chmod 600) ...
+//! password = "..."
+//! # ... or a command whose first line of output is the password. Environment: SIPGATE_PASSWORD
+//! password_command = "pass show sipgate"
+//! # The user id in upstream paths. Default: my (the logged-in user)
+//! user_id = "my"
+//! # The API version sent on every request. Default: 2.41.0
+//! api_version = "2.41.0"
+//! # Allow http:// to hosts other than loopback. Default: false
+//! allow_insecure = false
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde::Deserialize;
+
+use crate::cli::GlobalArgs;
+use crate::error::{Error, Result, one_line};
+
+pub const DEFAULT_BASE_URL: &str = "https://api.sipgate.net";
+pub const DEFAULT_USER_ID: &str = "my";
+pub const DEFAULT_API_VERSION: &str = "2.41.0";
+
+/// A secret that never shows up in `Debug` output, logs or error messages.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The secret itself, for the one place that needs it (the Authorization header).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Where the password comes from. It is only fetched when a command talks to upstream, so a
+/// locked password manager does not stop `status` or `query`.
+#[derive(Debug, Clone)]
+pub enum PasswordSource {
+    /// `SIPGATE_PASSWORD`.
+    Environment(Secret),
+    /// `password` in the config file.
+    ConfigFile(Secret),
+    /// `password_command` in the config file.
+    Command(String),
+    None,
+}
+
+impl PasswordSource {
+    pub fn describe(&self) -> &'static str {
+        match self {
+            PasswordSource::Environment(_) => "set (from SIPGATE_PASSWORD)",
+            PasswordSource::ConfigFile(_) => "set (from the config file)",
+            PasswordSource::Command(_) => "set (from password_command)",
+            PasswordSource::None => "not set",
+        }
+    }
+
+    /// Returns the password, running `password_command` if that is the source.
+    pub fn resolve(&self) -> Result<Secret> {
+        match self {
+            PasswordSource::Environment(s) | PasswordSource::ConfigFile(s) => Ok(s.clone()),
+            PasswordSource::Command(cmd) => run_password_command(cmd),
+            PasswordSource::None => Err(Error::usage(
+                "no password configured: set SIPGATE_PASSWORD, or password / password_command in the config file",
+            )),
+        }
+    }
+}
+
+/// Everything needed to talk to the upstream.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    pub base_url: String,
+    pub username: Option<String>,
+    pub password: PasswordSource,
+    pub user_id: String,
+    pub api_version: String,
+    pub allow_insecure: bool,
+}
+
+/// The settings every command runs with, resolved once at start-up.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub db_path: PathBuf,
+    /// The config file that was read, if any.
+    pub config_file: Option<PathBuf>,
+    pub connection: Connection,
+    pub json: bool,
+}
+
+/// The config file's keys. See the module documentation.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    db: Option<PathBuf>,
+    base_url: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
+    password_command: Option<String>,
+    user_id: Option<String>,
+    api_version: Option<String>,
+    allow_insecure: Option<bool>,
+}
+
+impl Settings {
+    /// Resolves the settings from parsed flags (which already include their environment
+    /// variables), the process environment and the config file.
+    pub fn resolve(args: &GlobalArgs) -> Result<Settings> {
+        let (file, config_file) = match &args.config {
+            Some(path) => (load_file(path)?, Some(path.clone())),
+            None => match default_config_path() {
+                Some(path) if path.exists() => (load_file(&path)?, Some(path)),
+                _ => (FileConfig::default(), None),
+            },
+        };
+        let db_path = match args.db.clone().or(file.db.clone()) {
+            Some(path) => path,
+            None => default_db_path()?,
+        };
+        let password = match env_nonempty("SIPGATE_PASSWORD") {
+            Some(p) => PasswordSource::Environment(Secret::new(p)),
+            None => match (file.password, file.password_command) {
+                (Some(_), Some(_)) => {
+                    return Err(Error::usage(format!(
+                        "config file {}: set either password or password_command, not both",
+                        display_opt(&config_file)
+                    )));
+                }
+                (Some(p), None) => PasswordSource::ConfigFile(Secret::new(p)),
+                (None, Some(cmd)) => PasswordSource::Command(cmd),
+                (None, None) => PasswordSource::None,
+            },
+        };
+        let connection = Connection {
+            base_url: first(&args.base_url, file.base_url, DEFAULT_BASE_URL),
+            username: args.username.clone().or(file.username),
+            password,
+            user_id: first(&args.user_id, file.user_id, DEFAULT_USER_ID),
+            api_version: first(&args.api_version, file.api_version, DEFAULT_API_VERSION),
+            allow_insecure: args.allow_insecure || file.allow_insecure.unwrap_or(false),
+        };
+        Ok(Settings {
+            db_path,
+            config_file,
+            connection,
+            json: args.json,
+        })
+    }
+}
+
+fn first(flag: &Option<String>, file: Option<String>, default: &str) -> String {
+    flag.clone().or(file).unwrap_or_else(|| default.to_string())
+}
+
+fn display_opt(path: &Option<PathBuf>) -> String {
+    path.as_deref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default()
+}
+
+fn env_nonempty(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// `$XDG_CONFIG_HOME/sipmirror/config.toml`, or None when no home directory is known.
+pub fn default_config_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "sipmirror")
+        .map(|dirs| dirs.config_dir().join("config.toml"))
+}
+
+/// `$XDG_DATA_HOME/sipmirror/mirror.db`.
+pub fn default_db_path() -> Result<PathBuf> {
+    directories::ProjectDirs::from("", "", "sipmirror")
+        .map(|dirs| dirs.data_dir().join("mirror.db"))
+        .ok_or_else(|| {
+            Error::usage("cannot find a home directory for the default database: pass --db PATH")
+        })
+}
+
+fn load_file(path: &Path) -> Result<FileConfig> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::usage(format!("cannot read config file {}: {e}", path.display())))?;
+    let config: FileConfig = toml::from_str(&text).map_err(|e| {
+        let place = e
+            .span()
+            .map(|span| {
+                let (line, column) = line_and_column(&text, span.start);
+                format!("line {line}, column {column}: ")
+            })
+            .unwrap_or_default();
+        Error::usage(format!(
+            "config file {}: {place}{}",
+            path.display(),
+            one_line(e.message())
+        ))
+    })?;
+    if config.password.is_some() {
+        check_private(path)?;
+    }
+    Ok(config)
+}
+
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// A config file that holds a password must not be readable by group or others.
+#[cfg(unix)]
+fn check_private(path: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)
+        .map_err(|e| Error::usage(format!("cannot read config file {}: {e}", path.display())))?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        return Err(Error::usage(format!(
+            "config file {} holds a password but is readable by others (mode {:03o}); run `chmod 600 {}` or use password_command",
+            path.display(),
+            mode & 0o777,
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_private(_path: &Path) -> Result<()> {
+    Ok(())
+}
+
+/// Runs `password_command` with `sh -c` and returns the first line it prints.
+fn run_password_command(command: &str) -> Result<Secret> {
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| Error::usage(format!("password_command could not be started: {e}")))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let first_line = stderr.lines().next().unwrap_or("").trim();
+        let why = if first_line.is_empty() {
+            String::new()
+        } else {
+            format!(": {first_line}")
+        };
+        return Err(Error::usage(format!(
+            "password_command failed ({}){why}",
+            output.status
+        )));
+    }
+    let stdout = String::from_utf8(output.stdout)
+        .map_err(|_| Error::usage("password_command printed something that is not UTF-8"))?;
+    let password = stdout.lines().next().unwrap_or("").trim_end_matches('\r');
+    if password.is_empty() {
+        return Err(Error::usage("password_command printed no password"));
+    }
+    Ok(Secret::new(password))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_debug_hides_the_value() {
+        let s = Secret::new("hunter2");
+        assert_eq!(format!("{s:?}"), "Secret(***)");
+        let source = PasswordSource::Environment(s);
+        assert!(!format!("{source:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn password_command_first_line() {
+        let s = run_password_command("printf 'pw1\\nsecond\\n'").expect("runs");
+        assert_eq!(s.expose(), "pw1");
+    }
+
+    #[test]
+    fn password_command_failure_is_one_line() {
+        let err = run_password_command("echo 'vault locked' >&2; exit 3").unwrap_err();
+        assert!(err.to_string().contains("vault locked"), "{err}");
+        assert!(!err.to_string().contains('\n'));
+        let err = run_password_command("true").unwrap_err();
+        assert!(err.to_string().contains("no password"));
+    }
+
+    #[test]
+    fn line_and_column_are_one_based() {
+        assert_eq!(line_and_column("a = 1\nb = x", 10), (2, 5));
+        assert_eq!(line_and_column("abc", 0), (1, 1));
+    }
+}

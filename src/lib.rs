@@ -1,0 +1,13 @@
+//! sipmirror keeps a local SQLite mirror of a sipgate account.
+//!
+//! The binary is a thin layer over these modules: [`cli`] parses the command line once,
+//! [`config`] resolves it into [`config::Settings`], [`commands`] runs one subcommand, and
+//! [`error`] maps what went wrong to a stable exit code.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod logging;
+pub mod output;
+pub mod store;

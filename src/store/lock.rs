@@ -1,0 +1,152 @@
+//! One writer at a time: an exclusive OS file lock on `<db>.lock`, released by the kernel when
+//! the process exits, however it exits. A row in the database would stay "locked" after a
+//! crash; a file lock cannot.
+//!
+//! The holder writes who it is into the lock file so a second run can say whom it waited for.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// Who holds the writer lock.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LockHolder {
+    pub pid: u32,
+    pub command: String,
+    pub since: String,
+}
+
+impl std::fmt::Display for LockHolder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "pid {} running `{}` since {}",
+            self.pid, self.command, self.since
+        )
+    }
+}
+
+/// The writer lock; released when dropped.
+#[derive(Debug)]
+pub struct WriterLock {
+    _file: File,
+    path: PathBuf,
+}
+
+impl WriterLock {
+    /// Takes the lock for `db_path` or fails at once with [`ErrorKind::Locked`], naming the holder.
+    pub fn acquire(db_path: &Path, command: &str) -> Result<WriterLock> {
+        let path = lock_path(db_path);
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                Error::io(format!("cannot create directory {}: {e}", dir.display()))
+            })?;
+        }
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| Error::io(format!("cannot open lock file {}: {e}", path.display())))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                let holder = read_holder(&mut file)
+                    .map(|h| format!(" ({h})"))
+                    .unwrap_or_default();
+                return Err(Error::new(
+                    ErrorKind::Locked,
+                    format!(
+                        "another sipmirror run holds the lock on {}{holder}; try again when it has finished",
+                        db_path.display()
+                    ),
+                ));
+            }
+            Err(TryLockError::Error(e)) => {
+                return Err(Error::io(format!("cannot lock {}: {e}", path.display())));
+            }
+        }
+        let holder = LockHolder {
+            pid: std::process::id(),
+            command: command.to_string(),
+            since: super::now_utc(),
+        };
+        write_holder(&mut file, &holder)
+            .map_err(|e| Error::io(format!("cannot write lock file {}: {e}", path.display())))?;
+        Ok(WriterLock { _file: file, path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Who holds the lock on `db_path` right now, if anyone. Never blocks and never creates
+    /// the lock file.
+    pub fn holder(db_path: &Path) -> Option<LockHolder> {
+        let mut file = File::open(lock_path(db_path)).ok()?;
+        match file.try_lock_shared() {
+            Ok(()) => {
+                let _ = file.unlock();
+                None
+            }
+            Err(TryLockError::WouldBlock) => read_holder(&mut file).or(Some(LockHolder {
+                pid: 0,
+                command: "unknown".into(),
+                since: "unknown".into(),
+            })),
+            Err(TryLockError::Error(_)) => None,
+        }
+    }
+}
+
+fn lock_path(db_path: &Path) -> PathBuf {
+    let mut name = db_path.as_os_str().to_os_string();
+    name.push(".lock");
+    PathBuf::from(name)
+}
+
+fn read_holder(file: &mut File) -> Option<LockHolder> {
+    let mut text = String::new();
+    file.seek(SeekFrom::Start(0)).ok()?;
+    file.read_to_string(&mut text).ok()?;
+    serde_json::from_str(text.trim()).ok()
+}
+
+fn write_holder(file: &mut File, holder: &LockHolder) -> std::io::Result<()> {
+    let text = serde_json::to_string(holder).map_err(std::io::Error::other)?;
+    file.set_len(0)?;
+    file.seek(SeekFrom::Start(0))?;
+    file.write_all(text.as_bytes())?;
+    file.write_all(b"\n")?;
+    file.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn second_writer_is_refused_naming_the_holder() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("m.db");
+        let first = WriterLock::acquire(&db, "sync").expect("first lock");
+        let err = WriterLock::acquire(&db, "push").unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Locked);
+        assert!(
+            err.to_string()
+                .contains(&format!("pid {}", std::process::id())),
+            "{err}"
+        );
+        assert!(err.to_string().contains("running `sync`"), "{err}");
+        let holder = WriterLock::holder(&db).expect("held");
+        assert_eq!(holder.command, "sync");
+        drop(first);
+        assert!(WriterLock::holder(&db).is_none());
+        WriterLock::acquire(&db, "push").expect("free again");
+    }
+}

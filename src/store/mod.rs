@@ -1,0 +1,277 @@
+//! The mirror: one SQLite file, opened in WAL mode, with the schema from `migrations/`.
+//!
+//! Opening never damages what is there: a file that is not SQLite, a SQLite file that is not a
+//! mirror, or a mirror written by a newer sipmirror is refused before anything is written.
+
+mod lock;
+mod status;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+
+use crate::error::{Error, Result, one_line};
+
+pub use lock::{LockHolder, WriterLock};
+pub use status::{MirrorStatus, RecentRun};
+
+mod embedded {
+    refinery::embed_migrations!("migrations");
+}
+
+/// How long a statement waits for another connection's write lock before giving up.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The table refinery records applied migrations in.
+const HISTORY_TABLE: &str = "refinery_schema_history";
+
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Create the file if needed and bring the schema up to date.
+    ReadWrite,
+    /// The file must exist with the current schema; nothing can be written.
+    ReadOnly,
+}
+
+/// An open mirror database.
+pub struct Mirror {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Mirror {
+    pub fn open(path: &Path, access: Access) -> Result<Mirror> {
+        open(path, access).map_err(|e| e.context(format!("mirror {}", path.display())))
+    }
+
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version the file is at.
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(applied_version(&self.conn)?.unwrap_or(0))
+    }
+}
+
+/// The newest schema version this binary knows.
+pub fn latest_schema_version() -> i64 {
+    embedded::migrations::runner()
+        .get_migrations()
+        .iter()
+        .map(|m| i64::from(m.version()))
+        .max()
+        .unwrap_or(0)
+}
+
+fn open(path: &Path, access: Access) -> Result<Mirror> {
+    if path.is_dir() {
+        return Err(Error::usage("is a directory, not a database file"));
+    }
+    check_header(path)?;
+    let conn = match access {
+        Access::ReadWrite => {
+            create_parent_dir(path)?;
+            Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE
+                    | OpenFlags::SQLITE_OPEN_CREATE
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+        }
+        Access::ReadOnly => {
+            if !path.exists() {
+                return Err(Error::store(
+                    "does not exist; create it with `sipmirror init` or `sipmirror sync`",
+                ));
+            }
+            Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+        }
+    }
+    .map_err(|e| Error::io(format!("cannot open: {}", one_line(&e.to_string()))))?;
+
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(sqlite_error)?;
+    check_schema(&conn, access)?;
+    let mut conn = conn;
+    if access == Access::ReadWrite {
+        configure_writable(&conn)?;
+        migrate(&mut conn)?;
+    } else {
+        conn.pragma_update(None, "query_only", true)
+            .map_err(sqlite_error)?;
+    }
+    conn.pragma_update(None, "foreign_keys", true)
+        .map_err(sqlite_error)?;
+    Ok(Mirror {
+        conn,
+        path: path.to_path_buf(),
+    })
+}
+
+/// Refuses files that are not SQLite before SQLite gets a chance to touch them.
+fn check_header(path: &Path) -> Result<()> {
+    let mut file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io(format!("cannot read: {e}"))),
+    };
+    let mut header = [0u8; 16];
+    let mut filled = 0;
+    while filled < header.len() {
+        match file.read(&mut header[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) => return Err(Error::io(format!("cannot read: {e}"))),
+        }
+    }
+    if filled == 0 || &header == SQLITE_HEADER {
+        Ok(())
+    } else {
+        Err(Error::store(
+            "is not a SQLite database; refusing to touch it (choose another --db)",
+        ))
+    }
+}
+
+fn create_parent_dir(path: &Path) -> Result<()> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() && !dir.exists() => std::fs::create_dir_all(dir)
+            .map_err(|e| Error::io(format!("cannot create directory {}: {e}", dir.display()))),
+        _ => Ok(()),
+    }
+}
+
+fn configure_writable(conn: &Connection) -> Result<()> {
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+        .map_err(sqlite_error)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        tracing::warn!(%mode, "could not switch the mirror to WAL mode; readers may block the sync");
+    }
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(sqlite_error)?;
+    Ok(())
+}
+
+/// Refuses foreign SQLite files and mirrors from a newer sipmirror; on read-only access also
+/// mirrors that need an upgrade.
+fn check_schema(conn: &Connection, access: Access) -> Result<()> {
+    let latest = latest_schema_version();
+    match applied_version(conn)? {
+        Some(version) if version > latest => Err(Error::store(format!(
+            "was written by a newer sipmirror (schema version {version}; this one knows up to {latest}); upgrade sipmirror or use another --db"
+        ))),
+        Some(version) if version < latest && access == Access::ReadOnly => {
+            Err(Error::store(format!(
+                "has schema version {version} but this sipmirror needs {latest}; run `sipmirror init` to upgrade it"
+            )))
+        }
+        Some(_) => Ok(()),
+        None => {
+            let tables: i64 = conn
+                .query_row(
+                    "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'",
+                    [],
+                    |row| row.get(0),
+                )
+                .map_err(sqlite_error)?;
+            if tables > 0 {
+                Err(Error::store(
+                    "is a SQLite database but not a sipmirror mirror; refusing to touch it (choose another --db)",
+                ))
+            } else if access == Access::ReadOnly {
+                Err(Error::store(
+                    "is empty; create the mirror with `sipmirror init` or `sipmirror sync`",
+                ))
+            } else {
+                Ok(())
+            }
+        }
+    }
+}
+
+fn applied_version(conn: &Connection) -> Result<Option<i64>> {
+    let has_history: bool = conn
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)",
+            [HISTORY_TABLE],
+            |row| row.get(0),
+        )
+        .map_err(sqlite_error)?;
+    if !has_history {
+        return Ok(None);
+    }
+    conn.query_row(
+        &format!("SELECT max(version) FROM {HISTORY_TABLE}"),
+        [],
+        |row| row.get::<_, Option<i64>>(0),
+    )
+    .optional()
+    .map(Option::flatten)
+    .map_err(sqlite_error)
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let report = embedded::migrations::runner()
+        .set_grouped(true)
+        .run(conn)
+        .map_err(|e| {
+            Error::store(format!(
+                "migrating the schema failed: {}",
+                one_line(&e.to_string())
+            ))
+        })?;
+    for migration in report.applied_migrations() {
+        tracing::info!(
+            version = migration.version(),
+            name = migration.name(),
+            "applied migration"
+        );
+    }
+    Ok(())
+}
+
+/// Turns SQLite's messages about damaged or foreign files into something a person can act on.
+fn sqlite_error(err: rusqlite::Error) -> Error {
+    use rusqlite::ErrorCode;
+    match err.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase) => {
+            Error::store("is not a SQLite database; refusing to touch it (choose another --db)")
+        }
+        Some(ErrorCode::DatabaseCorrupt) => Error::store(
+            "is corrupt (database disk image is malformed); restore it from a backup or move it away and sync again",
+        ),
+        Some(ErrorCode::ReadOnly)
+        | Some(ErrorCode::CannotOpen)
+        | Some(ErrorCode::PermissionDenied) => {
+            Error::io(format!("cannot write: {}", one_line(&err.to_string())))
+        }
+        Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => Error::new(
+            crate::error::ErrorKind::Transient,
+            "is busy: another process kept it locked for too long; try again",
+        ),
+        _ => Error::from(err),
+    }
+}
+
+/// Current time as stored in the mirror: UTC, milliseconds, `Z`.
+pub fn now_utc() -> String {
+    chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
