@@ -1,0 +1,176 @@
+//! Opening the mirror: creation, migrations, the writer lock, and files that must be refused.
+
+mod common;
+
+use common::{TestHome, one_line_stderr};
+use rusqlite::Connection;
+use sipmirror::store::WriterLock;
+
+#[test]
+fn init_creates_the_schema_and_is_idempotent() {
+    let home = TestHome::new();
+    home.run(&["init"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("schema version 1"));
+    // A row written between runs must survive a second init.
+    let conn = Connection::open(home.db()).expect("open");
+    conn.execute(
+        "INSERT INTO sync_runs (command, started_at) VALUES ('test', '2026-01-01T00:00:00.000Z')",
+        [],
+    )
+    .expect("insert");
+    drop(conn);
+    home.run(&["init"]).assert().success();
+    let conn = Connection::open(home.db()).expect("open");
+    let runs: i64 = conn
+        .query_row("SELECT count(*) FROM sync_runs", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(runs, 1);
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .expect("journal mode");
+    assert_eq!(mode, "wal");
+    let migrations: i64 = conn
+        .query_row("SELECT count(*) FROM refinery_schema_history", [], |r| r.get(0))
+        .expect("history");
+    assert_eq!(migrations, 1, "the migration must be recorded once");
+}
+
+#[test]
+fn init_creates_missing_directories() {
+    let home = TestHome::new();
+    let db = home.path().join("a/b/c/m.db");
+    home.cmd().arg("--db").arg(&db).arg("init").assert().success();
+    assert!(db.exists());
+}
+
+#[test]
+fn public_view_names_stay_free() {
+    let home = TestHome::new();
+    home.run(&["init"]).assert().success();
+    let conn = Connection::open(home.db()).expect("open");
+    for name in ["events", "calls", "faxes", "sms", "voicemails", "contacts", "contact_numbers"] {
+        let kind: Option<String> = conn
+            .query_row("SELECT type FROM sqlite_master WHERE name = ?1", [name], |r| r.get(0))
+            .ok();
+        assert_ne!(kind.as_deref(), Some("table"), "{name} must not be a storage table");
+    }
+}
+
+#[test]
+fn second_writer_gets_exit_code_4_naming_the_holder() {
+    let home = TestHome::new();
+    home.run(&["init"]).assert().success();
+    let _held = WriterLock::acquire(&home.db(), "sync").expect("lock");
+    let output = home.run(&["init"]).output().expect("run");
+    assert_eq!(output.status.code(), Some(4));
+    let stderr = one_line_stderr(&output);
+    assert!(stderr.contains(&format!("pid {}", std::process::id())), "{stderr}");
+    assert!(stderr.contains("`sync`"), "{stderr}");
+    // Readers are not writers: status still works and names the holder.
+    home.run(&["status"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("held by pid"));
+}
+
+#[test]
+fn database_from_a_newer_version_is_refused_and_left_alone() {
+    let home = TestHome::new();
+    home.run(&["init"]).assert().success();
+    let conn = Connection::open(home.db()).expect("open");
+    conn.execute(
+        "INSERT INTO refinery_schema_history (version, name, applied_on, checksum)
+         VALUES (999, 'from_the_future', '2030-01-01T00:00:00Z', '0')",
+        [],
+    )
+    .expect("insert");
+    drop(conn);
+    for cmd in ["init", "status"] {
+        let output = home.run(&[cmd]).output().expect("run");
+        assert_eq!(output.status.code(), Some(1), "{cmd}");
+        let stderr = one_line_stderr(&output);
+        assert!(stderr.contains("newer sipmirror"), "{stderr}");
+        assert!(stderr.contains("999"), "{stderr}");
+    }
+    let conn = Connection::open(home.db()).expect("open");
+    let max: i64 = conn
+        .query_row("SELECT max(version) FROM refinery_schema_history", [], |r| r.get(0))
+        .expect("max");
+    assert_eq!(max, 999);
+}
+
+#[test]
+fn a_file_that_is_not_sqlite_is_refused_untouched() {
+    let home = TestHome::new();
+    let content = b"these are my notes, not a database\n".repeat(10);
+    std::fs::write(home.db(), &content).expect("write");
+    for cmd in ["init", "status"] {
+        let output = home.run(&[cmd]).output().expect("run");
+        assert_eq!(output.status.code(), Some(1));
+        assert!(one_line_stderr(&output).contains("not a SQLite database"));
+    }
+    assert_eq!(std::fs::read(home.db()).expect("read"), content);
+    assert!(!home.path().join("mirror.db-wal").exists());
+}
+
+#[test]
+fn a_foreign_sqlite_database_is_refused_untouched() {
+    let home = TestHome::new();
+    let conn = Connection::open(home.db()).expect("open");
+    conn.execute("CREATE TABLE recipes (name TEXT)", []).expect("create");
+    drop(conn);
+    let before = std::fs::read(home.db()).expect("read");
+    let output = home.run(&["init"]).output().expect("run");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(one_line_stderr(&output).contains("not a sipmirror mirror"));
+    assert_eq!(std::fs::read(home.db()).expect("read"), before);
+}
+
+#[test]
+fn a_corrupt_mirror_gives_one_clear_line() {
+    let home = TestHome::new();
+    home.run(&["init"]).assert().success();
+    // Checkpoint the WAL into the main file, then damage the pages after the header page.
+    let conn = Connection::open(home.db()).expect("open");
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .expect("checkpoint");
+    conn.pragma_update(None, "journal_mode", "DELETE").expect("no wal");
+    drop(conn);
+    let mut bytes = std::fs::read(home.db()).expect("read");
+    for b in bytes.iter_mut().skip(100) {
+        *b = 0xA5;
+    }
+    std::fs::write(home.db(), &bytes).expect("write");
+    for cmd in ["status", "init"] {
+        let output = home.run(&[cmd]).output().expect("run");
+        assert_ne!(output.status.code(), Some(0), "{cmd} must fail");
+        let stderr = one_line_stderr(&output);
+        assert!(stderr.contains("mirror.db"), "{stderr}");
+    }
+}
+
+#[test]
+fn status_of_a_missing_mirror_says_how_to_create_it() {
+    let home = TestHome::new();
+    let output = home.run(&["status"]).output().expect("run");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(one_line_stderr(&output).contains("sipmirror init"));
+    assert!(!home.db().exists(), "status must not create the mirror");
+}
+
+#[test]
+fn unusable_db_paths_fail_with_one_line() {
+    let home = TestHome::new();
+    // A directory where the file should be.
+    std::fs::create_dir(home.path().join("dir.db")).expect("mkdir");
+    let output = home.cmd().args(["--db", "dir.db", "init"]).output().expect("run");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(one_line_stderr(&output).contains("is a directory"));
+    // A parent that is a regular file: the directory cannot be created (even as root).
+    std::fs::write(home.path().join("plain"), b"x").expect("write");
+    let output = home.cmd().args(["--db", "plain/sub/m.db", "init"]).output().expect("run");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(one_line_stderr(&output).contains("cannot create directory"));
+}
