@@ -1,6 +1,7 @@
 //! The command line, in one place. Parsed once in `main`, then resolved into
 //! [`crate::config::Settings`].
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
@@ -110,9 +111,65 @@ pub enum CommandLine {
     Status,
     /// Show the settings in effect and where the config file is (the password is never shown)
     Config,
+    /// Run the built-in emulator of the sipgate API, for trying sipmirror without an account
+    Emulator(EmulatorArgs),
     /// Print shell completions: sipmirror completions bash > ~/.local/share/bash-completion/completions/sipmirror
     Completions {
         /// The shell to write completions for
         shell: Shell,
     },
+}
+
+/// `sipmirror emulator`: the account it generates, where it listens, and faults to inject.
+#[derive(Debug, Args)]
+pub struct EmulatorArgs {
+    /// Address to listen on (use port 0 for any free port)
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Seed of the generated account: the same seed gives the same data
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Number of generated events (calls, faxes, SMS, voicemails) over two years
+    #[arg(long, default_value_t = 10_000)]
+    pub events: usize,
+    /// Number of generated contacts
+    #[arg(long, default_value_t = 500)]
+    pub contacts: usize,
+    /// The login the emulator accepts
+    #[arg(long, default_value = "demo")]
+    pub user: String,
+    /// The password the emulator accepts (a test value, not a secret)
+    #[arg(long, default_value = "demo")]
+    pub password: String,
+    /// Fault: delay every answer by this many milliseconds
+    #[arg(long, default_value_t = 0, help_heading = "Faults")]
+    pub latency_ms: u64,
+    /// Fault: random extra delay up to this many milliseconds
+    #[arg(long, default_value_t = 0, help_heading = "Faults")]
+    pub jitter_ms: u64,
+    /// Fault: answer with an error status at a rate, e.g. --status-rate 500=0.2 (repeatable)
+    #[arg(
+        long = "status-rate",
+        value_name = "CODE=RATE",
+        help_heading = "Faults"
+    )]
+    pub status_rates: Vec<String>,
+    /// Fault: Retry-After seconds sent with 429 and 503
+    #[arg(long, help_heading = "Faults")]
+    pub retry_after_s: Option<u64>,
+    /// Fault: close the connection without answering, at this rate
+    #[arg(long, default_value_t = 0.0, help_heading = "Faults")]
+    pub reset_rate: f64,
+    /// Fault: cut the body short, at this rate
+    #[arg(long, default_value_t = 0.0, help_heading = "Faults")]
+    pub truncate_rate: f64,
+    /// Fault: send a body that does not parse, at this rate
+    #[arg(long, default_value_t = 0.0, help_heading = "Faults")]
+    pub malformed_rate: f64,
+    /// Fault: pause this many milliseconds between body chunks
+    #[arg(long, default_value_t = 0, help_heading = "Faults")]
+    pub slow_body_ms: u64,
+    /// Fault: do what was asked, then drop the connection before answering, at this rate
+    #[arg(long, default_value_t = 0.0, help_heading = "Faults")]
+    pub lose_response_rate: f64,
 }

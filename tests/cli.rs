@@ -36,8 +36,16 @@ fn global_flags_work_before_and_after_the_subcommand() {
     let db = db.to_str().expect("utf-8 path");
     home.cmd().args(["--db", db, "init"]).assert().success();
     home.cmd().args(["init", "--db", db]).assert().success();
-    let before = home.cmd().args(["--json", "--db", db, "status"]).output().expect("run");
-    let after = home.cmd().args(["status", "--db", db, "--json"]).output().expect("run");
+    let before = home
+        .cmd()
+        .args(["--json", "--db", db, "status"])
+        .output()
+        .expect("run");
+    let after = home
+        .cmd()
+        .args(["status", "--db", db, "--json"])
+        .output()
+        .expect("run");
     assert!(before.status.success() && after.status.success());
     let a: serde_json::Value = serde_json::from_slice(&before.stdout).expect("json");
     let b: serde_json::Value = serde_json::from_slice(&after.stdout).expect("json");
@@ -47,7 +55,11 @@ fn global_flags_work_before_and_after_the_subcommand() {
 #[test]
 fn sipmirror_db_environment_variable_is_used() {
     let home = TestHome::new();
-    home.cmd().env("SIPMIRROR_DB", home.db()).arg("init").assert().success();
+    home.cmd()
+        .env("SIPMIRROR_DB", home.db())
+        .arg("init")
+        .assert()
+        .success();
     assert!(home.db().exists());
 }
 
@@ -61,7 +73,12 @@ fn default_database_lives_in_the_xdg_data_directory() {
 #[test]
 fn unknown_flags_and_commands_are_usage_errors() {
     let home = TestHome::new();
-    for args in [&["--bogus"][..], &["frobnicate"], &["status", "--nope"], &["completions", "tcsh"]] {
+    for args in [
+        &["--bogus"][..],
+        &["frobnicate"],
+        &["status", "--nope"],
+        &["completions", "tcsh"],
+    ] {
         let output = home.cmd().args(args).output().expect("run");
         assert_eq!(output.status.code(), Some(2), "{args:?}");
         let stderr = one_line_stderr(&output);
@@ -72,7 +89,11 @@ fn unknown_flags_and_commands_are_usage_errors() {
 #[test]
 fn completions_for_each_shell() {
     let home = TestHome::new();
-    for (shell, marker) in [("bash", "_sipmirror"), ("zsh", "#compdef sipmirror"), ("fish", "complete -c sipmirror")] {
+    for (shell, marker) in [
+        ("bash", "_sipmirror"),
+        ("zsh", "#compdef sipmirror"),
+        ("fish", "complete -c sipmirror"),
+    ] {
         home.cmd()
             .args(["completions", shell])
             .assert()

@@ -6,7 +6,11 @@ use common::{TestHome, one_line_stderr, set_mode};
 
 fn config_json(home: &TestHome) -> serde_json::Value {
     let output = home.cmd().args(["config", "--json"]).output().expect("run");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     serde_json::from_slice(&output.stdout).expect("json")
 }
 
@@ -19,7 +23,10 @@ fn flags_beat_environment_beat_file_beat_defaults() {
     assert_eq!(defaults["api_version"], "2.41.0");
     assert_eq!(defaults["config_file"], serde_json::Value::Null);
 
-    home.write_config("base_url = \"http://127.0.0.1:1/file\"\nuser_id = \"w0\"\n", 0o644);
+    home.write_config(
+        "base_url = \"http://127.0.0.1:1/file\"\nuser_id = \"w0\"\n",
+        0o644,
+    );
     let from_file = config_json(&home);
     assert_eq!(from_file["base_url"], "http://127.0.0.1:1/file");
     assert_eq!(from_file["user_id"], "w0");
@@ -63,7 +70,10 @@ fn unknown_config_keys_are_refused() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = one_line_stderr(&output);
     assert!(stderr.contains("pasword"), "{stderr}");
-    assert!(!stderr.contains("oops"), "the value must not be echoed: {stderr}");
+    assert!(
+        !stderr.contains("oops"),
+        "the value must not be echoed: {stderr}"
+    );
 }
 
 #[test]
@@ -85,7 +95,10 @@ fn a_password_in_a_readable_config_file_is_refused() {
 fn password_command_is_used_and_its_failure_is_one_line() {
     let home = TestHome::new();
     home.write_config("password_command = \"echo from-command\"\n", 0o644);
-    assert_eq!(config_json(&home)["password"], "set (from password_command)");
+    assert_eq!(
+        config_json(&home)["password"],
+        "set (from password_command)"
+    );
 
     home.write_config(
         "password_command = \"echo 'gpg: decryption failed' >&2; exit 2\"\n",

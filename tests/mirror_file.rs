@@ -32,7 +32,9 @@ fn init_creates_the_schema_and_is_idempotent() {
         .expect("journal mode");
     assert_eq!(mode, "wal");
     let migrations: i64 = conn
-        .query_row("SELECT count(*) FROM refinery_schema_history", [], |r| r.get(0))
+        .query_row("SELECT count(*) FROM refinery_schema_history", [], |r| {
+            r.get(0)
+        })
         .expect("history");
     assert_eq!(migrations, 1, "the migration must be recorded once");
 }
@@ -41,7 +43,12 @@ fn init_creates_the_schema_and_is_idempotent() {
 fn init_creates_missing_directories() {
     let home = TestHome::new();
     let db = home.path().join("a/b/c/m.db");
-    home.cmd().arg("--db").arg(&db).arg("init").assert().success();
+    home.cmd()
+        .arg("--db")
+        .arg(&db)
+        .arg("init")
+        .assert()
+        .success();
     assert!(db.exists());
 }
 
@@ -50,11 +57,27 @@ fn public_view_names_stay_free() {
     let home = TestHome::new();
     home.run(&["init"]).assert().success();
     let conn = Connection::open(home.db()).expect("open");
-    for name in ["events", "calls", "faxes", "sms", "voicemails", "contacts", "contact_numbers"] {
+    for name in [
+        "events",
+        "calls",
+        "faxes",
+        "sms",
+        "voicemails",
+        "contacts",
+        "contact_numbers",
+    ] {
         let kind: Option<String> = conn
-            .query_row("SELECT type FROM sqlite_master WHERE name = ?1", [name], |r| r.get(0))
+            .query_row(
+                "SELECT type FROM sqlite_master WHERE name = ?1",
+                [name],
+                |r| r.get(0),
+            )
             .ok();
-        assert_ne!(kind.as_deref(), Some("table"), "{name} must not be a storage table");
+        assert_ne!(
+            kind.as_deref(),
+            Some("table"),
+            "{name} must not be a storage table"
+        );
     }
 }
 
@@ -66,7 +89,10 @@ fn second_writer_gets_exit_code_4_naming_the_holder() {
     let output = home.run(&["init"]).output().expect("run");
     assert_eq!(output.status.code(), Some(4));
     let stderr = one_line_stderr(&output);
-    assert!(stderr.contains(&format!("pid {}", std::process::id())), "{stderr}");
+    assert!(
+        stderr.contains(&format!("pid {}", std::process::id())),
+        "{stderr}"
+    );
     assert!(stderr.contains("`sync`"), "{stderr}");
     // Readers are not writers: status still works and names the holder.
     home.run(&["status"])
@@ -96,7 +122,11 @@ fn database_from_a_newer_version_is_refused_and_left_alone() {
     }
     let conn = Connection::open(home.db()).expect("open");
     let max: i64 = conn
-        .query_row("SELECT max(version) FROM refinery_schema_history", [], |r| r.get(0))
+        .query_row(
+            "SELECT max(version) FROM refinery_schema_history",
+            [],
+            |r| r.get(0),
+        )
         .expect("max");
     assert_eq!(max, 999);
 }
@@ -119,7 +149,8 @@ fn a_file_that_is_not_sqlite_is_refused_untouched() {
 fn a_foreign_sqlite_database_is_refused_untouched() {
     let home = TestHome::new();
     let conn = Connection::open(home.db()).expect("open");
-    conn.execute("CREATE TABLE recipes (name TEXT)", []).expect("create");
+    conn.execute("CREATE TABLE recipes (name TEXT)", [])
+        .expect("create");
     drop(conn);
     let before = std::fs::read(home.db()).expect("read");
     let output = home.run(&["init"]).output().expect("run");
@@ -136,7 +167,8 @@ fn a_corrupt_mirror_gives_one_clear_line() {
     let conn = Connection::open(home.db()).expect("open");
     conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
         .expect("checkpoint");
-    conn.pragma_update(None, "journal_mode", "DELETE").expect("no wal");
+    conn.pragma_update(None, "journal_mode", "DELETE")
+        .expect("no wal");
     drop(conn);
     let mut bytes = std::fs::read(home.db()).expect("read");
     for b in bytes.iter_mut().skip(100) {
@@ -165,12 +197,20 @@ fn unusable_db_paths_fail_with_one_line() {
     let home = TestHome::new();
     // A directory where the file should be.
     std::fs::create_dir(home.path().join("dir.db")).expect("mkdir");
-    let output = home.cmd().args(["--db", "dir.db", "init"]).output().expect("run");
+    let output = home
+        .cmd()
+        .args(["--db", "dir.db", "init"])
+        .output()
+        .expect("run");
     assert_eq!(output.status.code(), Some(2));
     assert!(one_line_stderr(&output).contains("is a directory"));
     // A parent that is a regular file: the directory cannot be created (even as root).
     std::fs::write(home.path().join("plain"), b"x").expect("write");
-    let output = home.cmd().args(["--db", "plain/sub/m.db", "init"]).output().expect("run");
+    let output = home
+        .cmd()
+        .args(["--db", "plain/sub/m.db", "init"])
+        .output()
+        .expect("run");
     assert_eq!(output.status.code(), Some(1));
     assert!(one_line_stderr(&output).contains("cannot create directory"));
 }

@@ -3,6 +3,7 @@
 
 mod completions;
 mod config;
+mod emulator;
 mod init;
 mod status;
 
@@ -13,14 +14,17 @@ use crate::error::{ExitCode, Result};
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<ExitCode> {
     // Completions need no settings: they must work before any config exists.
-    if let CommandLine::Completions { shell } = &cli.command {
-        return completions::run(*shell);
+    match &cli.command {
+        CommandLine::Completions { shell } => return completions::run(*shell),
+        // The emulator serves tests and demos; a broken config file must not stop it.
+        CommandLine::Emulator(args) => return emulator::run(args, cli.global.json),
+        _ => {}
     }
     let settings = Settings::resolve(&cli.global)?;
     match cli.command {
         CommandLine::Init => init::run(&settings),
         CommandLine::Status => status::run(&settings),
         CommandLine::Config => config::run(&settings),
-        CommandLine::Completions { .. } => unreachable!("handled above"),
+        CommandLine::Completions { .. } | CommandLine::Emulator(_) => unreachable!("handled above"),
     }
 }

@@ -81,3 +81,115 @@ pub fn one_line_stderr(output: &std::process::Output) -> String {
     );
     stderr
 }
+
+/// A small blocking HTTP client for talking to the emulator in tests. It is deliberately not
+/// sipmirror's own client: the emulator is checked against the documented wire shapes.
+pub struct Http {
+    pub client: reqwest::blocking::Client,
+    pub base: String,
+}
+
+pub struct Answer {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).to_string()
+    }
+}
+
+impl Http {
+    pub fn new(base: &str) -> Http {
+        Http {
+            client: reqwest::blocking::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(std::time::Duration::from_secs(30))
+                .build()
+                .expect("client"),
+            base: base.to_string(),
+        }
+    }
+
+    /// Sends a request with the demo credentials and `version`; `accept` may be empty.
+    pub fn send(&self, method: &str, path: &str, accept: &str) -> Result<Answer, reqwest::Error> {
+        self.send_with(method, path, accept, |r| r)
+    }
+
+    pub fn send_with(
+        &self,
+        method: &str,
+        path: &str,
+        accept: &str,
+        build: impl FnOnce(reqwest::blocking::RequestBuilder) -> reqwest::blocking::RequestBuilder,
+    ) -> Result<Answer, reqwest::Error> {
+        let separator = if path.contains('?') { '&' } else { '?' };
+        let url = format!("{}{path}{separator}version=2.41.0", self.base);
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut request = self
+            .client
+            .request(method, url)
+            .basic_auth("demo", Some("demo"));
+        if !accept.is_empty() {
+            request = request.header("Accept", accept);
+        }
+        let response = build(request).send()?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.bytes()?.to_vec();
+        Ok(Answer {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    pub fn json(&self, path: &str) -> serde_json::Value {
+        let answer = self.send("GET", path, "application/json").expect("request");
+        assert_eq!(answer.status, 200, "{path}: {}", answer.text());
+        answer.json()
+    }
+
+    /// A control-interface request (no auth, no version).
+    pub fn control(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(body) = body {
+            request = request.body(body.to_string());
+        }
+        let response = request.send().expect("control request");
+        let status = response.status().as_u16();
+        (status, response.json().unwrap_or(serde_json::Value::Null))
+    }
+}
+
+/// Checks that `body` is well-formed XML and returns the root element's name.
+pub fn xml_root(body: &[u8]) -> String {
+    let mut reader = quick_xml::Reader::from_reader(body);
+    let mut buffer = Vec::new();
+    let mut root = None;
+    loop {
+        match reader.read_event_into(&mut buffer) {
+            Ok(quick_xml::events::Event::Start(e)) if root.is_none() => {
+                root = Some(e.name().into_inner().to_string());
+            }
+            Ok(quick_xml::events::Event::Eof) => break,
+            Ok(_) => {}
+            Err(e) => panic!("malformed XML ({e}): {}", String::from_utf8_lossy(body)),
+        }
+        buffer.clear();
+    }
+    root.expect("a root element")
+}

@@ -1,0 +1,110 @@
+//! `sipmirror emulator`: serve the built-in emulator until interrupted.
+
+use crate::cli::EmulatorArgs;
+use crate::emulator::{Emulator, EmulatorConfig, Faults};
+use crate::error::{Error, ExitCode, Result};
+use crate::output;
+
+/// More than this would not fit in a small machine's memory; the emulator is for testing.
+const MAX_EVENTS: usize = 5_000_000;
+const MAX_CONTACTS: usize = 1_000_000;
+
+pub fn run(args: &EmulatorArgs, json: bool) -> Result<ExitCode> {
+    let config = config(args)?;
+    let emulator = Emulator::start(config)?;
+    let url = emulator.base_url().to_string();
+    if json {
+        output::json(&serde_json::json!({
+            "base_url": url,
+            "user": emulator.user(),
+            "password": emulator.password(),
+        }))?;
+    } else {
+        output::line(&format!(
+            "sipgate API emulator on {url} (user {:?}, password {:?}; {} events, {} contacts, seed {})\n\
+             try:      SIPGATE_BASE_URL={url} SIPGATE_USERNAME={} SIPGATE_PASSWORD={} sipmirror sync\n\
+             control:  {url}/_emulator/stats\n\
+             Press Ctrl-C to stop.",
+            emulator.user(),
+            emulator.password(),
+            args.events,
+            args.contacts,
+            args.seed,
+            emulator.user(),
+            emulator.password(),
+        ))?;
+    }
+    wait_for_interrupt()?;
+    emulator.stop();
+    Ok(ExitCode::Ok)
+}
+
+fn config(args: &EmulatorArgs) -> Result<EmulatorConfig> {
+    if args.events > MAX_EVENTS {
+        return Err(Error::usage(format!("--events: at most {MAX_EVENTS}")));
+    }
+    if args.contacts > MAX_CONTACTS {
+        return Err(Error::usage(format!("--contacts: at most {MAX_CONTACTS}")));
+    }
+    let mut faults = Faults {
+        latency_ms: args.latency_ms,
+        jitter_ms: args.jitter_ms,
+        retry_after_s: args.retry_after_s,
+        reset_rate: args.reset_rate,
+        truncate_rate: args.truncate_rate,
+        malformed_rate: args.malformed_rate,
+        slow_body_ms: args.slow_body_ms,
+        lose_response_rate: args.lose_response_rate,
+        ..Faults::default()
+    };
+    for spec in &args.status_rates {
+        let parsed = spec.split_once('=').and_then(|(code, rate)| {
+            Some((
+                code.trim().parse::<u16>().ok()?,
+                rate.trim().parse::<f64>().ok()?,
+            ))
+        });
+        let (code, rate) = parsed.ok_or_else(|| {
+            Error::usage(format!(
+                "--status-rate {spec:?}: expected CODE=RATE, e.g. 500=0.2"
+            ))
+        })?;
+        faults.status_rates.insert(code, rate);
+    }
+    faults
+        .validate()
+        .map_err(|e| Error::usage(format!("faults: {e}")))?;
+    Ok(EmulatorConfig {
+        listen: args.listen,
+        seed: args.seed,
+        events: args.events,
+        contacts: args.contacts,
+        user: args.user.clone(),
+        password: args.password.clone(),
+        faults,
+        ..EmulatorConfig::default()
+    })
+}
+
+/// Blocks until SIGINT or SIGTERM.
+fn wait_for_interrupt() -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io(format!("cannot start runtime: {e}")))?;
+    runtime.block_on(async {
+        #[cfg(unix)]
+        {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .map_err(|e| Error::io(format!("cannot watch signals: {e}")))?;
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        Ok(())
+    })
+}

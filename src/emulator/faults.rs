@@ -1,0 +1,175 @@
+//! Faults the emulator can inject, to prove that the client survives a bad network and a
+//! struggling upstream. Set with `PUT /_emulator/faults`, the command line, or
+//! [`super::Emulator::set_faults`].
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::prng::Prng;
+
+/// Fault settings. Rates are probabilities per request, from 0 to 1.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Faults {
+    /// Added delay before answering.
+    pub latency_ms: u64,
+    /// Random extra delay, uniform in 0..=jitter_ms.
+    pub jitter_ms: u64,
+    /// Answer with this status instead of serving, e.g. {"500": 0.2, "429": 0.05}.
+    pub status_rates: BTreeMap<u16, f64>,
+    /// `Retry-After` seconds sent with 429 and 503 (default 1).
+    pub retry_after_s: Option<u64>,
+    /// Close the connection without answering, before doing anything.
+    pub reset_rate: f64,
+    /// Send the headers and only part of the body, then close the connection.
+    pub truncate_rate: f64,
+    /// Send a complete body that is not valid JSON/XML.
+    pub malformed_rate: f64,
+    /// Delay between body chunks (slow body).
+    pub slow_body_ms: u64,
+    /// Serve the request (it takes effect) and then close the connection without answering:
+    /// the case that makes a naive client send an SMS twice.
+    pub lose_response_rate: f64,
+}
+
+impl Faults {
+    pub fn validate(&self) -> Result<(), String> {
+        let rates = [
+            ("reset_rate", self.reset_rate),
+            ("truncate_rate", self.truncate_rate),
+            ("malformed_rate", self.malformed_rate),
+            ("lose_response_rate", self.lose_response_rate),
+        ];
+        for (name, rate) in rates
+            .iter()
+            .copied()
+            .chain(self.status_rates.values().map(|r| ("status_rates", *r)))
+        {
+            if !(0.0..=1.0).contains(&rate) {
+                return Err(format!("{name} must be between 0 and 1, got {rate}"));
+            }
+        }
+        if let Some(code) = self.status_rates.keys().find(|c| !(400..=599).contains(*c)) {
+            return Err(format!(
+                "status_rates: {code} is not an error status (400-599)"
+            ));
+        }
+        let total: f64 = self.status_rates.values().sum();
+        if total > 1.0 {
+            return Err(format!("status_rates add up to {total}, more than 1"));
+        }
+        Ok(())
+    }
+
+    pub fn is_none(&self) -> bool {
+        *self == Faults::default()
+    }
+}
+
+/// What to do to one request before serving it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Before {
+    Serve,
+    Status(u16),
+    Reset,
+}
+
+/// What to do to the answer after serving.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum After {
+    Deliver,
+    LoseResponse,
+    Truncate,
+    Malformed,
+}
+
+/// The faults in force and the random stream that decides them.
+#[derive(Debug)]
+pub struct FaultState {
+    pub faults: Faults,
+    rng: Prng,
+}
+
+impl FaultState {
+    pub fn new(faults: Faults, seed: u64) -> FaultState {
+        FaultState {
+            faults,
+            rng: Prng::new(seed).fork(99),
+        }
+    }
+
+    pub fn set(&mut self, faults: Faults) {
+        self.faults = faults;
+    }
+
+    pub fn delay_ms(&mut self) -> u64 {
+        let jitter = if self.faults.jitter_ms > 0 {
+            self.rng.range(0, self.faults.jitter_ms)
+        } else {
+            0
+        };
+        self.faults.latency_ms + jitter
+    }
+
+    pub fn before(&mut self) -> Before {
+        if self.faults.reset_rate > 0.0 && self.rng.chance(self.faults.reset_rate) {
+            return Before::Reset;
+        }
+        let roll = (self.rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+        let mut acc = 0.0;
+        for (&code, &rate) in &self.faults.status_rates {
+            acc += rate;
+            if roll < acc {
+                return Before::Status(code);
+            }
+        }
+        Before::Serve
+    }
+
+    pub fn after(&mut self) -> After {
+        let f = &self.faults;
+        let (lose, truncate, malformed) = (f.lose_response_rate, f.truncate_rate, f.malformed_rate);
+        if lose > 0.0 && self.rng.chance(lose) {
+            After::LoseResponse
+        } else if truncate > 0.0 && self.rng.chance(truncate) {
+            After::Truncate
+        } else if malformed > 0.0 && self.rng.chance(malformed) {
+            After::Malformed
+        } else {
+            After::Deliver
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_are_validated() {
+        let mut f = Faults {
+            reset_rate: 1.5,
+            ..Faults::default()
+        };
+        assert!(f.validate().is_err());
+        f.reset_rate = 0.1;
+        f.status_rates.insert(200, 0.1);
+        assert!(f.validate().unwrap_err().contains("200"));
+        f.status_rates.clear();
+        f.status_rates.insert(500, 0.7);
+        f.status_rates.insert(503, 0.7);
+        assert!(f.validate().unwrap_err().contains("add up"));
+    }
+
+    #[test]
+    fn status_rates_are_roughly_honoured() {
+        let mut f = Faults::default();
+        f.status_rates.insert(500, 0.25);
+        let mut state = FaultState::new(f, 1);
+        let hits = (0..4000)
+            .filter(|_| state.before() == Before::Status(500))
+            .count();
+        assert!((800..1200).contains(&hits), "{hits}");
+    }
+}

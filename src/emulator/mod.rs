@@ -1,0 +1,214 @@
+//! A local stand-in for sipgate's REST API, for tests, benchmarks and the demo.
+//!
+//! Start it from Rust with [`Emulator::start`] (it runs on its own thread, so plain `#[test]`
+//! functions can use it), or from the command line with `sipmirror emulator`.
+//!
+//! # The contract
+//!
+//! It follows `sipgate-rest-api.txt` and `upstream-api.md`. Where both are silent, these are
+//! the emulator's choices, and the client follows them too:
+//!
+//! | resource | JSON envelope |
+//! |---|---|
+//! | `GET /events/` | `{"eventlist": {"events": [..], "overallCount", "count"}}`; each event has `type` |
+//! | `GET /events/{calls,faxes,sms,voicemails}/` | `{"events": {"calls": [..], "overallCount", "count"}}` |
+//! | `GET /events/calls/{id}/` | `{"call": {..}}` (`fax`, `sms`, `voicemail`) |
+//! | `GET .../{id}/read/`, `.../starred/` | `{"property": {"name", "value"}}` |
+//! | `PUT .../{id}/read/?value=`, `.../starred/`, `PUT .../{id}/?value=labels`, `DELETE .../{id}/` | 204 |
+//! | `POST /events/sms/` (form), `POST /events/faxes/` (PDF body) | the new event, `{"sms": {..}}` / `{"fax": {..}}` |
+//! | `GET /contacts/`, `GET /contacts/{uuid}/` | `{"Contacts": {"items": [..], "overallMatches"}}` |
+//! | `GET /settings/numbers/` | `{"numbers": {"allowAdd", "allowEmptyOadc", "phonenumbers": [{numberE164, numberPretty, type, extensionId}]}}` |
+//! | `GET /settings/numbers/list/` | `{"numberlist": {"numbers": ["4921..", ..]}}` |
+//! | `GET/POST /settings/numbers/outgoing/` | `{"outgoingNumbers": {"items": [{extensionId, numberE164}]}}`; POST form `extensionId`, `number` |
+//! | `GET /settings/extensions/` | `{"extensions": {"extensions": [..]}}`; `GET .../{id}/` → `{"extension": {..}}` with type-specific fields |
+//! | `GET/POST /settings/extensions/{id}/dnd/` | `{"dnd": {"value"}}`; POST form `value` |
+//! | `GET /settings/baseproducttype/` | `{"baseproducttype": {"value"}}` |
+//! | `GET /settings/registeredmobiledevices/` | `{"registeredMobileDevices": {"items": [{deviceId, phoneNumber, model, vendor, firmware}]}}` |
+//! | `GET/POST /settings/mobile/extensions/` | `{"mobileExtensions": {"items": [{extensionId, ..}]}}`; POST → `{"mobileExtension": {..}}` |
+//! | `GET /settings/mobile/extensions/unifiedvoicemailgsmcode/` | `{"gsmCode": {"code"}}` |
+//! | `GET /billing/balance/` | `{"balance": {currency, totalIncludingVat, vatPercent, smsVouchers, minuteVouchers, faxVouchers}}` |
+//! | `GET/POST /sessions/calls/` | `{"sessions": {"calls": [..]}}`; POST and the per-call resources → `{"Call": {sessionId, status, caller, callee, recording, members}}` |
+//! | `POST /sessions/callthrough/` | `{"Callthrough": {"number"}}` |
+//! | content, previews | 307 to `/_media/...`, body `{"HandlerResultRedirect": {"url"}}` |
+//! | errors | `{"error": {"status", "message"}}` (XML: `<error><status/><message/></error>`) |
+//!
+//! Other choices: call events carry `duration` (seconds, optional); voicemail `duration` is a
+//! string, as the reference types it; `numberE164` has no `+`; an anonymous caller has no
+//! `numberE164` and `numberPretty` "anonymous". `period_start` is inclusive and `period_end`
+//! exclusive, both UTC. Without `limit` a listing has the 100 newest events; `limit` is 1 to
+//! 1000. Contacts: `limit=0` or none means all, listed in creation order. XML arrays hold one
+//! element per item, named in [`formats::item_name`].
+
+mod faults;
+mod formats;
+mod generate;
+mod media;
+mod model;
+mod prng;
+mod routes;
+mod server;
+mod state;
+mod vocab;
+mod wire;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, RwLock};
+use std::thread::JoinHandle;
+
+pub use faults::Faults;
+pub use model::{Kind, Location};
+pub use server::Stats;
+pub use state::{ContactPatch, EventPatch, State};
+
+use crate::error::{Error, Result};
+use server::Shared;
+
+/// How the emulator's account is generated, and where it listens.
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    pub listen: SocketAddr,
+    pub seed: u64,
+    pub events: usize,
+    pub contacts: usize,
+    pub user: String,
+    pub password: String,
+    /// The account's own user id, accepted in paths besides `my`.
+    pub user_id: String,
+    /// The generated events end just before this instant (ms since the epoch). Fixed by
+    /// default so a seed always gives the same data.
+    pub anchor_ms: i64,
+    pub faults: Faults,
+}
+
+/// 2026-11-01T00:00:00Z.
+pub const DEFAULT_ANCHOR_MS: i64 = 1_793_491_200_000;
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        EmulatorConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            seed: 42,
+            events: 1000,
+            contacts: 100,
+            user: "demo".into(),
+            password: "demo".into(),
+            user_id: "w0".into(),
+            anchor_ms: DEFAULT_ANCHOR_MS,
+            faults: Faults::default(),
+        }
+    }
+}
+
+/// A running emulator. Stops when dropped.
+pub struct Emulator {
+    shared: Arc<Shared>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Emulator {
+    /// Generates the account and starts serving on its own thread and runtime.
+    pub fn start(config: EmulatorConfig) -> Result<Emulator> {
+        config.faults.validate().map_err(Error::usage)?;
+        let listener = std::net::TcpListener::bind(config.listen)
+            .map_err(|e| Error::io(format!("emulator: cannot listen on {}: {e}", config.listen)))?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| Error::io(format!("emulator: {e}")))?;
+        let address = listener
+            .local_addr()
+            .map_err(|e| Error::io(format!("emulator: {e}")))?;
+        let state = State::generate(
+            config.seed,
+            config.events,
+            config.contacts,
+            &config.user_id,
+            config.anchor_ms,
+        );
+        let shared = Arc::new(Shared {
+            state: RwLock::new(state),
+            faults: Mutex::new(faults::FaultState::new(config.faults.clone(), config.seed)),
+            stats: Mutex::new(Stats::default()),
+            base_url: format!("http://{address}"),
+            user: config.user.clone(),
+            password: config.password.clone(),
+        });
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .thread_name("emulator")
+            .build()
+            .map_err(|e| Error::io(format!("emulator: cannot start runtime: {e}")))?;
+        let (shutdown, stop) = tokio::sync::oneshot::channel();
+        let app = routes::router(shared.clone());
+        let thread = std::thread::Builder::new()
+            .name("emulator".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    match tokio::net::TcpListener::from_std(listener) {
+                        Ok(listener) => server::serve(listener, app, stop).await,
+                        Err(e) => tracing::error!("emulator: {e}"),
+                    }
+                });
+                runtime.shutdown_background();
+            })
+            .map_err(|e| Error::io(format!("emulator: cannot start thread: {e}")))?;
+        Ok(Emulator {
+            shared,
+            shutdown: Some(shutdown),
+            thread: Some(thread),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.shared.base_url
+    }
+
+    pub fn user(&self) -> &str {
+        &self.shared.user
+    }
+
+    pub fn password(&self) -> &str {
+        &self.shared.password
+    }
+
+    /// Reads or changes the served data directly.
+    pub fn with_state<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+        f(&mut self.shared.write())
+    }
+
+    pub fn set_faults(&self, faults: Faults) -> Result<()> {
+        faults.validate().map_err(Error::usage)?;
+        self.shared.faults().set(faults);
+        Ok(())
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.shared.stats().clone()
+    }
+
+    pub fn reset_stats(&self) {
+        *self.shared.stats() = Stats::default();
+    }
+
+    /// Stops serving and waits for the server thread.
+    pub fn stop(mut self) {
+        self.shutdown_now();
+    }
+
+    fn shutdown_now(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.shutdown_now();
+    }
+}

@@ -1,0 +1,402 @@
+//! The emulator's mutable state, and every change a client or the control interface can make.
+
+use std::collections::HashMap;
+
+use super::generate::Generator;
+use super::model::*;
+
+/// What the emulator serves. See [`super::EmulatorConfig`] for how it is generated.
+#[derive(Debug)]
+pub struct State {
+    pub user_id: String,
+    pub numbers: NumberPool,
+    pub events: EventStore,
+    pub contacts: Vec<Contact>,
+    pub account: Account,
+    pub sessions: Vec<Session>,
+    generator: Generator,
+    next_event_id: u64,
+    next_session: u64,
+    next_contact: usize,
+    /// Contact names by `numberE164`, for `contactFN` in sources and targets.
+    names_by_number: HashMap<String, (String, String)>,
+}
+
+/// A change "as on the website" to an event (control interface).
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventPatch {
+    pub read: Option<bool>,
+    pub starred: Option<bool>,
+    pub labels: Option<String>,
+    pub location: Option<String>,
+}
+
+/// A change to a contact (control interface). `numbers` replaces all TEL entries.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactPatch {
+    pub given: Option<String>,
+    pub family: Option<String>,
+    pub organization: Option<String>,
+    pub numbers: Option<Vec<String>>,
+}
+
+impl State {
+    pub fn generate(
+        seed: u64,
+        events: usize,
+        contacts: usize,
+        user_id: &str,
+        anchor_ms: i64,
+    ) -> State {
+        let mut generator = Generator::new(seed);
+        let mut numbers = NumberPool::default();
+        let account = generator.account(&mut numbers, seed);
+        let mut state = State {
+            user_id: user_id.to_string(),
+            numbers,
+            events: EventStore::default(),
+            contacts: Vec::new(),
+            account,
+            sessions: Vec::new(),
+            generator,
+            next_event_id: 100_000_000,
+            next_session: 1,
+            next_contact: 0,
+            names_by_number: HashMap::new(),
+        };
+        state.add_contacts(contacts);
+        let strangers = (events / 50).clamp(20, 5_000);
+        state.generator.strangers(&mut state.numbers, strangers);
+        // Walk backwards from the anchor so the newest event is just before it.
+        let mut times = Vec::with_capacity(events);
+        let mut t = anchor_ms;
+        for _ in 0..events {
+            t -= state.generator.gap_ms(events);
+            times.push(t);
+        }
+        for created_ms in times.into_iter().rev() {
+            let kind = state.generator.kind();
+            state.push_generated(kind, created_ms);
+        }
+        state
+    }
+
+    fn push_generated(&mut self, kind: Kind, created_ms: i64) -> u64 {
+        self.next_event_id += self.generator.id_step();
+        let id = self.next_event_id;
+        let event = self.generator.event(&self.account, kind, id, created_ms);
+        self.events.push(event);
+        id
+    }
+
+    /// The time for a new event: now, but never before the newest event.
+    fn next_created(&self, now_ms: i64) -> i64 {
+        self.events
+            .last()
+            .map_or(now_ms, |e| now_ms.max(e.created_ms + 1))
+    }
+
+    /// Adds `count` new events of `kind`, newer than all others. Returns their ids.
+    pub fn add_events(&mut self, kind: Kind, count: usize, now_ms: i64) -> Vec<u64> {
+        (0..count)
+            .map(|_| {
+                let created = self.next_created(now_ms);
+                self.push_generated(kind, created)
+            })
+            .collect()
+    }
+
+    pub fn patch_event(&mut self, id: u64, patch: &EventPatch) -> Result<(), String> {
+        let location = match &patch.location {
+            Some(l) => Some(Location::parse(l).ok_or_else(|| format!("unknown location {l:?}"))?),
+            None => None,
+        };
+        if let Some(labels) = &patch.labels {
+            validate_labels(labels)?;
+        }
+        let event = self
+            .events
+            .get_mut(id)
+            .ok_or_else(|| format!("no event {id}"))?;
+        if let Some(v) = patch.read {
+            event.read = v;
+        }
+        if let Some(v) = patch.starred {
+            event.starred = v;
+        }
+        if let Some(labels) = &patch.labels {
+            event.labels = normalize_labels(labels).into();
+        }
+        if let Some(l) = location {
+            event.location = l;
+        }
+        Ok(())
+    }
+
+    pub fn remove_event(&mut self, id: u64) -> bool {
+        self.events.remove(id)
+    }
+
+    pub fn add_contacts(&mut self, count: usize) -> Vec<String> {
+        let mut uuids = Vec::with_capacity(count);
+        for _ in 0..count {
+            let contact = self.generator.contact(
+                self.next_contact,
+                &mut self.numbers,
+                &self.contacts,
+                &self.user_id,
+            );
+            self.next_contact += 1;
+            uuids.push(contact.uuid.clone());
+            self.contacts.push(contact);
+        }
+        self.rebuild_names();
+        uuids
+    }
+
+    pub fn contact(&self, uuid: &str) -> Option<&Contact> {
+        self.contacts.iter().find(|c| c.uuid == uuid)
+    }
+
+    pub fn patch_contact(&mut self, uuid: &str, patch: &ContactPatch) -> Result<(), String> {
+        let contact = self
+            .contacts
+            .iter_mut()
+            .find(|c| c.uuid == uuid)
+            .ok_or_else(|| format!("no contact {uuid}"))?;
+        if patch.given.is_some() || patch.family.is_some() {
+            let n = match contact.entries.iter_mut().position(|e| e.name == "N") {
+                Some(i) => &mut contact.entries[i],
+                None => {
+                    contact.entries.push(Entry {
+                        name: "N".into(),
+                        group: None,
+                        types: Vec::new(),
+                        value: None,
+                        local_value: None,
+                        parts: Vec::new(),
+                        units: Vec::new(),
+                    });
+                    contact.entries.last_mut().expect("just pushed")
+                }
+            };
+            for (key, value) in [("given", &patch.given), ("family", &patch.family)] {
+                if let Some(value) = value {
+                    n.parts.retain(|(k, _)| *k != key);
+                    n.parts.push((key, value.clone()));
+                }
+            }
+            let name = [n.part("given"), n.part("family")]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ");
+            contact.entries.retain(|e| e.name != "FN");
+            contact.entries.insert(0, Entry::simple("FN", &name));
+        }
+        if let Some(org) = &patch.organization {
+            contact.entries.retain(|e| e.name != "ORG");
+            let mut entry = Entry::simple("ORG", "");
+            entry.value = None;
+            entry.parts = vec![("name", org.clone())];
+            contact.entries.push(entry);
+        }
+        if let Some(numbers) = &patch.numbers {
+            contact.entries.retain(|e| e.name != "TEL");
+            for number in numbers {
+                let mut entry = Entry::simple("TEL", number);
+                entry.types = vec!["WORK".into()];
+                contact.entries.push(entry);
+            }
+        }
+        contact.valid_from_ms += 1;
+        self.rebuild_names();
+        Ok(())
+    }
+
+    pub fn remove_contact(&mut self, uuid: &str) -> bool {
+        let before = self.contacts.len();
+        self.contacts.retain(|c| c.uuid != uuid);
+        let removed = self.contacts.len() != before;
+        if removed {
+            self.rebuild_names();
+        }
+        removed
+    }
+
+    fn rebuild_names(&mut self) {
+        self.names_by_number.clear();
+        for contact in &self.contacts {
+            let name = contact.formatted_name();
+            for number in contact.e164_numbers() {
+                // The first contact with a number wins, as upstream's lookup did.
+                self.names_by_number
+                    .entry(number)
+                    .or_insert_with(|| (name.clone(), contact.uuid.clone()));
+            }
+        }
+    }
+
+    /// The name and UUID of the first contact with this number, as upstream's `contactFN`.
+    pub fn name_for_number(&self, e164: &str) -> Option<(&str, &str)> {
+        self.names_by_number
+            .get(e164)
+            .map(|(name, uuid)| (name.as_str(), uuid.as_str()))
+    }
+
+    fn intern_number(&mut self, e164: &str) -> u32 {
+        let pretty = format!("+{e164}");
+        self.numbers.intern(PhoneNumber {
+            e164: e164.into(),
+            pretty: pretty.into(),
+        })
+    }
+
+    fn own_number(&mut self, source: Option<&str>) -> u32 {
+        let e164 = source
+            .map(str::to_string)
+            .or_else(|| self.account.numbers.first().map(|n| n.e164.clone()))
+            .unwrap_or_default();
+        self.intern_number(&e164)
+    }
+
+    /// Records an SMS sent through the API as a new outgoing event. Numbers are E.164 digits.
+    pub fn send_sms(
+        &mut self,
+        targets: &[String],
+        source: Option<&str>,
+        text: &str,
+        scheduled_ms: Option<i64>,
+        now_ms: i64,
+    ) -> u64 {
+        let detail = Detail::Sms {
+            sent_ms: scheduled_ms.is_none().then_some(now_ms),
+            text: text.into(),
+        };
+        self.push_sent(Kind::Sms, targets, source, scheduled_ms, detail, now_ms)
+    }
+
+    /// Records a fax sent through the API as a new outgoing event.
+    pub fn send_fax(
+        &mut self,
+        targets: &[String],
+        source: Option<&str>,
+        pages: u8,
+        scheduled_ms: Option<i64>,
+        now_ms: i64,
+    ) -> u64 {
+        let detail = Detail::Fax {
+            pages,
+            sent_ms: scheduled_ms.is_none().then_some(now_ms),
+            fail_reason: None,
+        };
+        self.push_sent(Kind::Fax, targets, source, scheduled_ms, detail, now_ms)
+    }
+
+    fn push_sent(
+        &mut self,
+        kind: Kind,
+        targets: &[String],
+        source: Option<&str>,
+        scheduled_ms: Option<i64>,
+        detail: Detail,
+        now_ms: i64,
+    ) -> u64 {
+        let sources = vec![self.own_number(source)];
+        let targets: Vec<u32> = targets.iter().map(|t| self.intern_number(t)).collect();
+        let extension = self
+            .account
+            .extensions
+            .iter()
+            .position(|e| e.kind == if kind == Kind::Sms { "sms" } else { "fax" })
+            .map(|i| i as u16);
+        let created_ms = self.next_created(now_ms);
+        self.next_event_id += 1;
+        let id = self.next_event_id;
+        self.events.push(Event {
+            id,
+            created_ms,
+            kind,
+            direction: Direction::Outgoing,
+            status: Some(if scheduled_ms.is_some() {
+                Status::Scheduled
+            } else {
+                Status::Sent
+            }),
+            location: Location::Sent,
+            read: true,
+            starred: false,
+            labels: "".into(),
+            comment: None,
+            scheduled_ms,
+            sources: sources.into(),
+            targets: targets.into(),
+            extension,
+            detail,
+        });
+        id
+    }
+
+    pub fn dial(&mut self, caller: &str, callee: &str) -> &Session {
+        let id = format!("s{:06}", self.next_session);
+        self.next_session += 1;
+        self.sessions.push(Session {
+            id: id.clone(),
+            status: "ringing",
+            caller: caller.to_string(),
+            callee: callee.to_string(),
+            recording: false,
+            members: vec![
+                SessionMember {
+                    id: format!("{id}m0"),
+                    number: caller.to_string(),
+                    parked: false,
+                },
+                SessionMember {
+                    id: format!("{id}m1"),
+                    number: callee.to_string(),
+                    parked: false,
+                },
+            ],
+        });
+        self.sessions.last().expect("just pushed")
+    }
+
+    pub fn session_mut(&mut self, id: &str) -> Option<&mut Session> {
+        self.sessions.iter_mut().find(|s| s.id == id)
+    }
+}
+
+/// Labels the API accepts: comma-separated, each 1–64 characters without control characters.
+pub fn validate_labels(labels: &str) -> Result<(), String> {
+    if labels.is_empty() {
+        return Ok(());
+    }
+    for label in labels.split(',') {
+        let label = label.trim();
+        if label.is_empty() {
+            return Err("labels must not contain empty entries".into());
+        }
+        if label.chars().count() > 64 {
+            return Err(format!("label too long (64 characters at most): {label:?}"));
+        }
+        if label.chars().any(char::is_control) {
+            return Err("labels must not contain control characters".into());
+        }
+    }
+    Ok(())
+}
+
+/// Trims each label; the list keeps its order.
+pub fn normalize_labels(labels: &str) -> String {
+    if labels.trim().is_empty() {
+        return String::new();
+    }
+    labels
+        .split(',')
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(",")
+}
