@@ -100,6 +100,8 @@ impl ConnAbort {
 pub enum Reply {
     /// A JSON tree `{"root": ...}`; XML unless the client accepts JSON.
     Tree(Value),
+    /// Already serialized JSON, for the client that asked for JSON (see [`Reply::serialized`]).
+    Json(Vec<u8>),
     /// A JSON tree for contacts, or vCard when the client accepts it.
     Contacts(Value, Vec<u8>),
     /// Bytes with a fixed content type.
@@ -108,6 +110,17 @@ pub enum Reply {
     Redirect(String),
     /// 204 No Content.
     Empty,
+}
+
+impl Reply {
+    /// A large answer in the client's format: JSON is written straight from `value`, other
+    /// formats go through the tree.
+    pub fn serialized(format: Format, value: &impl Serialize) -> Reply {
+        match format {
+            Format::Json => Reply::Json(serde_json::to_vec(value).unwrap_or_default()),
+            _ => Reply::Tree(serde_json::to_value(value).unwrap_or_default()),
+        }
+    }
 }
 
 /// An error answer: status and a small body naming the problem.
@@ -250,6 +263,7 @@ fn render(format: Format, reply: Reply) -> Response {
         Reply::Tree(tree) | Reply::Contacts(tree, _) => {
             typed("application/xml; charset=utf-8", formats::to_xml(&tree))
         }
+        Reply::Json(body) => typed("application/json", body),
         Reply::Raw(content_type, body) => typed(content_type, body),
         Reply::Redirect(url) => {
             let tree = serde_json::json!({ "HandlerResultRedirect": { "url": url } });

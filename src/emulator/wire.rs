@@ -5,6 +5,8 @@
 //! is documented in [`super`] (the module documentation lists every envelope).
 
 use chrono::{Datelike, TimeZone, Utc};
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value, json};
 
 use super::model::*;
@@ -60,147 +62,255 @@ fn berlin_offset_minutes(ms: i64) -> i32 {
     }
 }
 
-fn endpoint(state: &State, links: &Links, number: u32) -> Value {
+/// A source or target as upstream sends it.
+#[derive(Serialize)]
+struct EndpointWire<'a> {
+    #[serde(rename = "numberE164", skip_serializing_if = "Option::is_none")]
+    e164: Option<&'a str>,
+    #[serde(rename = "numberPretty")]
+    pretty: &'a str,
+    #[serde(rename = "contactFN", skip_serializing_if = "Option::is_none")]
+    contact_fn: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    get: Option<String>,
+}
+
+fn endpoint<'a>(state: &'a State, links: &Links, number: u32) -> EndpointWire<'a> {
     let n = state.numbers.get(number);
-    let mut m = Map::new();
     if n.e164.is_empty() {
-        m.insert("numberPretty".into(), "anonymous".into());
-        return Value::Object(m);
+        return EndpointWire {
+            e164: None,
+            pretty: "anonymous",
+            contact_fn: None,
+            get: None,
+        };
     }
-    m.insert("numberE164".into(), n.e164.as_ref().into());
-    m.insert("numberPretty".into(), n.pretty.as_ref().into());
-    if let Some((name, uuid)) = state.name_for_number(&n.e164) {
-        m.insert("contactFN".into(), name.into());
-        m.insert("get".into(), links.api(&format!("contacts/{uuid}/")).into());
+    let contact = state.name_for_number(&n.e164);
+    EndpointWire {
+        e164: Some(&n.e164),
+        pretty: &n.pretty,
+        contact_fn: contact.map(|(name, _)| name),
+        get: contact.map(|(_, uuid)| links.api(&format!("contacts/{uuid}/"))),
     }
-    Value::Object(m)
 }
 
-fn property(name: &str, value: bool, url: &str) -> Value {
-    json!({ "value": value, "get": url, "modify": url, "name": name })
+#[derive(Serialize)]
+struct Property<'a> {
+    value: bool,
+    get: &'a str,
+    modify: &'a str,
+    name: &'static str,
 }
 
-/// One event in the shape of its type's resource. `with_type` adds `type` (the generic
-/// `/events/` listing, whose entries would otherwise not say what they are).
-pub fn event(state: &State, links: &Links, e: &Event, with_type: bool) -> Value {
-    let url = links.api(&format!("events/{}/{}/", e.kind.plural(), e.id));
-    let mut m = Map::new();
-    m.insert("id".into(), e.id.to_string().into());
-    if with_type {
-        m.insert("type".into(), e.kind.singular().into());
-    }
-    if let Some(c) = &e.comment {
-        m.insert("comment".into(), c.as_ref().into());
-    }
-    m.insert("created".into(), timestamp(e.created_ms).into());
-    if let Some(s) = e.scheduled_ms {
-        m.insert("scheduled".into(), timestamp(s).into());
-    }
-    m.insert("direction".into(), e.direction.as_str().into());
-    m.insert(
-        "labels".into(),
-        json!({ "value": e.labels.as_ref(), "modify": url }),
-    );
-    m.insert("location".into(), e.location.as_str().into());
-    m.insert("modify".into(), url.clone().into());
-    let r = format!("{url}read/");
-    m.insert("read".into(), property("read", e.read, &r));
-    let s = format!("{url}starred/");
-    m.insert("starred".into(), property("starred", e.starred, &s));
-    if let Some(status) = e.status {
-        m.insert("status".into(), status.as_str().into());
-    }
-    m.insert(
-        "sources".into(),
-        e.sources
-            .iter()
-            .map(|&n| endpoint(state, links, n))
-            .collect(),
-    );
-    m.insert(
-        "targets".into(),
-        e.targets
-            .iter()
-            .map(|&n| endpoint(state, links, n))
-            .collect(),
-    );
-    if let Some(ext) = e
-        .extension
-        .and_then(|i| state.account.extensions.get(usize::from(i)))
-    {
-        m.insert(
-            "extension".into(),
-            json!({ "id": ext.id, "alias": ext.alias, "get": links.api(&format!("settings/extensions/{}/", ext.id)) }),
-        );
-    }
-    match &e.detail {
-        Detail::Call {
-            duration_s,
-            recordings,
-        } => {
-            if let Some(d) = duration_s {
-                m.insert("duration".into(), (*d).into());
-            }
-            if *recordings > 0 {
-                let list: Vec<Value> = (0..*recordings)
-                    .map(|i| json!({ "get": links.media(&format!("recording/{}/{}", e.id, i)) }))
-                    .collect();
-                m.insert("recordings".into(), list.into());
-            }
+#[derive(Serialize)]
+struct Labels<'a> {
+    value: &'a str,
+    modify: &'a str,
+}
+
+#[derive(Serialize)]
+struct Link {
+    get: String,
+}
+
+#[derive(Serialize)]
+struct ExtensionRef<'a> {
+    id: &'a str,
+    alias: &'a str,
+    get: String,
+}
+
+#[derive(Serialize)]
+struct Preview {
+    #[serde(rename = "pageNumber")]
+    page_number: u8,
+    small: Link,
+    big: Link,
+}
+
+/// One event in the shape of its type's resource, serialized straight from the emulator's
+/// data (a page of 1,000 events is served without building a tree). `with_type` adds `type`
+/// (the generic `/events/` listing, whose entries would otherwise not say what they are).
+pub struct EventWire<'a> {
+    pub state: &'a State,
+    pub links: &'a Links<'a>,
+    pub event: &'a Event,
+    pub with_type: bool,
+}
+
+impl Serialize for EventWire<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (e, state, links) = (self.event, self.state, self.links);
+        let url = links.api(&format!("events/{}/{}/", e.kind.plural(), e.id));
+        let mut m = serializer.serialize_map(None)?;
+        m.serialize_entry("id", &e.id.to_string())?;
+        if self.with_type {
+            m.serialize_entry("type", e.kind.singular())?;
         }
-        Detail::Fax {
-            pages,
-            sent_ms,
-            fail_reason,
-        } => {
-            let content = format!("{url}content/");
-            m.insert("get".into(), content.clone().into());
-            let previews: Vec<Value> = (1..=*pages)
-                .map(|p| {
-                    json!({
-                        "pageNumber": p,
-                        "small": { "get": format!("{url}preview/{p}/small/") },
-                        "big": { "get": format!("{url}preview/{p}/big/") },
+        if let Some(c) = &e.comment {
+            m.serialize_entry("comment", c)?;
+        }
+        m.serialize_entry("created", &timestamp(e.created_ms))?;
+        if let Some(s) = e.scheduled_ms {
+            m.serialize_entry("scheduled", &timestamp(s))?;
+        }
+        m.serialize_entry("direction", e.direction.as_str())?;
+        m.serialize_entry(
+            "labels",
+            &Labels {
+                value: &e.labels,
+                modify: &url,
+            },
+        )?;
+        m.serialize_entry("location", e.location.as_str())?;
+        m.serialize_entry("modify", &url)?;
+        let read = format!("{url}read/");
+        m.serialize_entry(
+            "read",
+            &Property {
+                value: e.read,
+                get: &read,
+                modify: &read,
+                name: "read",
+            },
+        )?;
+        let starred = format!("{url}starred/");
+        m.serialize_entry(
+            "starred",
+            &Property {
+                value: e.starred,
+                get: &starred,
+                modify: &starred,
+                name: "starred",
+            },
+        )?;
+        if let Some(status) = e.status {
+            m.serialize_entry("status", status.as_str())?;
+        }
+        let sources: Vec<_> = e
+            .sources
+            .iter()
+            .map(|&n| endpoint(state, links, n))
+            .collect();
+        m.serialize_entry("sources", &sources)?;
+        let targets: Vec<_> = e
+            .targets
+            .iter()
+            .map(|&n| endpoint(state, links, n))
+            .collect();
+        m.serialize_entry("targets", &targets)?;
+        if let Some(ext) = e
+            .extension
+            .and_then(|i| state.account.extensions.get(usize::from(i)))
+        {
+            let get = links.api(&format!("settings/extensions/{}/", ext.id));
+            m.serialize_entry(
+                "extension",
+                &ExtensionRef {
+                    id: &ext.id,
+                    alias: &ext.alias,
+                    get,
+                },
+            )?;
+        }
+        match &e.detail {
+            Detail::Call {
+                duration_s,
+                recordings,
+            } => {
+                if let Some(d) = duration_s {
+                    m.serialize_entry("duration", d)?;
+                }
+                if *recordings > 0 {
+                    let list: Vec<Link> = (0..*recordings)
+                        .map(|i| Link {
+                            get: links.media(&format!("recording/{}/{}", e.id, i)),
+                        })
+                        .collect();
+                    m.serialize_entry("recordings", &list)?;
+                }
+            }
+            Detail::Fax {
+                pages,
+                sent_ms,
+                fail_reason,
+            } => {
+                let content = format!("{url}content/");
+                m.serialize_entry("get", &content)?;
+                let previews: Vec<Preview> = (1..=*pages)
+                    .map(|p| Preview {
+                        page_number: p,
+                        small: Link {
+                            get: format!("{url}preview/{p}/small/"),
+                        },
+                        big: Link {
+                            get: format!("{url}preview/{p}/big/"),
+                        },
                     })
-                })
-                .collect();
-            m.insert("previews".into(), previews.into());
-            m.insert("pageCount".into(), (*pages).into());
-            if let Some(sent) = sent_ms {
-                m.insert("sent".into(), timestamp(*sent).into());
+                    .collect();
+                m.serialize_entry("previews", &previews)?;
+                m.serialize_entry("pageCount", pages)?;
+                if let Some(sent) = sent_ms {
+                    m.serialize_entry("sent", &timestamp(*sent))?;
+                }
+                m.serialize_entry("content", &Link { get: content })?;
+                if let Some(reason) = fail_reason {
+                    m.serialize_entry("failReason", reason)?;
+                }
             }
-            m.insert("content".into(), json!({ "get": content }));
-            if let Some(reason) = fail_reason {
-                m.insert("failReason".into(), (*reason).into());
+            Detail::Sms { sent_ms, text } => {
+                if let Some(sent) = sent_ms {
+                    m.serialize_entry("sent", &timestamp(*sent))?;
+                }
+                m.serialize_entry("text", text)?;
+            }
+            Detail::Voicemail {
+                duration_s,
+                transcription,
+            } => {
+                let content = format!("{url}content/");
+                m.serialize_entry("get", &content)?;
+                // The reference page types `duration` as a string; upstream sent it that way.
+                m.serialize_entry("duration", &duration_s.to_string())?;
+                let caller = e
+                    .sources
+                    .first()
+                    .map_or("anonymous", |&n| &state.numbers.get(n).pretty);
+                m.serialize_entry("caller", caller)?;
+                m.serialize_entry("content", &Link { get: content })?;
+                if let Some(t) = transcription {
+                    m.serialize_entry("transcription", t)?;
+                }
             }
         }
-        Detail::Sms { sent_ms, text } => {
-            if let Some(sent) = sent_ms {
-                m.insert("sent".into(), timestamp(*sent).into());
-            }
-            m.insert("text".into(), text.as_ref().into());
-        }
-        Detail::Voicemail {
-            duration_s,
-            transcription,
-        } => {
-            let content = format!("{url}content/");
-            m.insert("get".into(), content.clone().into());
-            // The reference page types `duration` as a string; upstream sent it that way.
-            m.insert("duration".into(), duration_s.to_string().into());
-            let caller = e
-                .sources
-                .first()
-                .map(|&n| state.numbers.get(n).pretty.to_string())
-                .unwrap_or_else(|| "anonymous".into());
-            m.insert("caller".into(), caller.into());
-            m.insert("content".into(), json!({ "get": content }));
-            if let Some(t) = transcription {
-                m.insert("transcription".into(), t.as_ref().into());
-            }
-        }
+        m.end()
     }
-    Value::Object(m)
+}
+
+/// An event listing envelope: `{root: {list_key: [...], "overallCount", "count"}}`.
+pub struct Listing<'a> {
+    pub root: &'static str,
+    pub list_key: &'static str,
+    pub events: Vec<EventWire<'a>>,
+    pub overall_count: usize,
+}
+
+impl Serialize for Listing<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        struct Inner<'b, 'a>(&'b Listing<'a>);
+        impl Serialize for Inner<'_, '_> {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let mut m = serializer.serialize_map(Some(3))?;
+                m.serialize_entry(self.0.list_key, &self.0.events)?;
+                m.serialize_entry("overallCount", &self.0.overall_count)?;
+                m.serialize_entry("count", &self.0.events.len())?;
+                m.end()
+            }
+        }
+        let mut m = serializer.serialize_map(Some(1))?;
+        m.serialize_entry(self.root, &Inner(self))?;
+        m.end()
+    }
 }
 
 pub fn contact(c: &Contact) -> Value {

@@ -11,7 +11,7 @@ use super::{
 };
 use crate::emulator::media;
 use crate::emulator::model::{Kind, Location};
-use crate::emulator::server::{ApiError, ApiResult, Params, Reply};
+use crate::emulator::server::{ApiError, ApiResult, Params, Reply, format_of};
 use crate::emulator::state::{normalize_labels, validate_labels};
 use crate::emulator::wire;
 
@@ -98,39 +98,69 @@ async fn list_all(
     State(shared): State<Shr>,
     Path(user): Path<String>,
     Extension(params): Extension<Params>,
+    headers: HeaderMap,
 ) -> ApiResult {
-    let w = window(&params)?;
-    let state = shared.read();
-    let links = links(&shared, &user);
-    let (total, page) = state.events.page(None, w.start, w.end, w.offset, w.limit);
-    let events: Vec<_> = page
-        .iter()
-        .map(|e| wire::event(&state, &links, e, true))
-        .collect();
-    Ok(Reply::Tree(
-        json!({ "eventlist": { "events": events, "overallCount": total, "count": page.len() } }),
-    ))
+    list(&shared, &user, None, &params, &headers)
 }
 
 async fn list_kind(
     State(shared): State<Shr>,
     Path((user, kind_segment)): Path<(String, String)>,
     Extension(params): Extension<Params>,
+    headers: HeaderMap,
 ) -> ApiResult {
     let kind = kind(&kind_segment)?;
-    let w = window(&params)?;
+    list(&shared, &user, Some(kind), &params, &headers)
+}
+
+/// One page of `/events/` (all types, each with `type`) or of one type's listing.
+fn list(
+    shared: &Shr,
+    user: &str,
+    kind: Option<Kind>,
+    params: &Params,
+    headers: &HeaderMap,
+) -> ApiResult {
+    let w = window(params)?;
     let state = shared.read();
-    let links = links(&shared, &user);
-    let (total, page) = state
-        .events
-        .page(Some(kind), w.start, w.end, w.offset, w.limit);
-    let events: Vec<_> = page
-        .iter()
-        .map(|e| wire::event(&state, &links, e, false))
-        .collect();
-    Ok(Reply::Tree(
-        json!({ "events": { kind.plural(): events, "overallCount": total, "count": page.len() } }),
-    ))
+    let links = links(shared, user);
+    let (total, page) = state.events.page(kind, w.start, w.end, w.offset, w.limit);
+    let listing = wire::Listing {
+        root: if kind.is_some() {
+            "events"
+        } else {
+            "eventlist"
+        },
+        list_key: kind.map_or("events", Kind::plural),
+        events: page
+            .into_iter()
+            .map(|event| wire::EventWire {
+                state: &state,
+                links: &links,
+                event,
+                with_type: kind.is_none(),
+            })
+            .collect(),
+        overall_count: total,
+    };
+    Ok(Reply::serialized(format_of(headers), &listing))
+}
+
+/// `{"call": {...}}` (or fax, sms, voicemail) for one event.
+fn single(
+    shared: &Shr,
+    user: &str,
+    state: &crate::emulator::state::State,
+    event: &crate::emulator::model::Event,
+) -> Reply {
+    let links = links(shared, user);
+    let wire = wire::EventWire {
+        state,
+        links: &links,
+        event,
+        with_type: false,
+    };
+    Reply::Tree(json!({ event.kind.singular(): serde_json::to_value(&wire).unwrap_or_default() }))
 }
 
 async fn one(
@@ -145,9 +175,7 @@ async fn one(
         .get(id)
         .filter(|e| e.kind == kind)
         .ok_or_else(|| ApiError::not_found(format!("no {} with id {id}", kind.singular())))?;
-    Ok(Reply::Tree(
-        json!({ kind.singular(): wire::event(&state, &links(&shared, &user), event, false) }),
-    ))
+    Ok(single(&shared, &user, &state, event))
 }
 
 /// Applies `change` to the event of `kind` with `id`, or answers 404.
@@ -377,7 +405,5 @@ async fn send(
         .events
         .get(id)
         .ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "sent event vanished"))?;
-    Ok(Reply::Tree(
-        json!({ kind.singular(): wire::event(&state, &links(&shared, &user), event, false) }),
-    ))
+    Ok(single(&shared, &user, &state, event))
 }
