@@ -109,6 +109,14 @@ pub enum CommandLine {
     Init,
     /// Show the mirror: record counts, recent runs, pending and failed edits, schema version
     Status,
+    /// Bring the mirror up to date: events, contacts, settings and balance
+    Sync(SyncArgs),
+    /// Try sipmirror on the built-in emulator: sync a demo account into DIR and show it
+    Demo {
+        /// Where the demo mirror goes
+        #[arg(long, value_name = "DIR", default_value = "sipmirror-demo")]
+        dir: PathBuf,
+    },
     /// Show the settings in effect and where the config file is (the password is never shown)
     Config,
     /// Run the built-in emulator of the sipgate API, for trying sipmirror without an account
@@ -172,4 +180,20 @@ pub struct EmulatorArgs {
     /// Fault: do what was asked, then drop the connection before answering, at this rate
     #[arg(long, default_value_t = 0.0, help_heading = "Faults")]
     pub lose_response_rate: f64,
+}
+
+/// `sipmirror sync`.
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// List every event completely (catches flag changes on old events and deletions); runs on
+    /// its own when the last one is older than `full_every`
+    #[arg(long)]
+    pub full: bool,
+    /// Only these streams, comma-separated: events, calls, faxes, sms, voicemails, contacts,
+    /// settings, balance
+    #[arg(long, value_name = "STREAMS")]
+    pub only: Option<String>,
+    /// Mark records deleted even when more than `max_delete_ratio` of a stream went missing
+    #[arg(long)]
+    pub force_delete: bool,
 }

@@ -21,10 +21,34 @@
 //! api_version = "2.41.0"
 //! # Allow http:// to hosts other than loopback. Default: false
 //! allow_insecure = false
+//! # Country code for numbers written nationally (030 ...), for caller-name lookups. Default: 49
+//! country_code = "49"
+//!
+//! [sync]
+//! # Re-read events this far back from the newest known one on every run (flag changes made on
+//! # the website). Units: s, m, h, d. Default: 7d
+//! lookback = "7d"
+//! # Do a complete listing (catches old flag changes and deletions) when the last one is older
+//! # than this. Default: 24h
+//! full_every = "24h"
+//! # Refuse to mark more than this share of a stream deleted in one run. Default: 0.1
+//! max_delete_ratio = 0.1
+//! # Pages fetched at once. Default: 4
+//! concurrency = 4
+//!
+//! [http]
+//! # Default: 10s and 60s
+//! connect_timeout = "10s"
+//! timeout = "60s"
+//! # Attempts per request, first try included, for transient errors. Default: 5
+//! max_attempts = 5
+//! # First backoff delay; it doubles each retry, capped at 10 s, with jitter. Default: 250ms
+//! retry_base = "250ms"
 //! ```
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -102,6 +126,24 @@ pub struct Connection {
     pub allow_insecure: bool,
 }
 
+/// How the sync pages and when it reconciles. See the `[sync]` keys above.
+#[derive(Debug, Clone)]
+pub struct SyncSettings {
+    pub lookback: Duration,
+    pub full_every: Duration,
+    pub max_delete_ratio: f64,
+    pub concurrency: usize,
+}
+
+/// Timeouts and retries of upstream requests. See the `[http]` keys above.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    pub connect_timeout: Duration,
+    pub timeout: Duration,
+    pub max_attempts: u32,
+    pub retry_base: Duration,
+}
+
 /// The settings every command runs with, resolved once at start-up.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -109,7 +151,12 @@ pub struct Settings {
     /// The config file that was read, if any.
     pub config_file: Option<PathBuf>,
     pub connection: Connection,
+    pub sync: SyncSettings,
+    pub http: HttpSettings,
+    pub country_code: String,
     pub json: bool,
+    pub verbose: u8,
+    pub quiet: bool,
 }
 
 /// The config file's keys. See the module documentation.
@@ -124,6 +171,29 @@ struct FileConfig {
     user_id: Option<String>,
     api_version: Option<String>,
     allow_insecure: Option<bool>,
+    country_code: Option<String>,
+    #[serde(default)]
+    sync: FileSync,
+    #[serde(default)]
+    http: FileHttp,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSync {
+    lookback: Option<String>,
+    full_every: Option<String>,
+    max_delete_ratio: Option<f64>,
+    concurrency: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileHttp {
+    connect_timeout: Option<String>,
+    timeout: Option<String>,
+    max_attempts: Option<u32>,
+    retry_base: Option<String>,
 }
 
 impl Settings {
@@ -137,6 +207,14 @@ impl Settings {
                 _ => (FileConfig::default(), None),
             },
         };
+        Settings::resolve_with(args, file, config_file)
+    }
+
+    fn resolve_with(
+        args: &GlobalArgs,
+        file: FileConfig,
+        config_file: Option<PathBuf>,
+    ) -> Result<Settings> {
         let db_path = match args.db.clone().or(file.db.clone()) {
             Some(path) => path,
             None => default_db_path()?,
@@ -163,12 +241,101 @@ impl Settings {
             api_version: first(&args.api_version, file.api_version, DEFAULT_API_VERSION),
             allow_insecure: args.allow_insecure || file.allow_insecure.unwrap_or(false),
         };
+        let where_ = display_opt(&config_file);
+        let duration = |key: &str, value: &Option<String>, default: Duration| -> Result<Duration> {
+            match value {
+                Some(text) => parse_duration(text)
+                    .map_err(|e| Error::usage(format!("config file {where_}: {key}: {e}"))),
+                None => Ok(default),
+            }
+        };
+        let sync = SyncSettings {
+            lookback: duration(
+                "sync.lookback",
+                &file.sync.lookback,
+                Duration::from_secs(7 * 86_400),
+            )?,
+            full_every: duration(
+                "sync.full_every",
+                &file.sync.full_every,
+                Duration::from_secs(86_400),
+            )?,
+            max_delete_ratio: file.sync.max_delete_ratio.unwrap_or(0.1),
+            concurrency: file.sync.concurrency.unwrap_or(4),
+        };
+        if !(0.0..=1.0).contains(&sync.max_delete_ratio) {
+            return Err(Error::usage(format!(
+                "config file {where_}: sync.max_delete_ratio must be between 0 and 1"
+            )));
+        }
+        if !(1..=32).contains(&sync.concurrency) {
+            return Err(Error::usage(format!(
+                "config file {where_}: sync.concurrency must be between 1 and 32"
+            )));
+        }
+        let http = HttpSettings {
+            connect_timeout: duration(
+                "http.connect_timeout",
+                &file.http.connect_timeout,
+                Duration::from_secs(10),
+            )?,
+            timeout: duration("http.timeout", &file.http.timeout, Duration::from_secs(60))?,
+            max_attempts: file.http.max_attempts.unwrap_or(5).clamp(1, 20),
+            retry_base: duration(
+                "http.retry_base",
+                &file.http.retry_base,
+                Duration::from_millis(250),
+            )?,
+        };
+        let country_code = file.country_code.unwrap_or_else(|| "49".to_string());
+        if country_code.is_empty()
+            || !country_code.chars().all(|c| c.is_ascii_digit())
+            || country_code.len() > 3
+        {
+            return Err(Error::usage(format!(
+                "config file {where_}: country_code must be 1 to 3 digits, e.g. \"49\""
+            )));
+        }
         Ok(Settings {
             db_path,
             config_file,
             connection,
+            sync,
+            http,
+            country_code,
             json: args.json,
+            verbose: args.verbose,
+            quiet: args.quiet,
         })
+    }
+}
+
+impl Settings {
+    /// Settings for a local upstream such as the built-in emulator: defaults everywhere, no
+    /// config file. Used by `demo` and the benchmarks.
+    pub fn for_local(
+        db_path: PathBuf,
+        base_url: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<Settings> {
+        let args = GlobalArgs {
+            db: Some(db_path),
+            config: None,
+            verbose: 0,
+            quiet: false,
+            json: false,
+            base_url: None,
+            username: None,
+            user_id: None,
+            api_version: None,
+            allow_insecure: false,
+        };
+        let mut settings = Settings::resolve_with(&args, FileConfig::default(), None)?;
+        settings.connection.base_url = base_url.to_string();
+        settings.connection.username = Some(username.to_string());
+        settings.connection.password = PasswordSource::Environment(Secret::new(password));
+        Ok(settings)
     }
 }
 
@@ -184,6 +351,27 @@ fn display_opt(path: &Option<PathBuf>) -> String {
 
 fn env_nonempty(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// `90s`, `15m`, `24h`, `7d`, `250ms`: a number and a unit.
+pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration; write e.g. 90s, 15m, 24h or 7d"))?;
+    let seconds = match unit.trim() {
+        "ms" => return Ok(Duration::from_millis(n)),
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("{text:?}: unknown unit; use ms, s, m, h or d")),
+    };
+    Ok(Duration::from_secs(n.saturating_mul(seconds)))
 }
 
 /// `$XDG_CONFIG_HOME/sipmirror/config.toml`, or None when no home directory is known.
@@ -310,6 +498,16 @@ mod tests {
         assert!(!err.to_string().contains('\n'));
         let err = run_password_command("true").unwrap_err();
         assert!(err.to_string().contains("no password"));
+    }
+
+    #[test]
+    fn durations_parse_with_units() {
+        assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(604_800)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration(" 90s "), Ok(Duration::from_secs(90)));
+        assert!(parse_duration("7").is_err());
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("3w").is_err());
     }
 
     #[test]

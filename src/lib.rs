@@ -4,11 +4,15 @@
 //! [`config`] resolves it into [`config::Settings`], [`commands`] runs one subcommand, and
 //! [`error`] maps what went wrong to a stable exit code.
 
+pub mod api;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod emulator;
 pub mod error;
 pub mod logging;
+pub mod numbers;
 pub mod output;
+pub mod progress;
 pub mod store;
+pub mod sync;

@@ -3,9 +3,11 @@
 
 mod completions;
 mod config;
+mod demo;
 mod emulator;
 mod init;
 mod status;
+mod sync;
 
 use crate::cli::{Cli, CommandLine};
 use crate::config::Settings;
@@ -18,6 +20,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         CommandLine::Completions { shell } => return completions::run(*shell),
         // The emulator serves tests and demos; a broken config file must not stop it.
         CommandLine::Emulator(args) => return emulator::run(args, cli.global.json),
+        CommandLine::Demo { dir } => return demo::run(dir, &cli.global),
         _ => {}
     }
     let settings = Settings::resolve(&cli.global)?;
@@ -25,6 +28,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         CommandLine::Init => init::run(&settings),
         CommandLine::Status => status::run(&settings),
         CommandLine::Config => config::run(&settings),
-        CommandLine::Completions { .. } | CommandLine::Emulator(_) => unreachable!("handled above"),
+        CommandLine::Sync(args) => sync::run(&settings, &args),
+        CommandLine::Completions { .. } | CommandLine::Emulator(_) | CommandLine::Demo { .. } => {
+            unreachable!("handled above")
+        }
     }
 }

@@ -18,7 +18,7 @@ pub fn run(settings: &Settings) -> Result<ExitCode> {
     Ok(ExitCode::Ok)
 }
 
-fn render(status: &MirrorStatus) -> String {
+pub(crate) fn render(status: &MirrorStatus) -> String {
     let count = |name: &str| status.counts.get(name).copied().unwrap_or(0);
     let mut out = String::new();
     out += &format!(

@@ -3,7 +3,11 @@
 //! Opening never damages what is there: a file that is not SQLite, a SQLite file that is not a
 //! mirror, or a mirror written by a newer sipmirror is refused before anything is written.
 
+pub mod contacts;
+pub mod events;
 mod lock;
+pub mod runs;
+pub mod settings;
 mod status;
 
 use std::io::Read;

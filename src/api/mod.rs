@@ -1,0 +1,394 @@
+//! The typed client for sipgate's REST API (or the built-in emulator).
+//!
+//! JSON via `Accept: application/json`, Basic auth and `version` on every call. Idempotent
+//! requests are retried on transient errors (network faults, timeouts, 5xx, 429, cut or
+//! unparseable bodies) with capped exponential backoff and jitter, honouring `Retry-After`;
+//! other errors come back at once, typed as permanent. These types are the client's own; the
+//! emulator renders the wire shapes itself.
+
+mod error;
+pub mod events;
+pub mod resources;
+
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::{Method, StatusCode, header};
+use serde::de::DeserializeOwned;
+
+pub use error::{ApiError, ApiErrorKind};
+
+use crate::config::{Connection, HttpSettings, Secret};
+use crate::error::{Error, Result, one_line};
+
+/// When to give up and how long to wait between attempts.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl RetryPolicy {
+    /// Exponential backoff with "equal jitter": half fixed, half random, so clients that failed
+    /// together do not retry together. A longer `Retry-After` from upstream wins (up to a minute).
+    fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        let exponential = self
+            .base_delay
+            .saturating_mul(1u32 << (attempt - 1).min(16));
+        let capped = exponential.min(self.max_delay);
+        let half = capped / 2;
+        let jittered = half + half.mul_f64(random_unit());
+        match retry_after {
+            Some(wait) => jittered.max(wait.min(Duration::from_secs(60))),
+            None => jittered,
+        }
+    }
+}
+
+/// A number in [0, 1) that differs between calls and processes (for jitter only).
+fn random_unit() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    user_id: String,
+    version: String,
+    username: String,
+    password: Secret,
+    policy: RetryPolicy,
+    requests: AtomicU64,
+}
+
+impl Client {
+    /// Checks the base URL and resolves the credentials (running `password_command` if set).
+    pub fn new(connection: &Connection, settings: &HttpSettings) -> Result<Client> {
+        let base = check_base_url(&connection.base_url, connection.allow_insecure)?;
+        let username = connection.username.clone().ok_or_else(|| {
+            Error::usage("no user name configured: set SIPGATE_USERNAME, --username or username in the config file")
+        })?;
+        let password = connection.password.resolve()?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(settings.connect_timeout)
+            .timeout(settings.timeout)
+            .user_agent(concat!("sipmirror/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::io(format!("cannot set up the HTTP client: {}", chain(&e))))?;
+        Ok(Client {
+            http,
+            base,
+            user_id: connection.user_id.clone(),
+            version: connection.api_version.clone(),
+            username,
+            password,
+            policy: RetryPolicy {
+                max_attempts: settings.max_attempts.max(1),
+                base_delay: settings.retry_base,
+                max_delay: Duration::from_secs(10),
+            },
+            requests: AtomicU64::new(0),
+        })
+    }
+
+    /// HTTP requests sent so far, retries included.
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// `{base}/{userId}/{path}`; `path` has no leading slash.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/{}/{}", self.base, self.user_id, path)
+    }
+
+    /// GETs `path` and parses the JSON body as `T`, retrying transient failures. `resource`
+    /// names the request in errors.
+    pub async fn get_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, ApiError> {
+        let url = self.url(path);
+        let resource = format!("GET /{}/{path}", self.user_id);
+        self.with_retries(&resource, || async {
+            let body = self.send(Method::GET, &url, query).await?;
+            parse_json(&body)
+        })
+        .await
+    }
+
+    async fn with_retries<T, F, Fut>(&self, resource: &str, mut attempt: F) -> Result<T, ApiError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ApiError>>,
+    {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match attempt().await {
+                Ok(value) => return Ok(value),
+                Err(e) if e.is_transient() && tries < self.policy.max_attempts => {
+                    let wait = self.policy.delay(tries, e.retry_after);
+                    tracing::debug!(%resource, attempt = tries, error = %e, wait_ms = wait.as_millis() as u64, "retrying");
+                    tokio::time::sleep(wait).await;
+                }
+                Err(e) if e.is_transient() => {
+                    return Err(e.context(&format!("{resource} (gave up after {tries} attempts)")));
+                }
+                Err(e) => return Err(e.context(resource)),
+            }
+        }
+    }
+
+    /// One request; a status other than 2xx is an error.
+    async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        query: &[(&str, String)],
+    ) -> Result<Bytes, ApiError> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let mut params: Vec<(&str, &str)> = vec![("version", self.version.as_str())];
+        params.extend(query.iter().map(|(k, v)| (*k, v.as_str())));
+        let response = self
+            .http
+            .request(method, url)
+            .query(&params)
+            .basic_auth(&self.username, Some(self.password.expose()))
+            .header(header::ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(transport_error)?;
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let body = response.bytes().await.map_err(transport_error)?;
+        if status.is_success() {
+            return Ok(body);
+        }
+        Err(status_error(status, &body, retry_after))
+    }
+}
+
+fn status_error(status: StatusCode, body: &[u8], retry_after: Option<Duration>) -> ApiError {
+    let detail = upstream_message(body);
+    let (kind, text) = match status.as_u16() {
+        401 => (
+            ApiErrorKind::Unauthorized,
+            "upstream refused the credentials (401); check SIPGATE_USERNAME and SIPGATE_PASSWORD"
+                .to_string(),
+        ),
+        404 => (ApiErrorKind::NotFound, format!("not found (404){detail}")),
+        408 | 429 | 500..=599 => (
+            ApiErrorKind::Transient,
+            format!("upstream answered {status}{detail}"),
+        ),
+        _ => (
+            ApiErrorKind::Permanent,
+            format!("upstream refused the request: {status}{detail}"),
+        ),
+    };
+    ApiError {
+        kind,
+        status: Some(status.as_u16()),
+        message: text,
+        retry_after,
+    }
+}
+
+/// The `message` of an upstream error body, if it has one, as `: message`.
+fn upstream_message(body: &[u8]) -> String {
+    let parsed: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+    parsed
+        .as_ref()
+        .and_then(|v| v["error"]["message"].as_str())
+        .map(|m| format!(": {}", one_line(m).chars().take(200).collect::<String>()))
+        .unwrap_or_default()
+}
+
+fn transport_error(e: reqwest::Error) -> ApiError {
+    let what = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "cannot connect"
+    } else if e.is_body() || e.is_decode() {
+        "the answer was cut off"
+    } else {
+        "request failed"
+    };
+    ApiError::new(ApiErrorKind::Transient, format!("{what}: {}", chain(&e)))
+}
+
+/// An error and its sources on one line.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let next = s.to_string();
+        if !text.contains(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        source = s.source();
+    }
+    one_line(&text)
+}
+
+/// Parses a body, naming the field that does not fit. Syntax errors (a cut or garbled body)
+/// are transient; a well-formed body of the wrong shape is permanent.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.inner();
+        let kind = match inner.classify() {
+            serde_json::error::Category::Data => ApiErrorKind::Permanent,
+            _ => ApiErrorKind::Transient,
+        };
+        let place = if path == "." {
+            String::new()
+        } else {
+            format!(" at {path}")
+        };
+        let what = if kind == ApiErrorKind::Transient {
+            "unreadable answer"
+        } else {
+            "unexpected answer"
+        };
+        ApiError::new(kind, format!("{what}{place}: {inner}"))
+    })
+}
+
+/// `https://` is required, except for loopback addresses (the emulator) or with
+/// `allow_insecure`. Returns the URL without a trailing slash.
+fn check_base_url(url: &str, allow_insecure: bool) -> Result<String> {
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|e| Error::usage(format!("base URL {url:?} is not a URL: {e}")))?;
+    let loopback = match parsed.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    };
+    match parsed.scheme() {
+        "https" => {}
+        "http" if loopback || allow_insecure => {}
+        "http" => {
+            return Err(Error::usage(format!(
+                "refusing plain http:// to {}: the password would cross the network unencrypted; use https:// or pass --allow-insecure",
+                parsed.host_str().unwrap_or("?")
+            )));
+        }
+        other => {
+            return Err(Error::usage(format!(
+                "base URL {url:?}: unsupported scheme {other:?}"
+            )));
+        }
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(Error::usage(
+            "put credentials in SIPGATE_USERNAME / SIPGATE_PASSWORD, not in the base URL",
+        ));
+    }
+    Ok(url.trim_end_matches('/').to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn https_required_off_loopback() {
+        assert!(check_base_url("https://api.sipgate.net", false).is_ok());
+        assert!(check_base_url("http://127.0.0.1:8080/", false).is_ok());
+        assert!(check_base_url("http://[::1]:8080", false).is_ok());
+        assert!(check_base_url("http://localhost:1", false).is_ok());
+        let err = check_base_url("http://api.example.com", false).unwrap_err();
+        assert!(err.to_string().contains("--allow-insecure"));
+        assert!(check_base_url("http://api.example.com", true).is_ok());
+        assert!(check_base_url("ftp://x", true).is_err());
+        assert!(check_base_url("https://u:p@api.example.com", false).is_err());
+        assert!(check_base_url("not a url", false).is_err());
+    }
+
+    #[test]
+    fn backoff_grows_is_capped_and_honours_retry_after() {
+        let policy = RetryPolicy {
+            max_attempts: 5,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(1),
+        };
+        let first = policy.delay(1, None);
+        assert!(first >= Duration::from_millis(50) && first <= Duration::from_millis(100));
+        assert!(policy.delay(10, None) <= Duration::from_secs(1));
+        assert!(policy.delay(1, Some(Duration::from_secs(3))) >= Duration::from_secs(3));
+        assert!(policy.delay(1, Some(Duration::from_secs(3600))) <= Duration::from_secs(60));
+    }
+
+    #[test]
+    fn parse_errors_name_the_field_and_are_classified() {
+        #[derive(serde::Deserialize, Debug)]
+        struct Page {
+            #[allow(dead_code)]
+            items: Vec<Item>,
+        }
+        #[derive(serde::Deserialize, Debug)]
+        struct Item {
+            #[allow(dead_code)]
+            id: String,
+        }
+        let wrong_type = parse_json::<Page>(br#"{"items":[{"id":"1"},{"id":7}]}"#).unwrap_err();
+        assert_eq!(wrong_type.kind, ApiErrorKind::Permanent);
+        assert!(
+            wrong_type.message.contains("items[1].id"),
+            "{}",
+            wrong_type.message
+        );
+        let missing = parse_json::<Page>(br#"{"items":[{}]}"#).unwrap_err();
+        assert!(
+            missing.message.contains("missing field `id`"),
+            "{}",
+            missing.message
+        );
+        let cut = parse_json::<Page>(br#"{"items":[{"id":"1"#).unwrap_err();
+        assert_eq!(cut.kind, ApiErrorKind::Transient);
+    }
+
+    #[test]
+    fn statuses_are_classified() {
+        assert_eq!(
+            status_error(StatusCode::UNAUTHORIZED, b"", None).kind,
+            ApiErrorKind::Unauthorized
+        );
+        assert_eq!(
+            status_error(StatusCode::SERVICE_UNAVAILABLE, b"", None).kind,
+            ApiErrorKind::Transient
+        );
+        assert_eq!(
+            status_error(StatusCode::TOO_MANY_REQUESTS, b"", None).kind,
+            ApiErrorKind::Transient
+        );
+        assert_eq!(
+            status_error(StatusCode::NOT_FOUND, b"", None).kind,
+            ApiErrorKind::NotFound
+        );
+        let bad = status_error(
+            StatusCode::BAD_REQUEST,
+            br#"{"error":{"status":400,"message":"missing parameter: version"}}"#,
+            None,
+        );
+        assert_eq!(bad.kind, ApiErrorKind::Permanent);
+        assert!(bad.message.contains("missing parameter: version"));
+    }
+}

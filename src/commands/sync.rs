@@ -1,0 +1,59 @@
+//! `sipmirror sync`: pull the upstream into the mirror. Quiet on success unless asked, so cron
+//! mails only when something is wrong.
+
+use crate::cli::SyncArgs;
+use crate::config::Settings;
+use crate::error::{ExitCode, Result};
+use crate::output;
+use crate::progress::Progress;
+use crate::store::{Access, Mirror, WriterLock};
+use crate::sync::{self, Stream, SyncOptions, SyncReport};
+
+pub fn run(settings: &Settings, args: &SyncArgs) -> Result<ExitCode> {
+    let options = SyncOptions {
+        full: args.full,
+        only: args
+            .only
+            .as_deref()
+            .map(Stream::parse_list)
+            .transpose()?
+            .unwrap_or_default(),
+        force_delete: args.force_delete,
+    };
+    let _lock = WriterLock::acquire(&settings.db_path, "sync")?;
+    let mut mirror = Mirror::open(&settings.db_path, Access::ReadWrite)?;
+    let progress = Progress::new(!settings.quiet && !settings.json);
+    let report = sync::run(&mut mirror, settings, &options, &progress)?;
+    report_outcome(settings, &report)
+}
+
+/// Prints what a run did (JSON, or a summary with `-v`) and turns failures into one line on
+/// stderr and the exit code.
+pub(crate) fn report_outcome(settings: &Settings, report: &SyncReport) -> Result<ExitCode> {
+    if settings.json {
+        output::json(report)?;
+    } else if settings.verbose > 0 {
+        output::line(&report.summary())?;
+    }
+    let failed: Vec<_> = report.failed_streams().collect();
+    let Some(first) = failed.first() else {
+        return Ok(ExitCode::Ok);
+    };
+    let more = match failed.len() {
+        1 => String::new(),
+        n => format!(
+            " (and {} more streams failed; see `sipmirror status`)",
+            n - 1
+        ),
+    };
+    eprintln!(
+        "sipmirror: {}: {}{more}",
+        first.stream,
+        first.error.as_deref().unwrap_or("failed")
+    );
+    Ok(if failed.len() == report.streams.len() {
+        ExitCode::Failed
+    } else {
+        ExitCode::Partial
+    })
+}

@@ -1,0 +1,146 @@
+//! Writing contacts, their entries and their normalized numbers.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::events::Upserted;
+use crate::error::Result;
+
+/// One contact line with its structured parts, as `mirror_contact_entries` stores it.
+#[derive(Debug, Clone, Default)]
+pub struct EntryRecord {
+    pub entry_name: String,
+    pub entry_group: Option<String>,
+    pub types: String,
+    pub value: Option<String>,
+    pub local_value: Option<String>,
+    /// po_box, extended, street, city, region, country
+    pub address: [Option<String>; 6],
+    /// family, given, middle, prefixes, suffixes
+    pub name: [Option<String>; 5],
+    pub lat: Option<String>,
+    pub long: Option<String>,
+    pub org_name: Option<String>,
+    /// JSON array, for ORG.
+    pub org_units: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ContactRecord {
+    pub uuid: String,
+    pub valid_from: Option<String>,
+    pub owner: Option<String>,
+    pub formatted_name: Option<String>,
+    pub family_name: Option<String>,
+    pub given_name: Option<String>,
+    pub organization: Option<String>,
+    pub content_hash: String,
+    pub raw_json: String,
+    pub entries: Vec<EntryRecord>,
+    /// (position of the TEL entry, number key, types)
+    pub numbers: Vec<(usize, String, String)>,
+}
+
+/// Stores one contact; an unchanged one (same content hash) is not rewritten.
+pub fn upsert_contact(conn: &Connection, c: &ContactRecord, now: &str) -> Result<Upserted> {
+    let existing: Option<(String, String)> = conn
+        .prepare_cached("SELECT content_hash, upstream_state FROM mirror_contacts WHERE uuid = ?1")?
+        .query_row([&c.uuid], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?;
+    let outcome = match &existing {
+        Some((hash, state)) if *hash == c.content_hash && state == "present" => {
+            return Ok(Upserted::Unchanged);
+        }
+        Some(_) => Upserted::Changed,
+        None => Upserted::New,
+    };
+    conn.prepare_cached(
+        "INSERT INTO mirror_contacts (uuid, valid_from_upstream, owner, formatted_name, family_name, given_name,
+            organization, content_hash, upstream_state, deleted_upstream_at, first_seen_at, updated_at, raw_json)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'present', NULL, ?9, ?9, ?10)
+         ON CONFLICT (uuid) DO UPDATE SET valid_from_upstream = excluded.valid_from_upstream,
+            owner = excluded.owner, formatted_name = excluded.formatted_name,
+            family_name = excluded.family_name, given_name = excluded.given_name,
+            organization = excluded.organization, content_hash = excluded.content_hash,
+            upstream_state = 'present', deleted_upstream_at = NULL,
+            updated_at = excluded.updated_at, raw_json = excluded.raw_json",
+    )?
+    .execute(params![
+        c.uuid,
+        c.valid_from,
+        c.owner,
+        c.formatted_name,
+        c.family_name,
+        c.given_name,
+        c.organization,
+        c.content_hash,
+        now,
+        c.raw_json
+    ])?;
+    if outcome == Upserted::Changed {
+        conn.prepare_cached("DELETE FROM mirror_contact_entries WHERE contact_uuid = ?1")?
+            .execute([&c.uuid])?;
+        conn.prepare_cached("DELETE FROM mirror_contact_numbers WHERE contact_uuid = ?1")?
+            .execute([&c.uuid])?;
+    }
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO mirror_contact_entries (contact_uuid, position, entry_name, entry_group, types, value,
+            local_value, po_box, extended, street, city, region, country, family, given, middle, prefixes,
+            suffixes, lat, long, org_name, org_units)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+    )?;
+    for (position, e) in c.entries.iter().enumerate() {
+        let [po_box, extended, street, city, region, country] = &e.address;
+        let [family, given, middle, prefixes, suffixes] = &e.name;
+        insert.execute(params![
+            c.uuid,
+            position as i64,
+            e.entry_name,
+            e.entry_group,
+            e.types,
+            e.value,
+            e.local_value,
+            po_box,
+            extended,
+            street,
+            city,
+            region,
+            country,
+            family,
+            given,
+            middle,
+            prefixes,
+            suffixes,
+            e.lat,
+            e.long,
+            e.org_name,
+            e.org_units
+        ])?;
+    }
+    let mut insert_number = conn.prepare_cached(
+        "INSERT INTO mirror_contact_numbers (contact_uuid, position, number_key, types) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for (position, key, types) in &c.numbers {
+        insert_number.execute(params![c.uuid, *position as i64, key, types])?;
+    }
+    Ok(outcome)
+}
+
+pub fn present_uuids(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT uuid FROM mirror_contacts WHERE upstream_state = 'present'")?;
+    let uuids = stmt
+        .query_map([], |row| row.get(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    Ok(uuids)
+}
+
+pub fn mark_deleted(conn: &Connection, uuids: &[String], now: &str) -> Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE mirror_contacts SET upstream_state = 'deleted', deleted_upstream_at = ?2, updated_at = ?2
+         WHERE uuid = ?1 AND upstream_state = 'present'",
+    )?;
+    for uuid in uuids {
+        stmt.execute(params![uuid, now])?;
+    }
+    Ok(())
+}

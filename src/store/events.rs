@@ -1,0 +1,291 @@
+//! Writing events into the mirror. One function for all four types: the common columns go to
+//! `mirror_events`, the type-specific ones to the table named by the record's [`Detail`].
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::error::Result;
+
+/// How a pull changed a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upserted {
+    New,
+    Changed,
+    Unchanged,
+}
+
+/// A source or target of an event.
+#[derive(Debug, Clone)]
+pub struct EndpointRecord {
+    pub role: &'static str,
+    pub number_e164: Option<String>,
+    pub number_pretty: Option<String>,
+    pub contact_fn: Option<String>,
+    pub contact_url: Option<String>,
+    pub number_key: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Detail {
+    Call {
+        duration_s: Option<u32>,
+        recordings: Vec<String>,
+    },
+    Fax {
+        page_count: Option<u32>,
+        sent: Option<String>,
+        content_url: Option<String>,
+        fail_reason: Option<String>,
+        /// (page number, small preview URL, big preview URL)
+        pages: Vec<(u32, Option<String>, Option<String>)>,
+    },
+    Sms {
+        sent: Option<String>,
+        text: Option<String>,
+    },
+    Voicemail {
+        duration_s: Option<u32>,
+        caller: Option<String>,
+        content_url: Option<String>,
+        transcription: Option<String>,
+    },
+}
+
+/// An event as the mirror stores it, built by the sync from what upstream sent.
+#[derive(Debug, Clone)]
+pub struct EventRecord {
+    pub id: String,
+    pub kind: &'static str,
+    pub created_upstream: String,
+    pub created_utc: String,
+    pub scheduled_upstream: Option<String>,
+    pub direction: Option<String>,
+    pub status: Option<String>,
+    pub comment: Option<String>,
+    pub extension_id: Option<String>,
+    pub extension_alias: Option<String>,
+    pub extension_url: Option<String>,
+    pub read: bool,
+    pub starred: bool,
+    pub labels: String,
+    pub location: Option<String>,
+    pub content_url: Option<String>,
+    pub modify_url: Option<String>,
+    pub endpoints: Vec<EndpointRecord>,
+    pub detail: Detail,
+    pub raw_json: String,
+}
+
+/// The main row. A pull always updates the `*_base` columns; it updates a visible column only
+/// when no local edit of that field waits in the outbox (a pending delete holds `location`).
+const UPSERT_EVENT: &str = "
+INSERT INTO mirror_events (
+    id, kind, created_upstream, created_utc, scheduled_upstream, direction, status, comment,
+    extension_id, extension_alias, extension_url,
+    read, read_base, starred, starred_base, labels, labels_base, location, location_base,
+    content_url, modify_url, upstream_state, deleted_upstream_at, first_seen_at, updated_at, raw_json)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,
+        ?12, ?12, ?13, ?13, ?14, ?14, ?15, ?15, ?16, ?17, 'present', NULL, ?18, ?18, ?19)
+ON CONFLICT (id) DO UPDATE SET
+    kind = excluded.kind,
+    created_upstream = excluded.created_upstream,
+    created_utc = excluded.created_utc,
+    scheduled_upstream = excluded.scheduled_upstream,
+    direction = excluded.direction,
+    status = excluded.status,
+    comment = excluded.comment,
+    extension_id = excluded.extension_id,
+    extension_alias = excluded.extension_alias,
+    extension_url = excluded.extension_url,
+    read_base = excluded.read_base,
+    read = CASE WHEN EXISTS (SELECT 1 FROM outbox o WHERE o.event_id = excluded.id
+                             AND o.op = 'set' AND o.field = 'read')
+                THEN read ELSE excluded.read END,
+    starred_base = excluded.starred_base,
+    starred = CASE WHEN EXISTS (SELECT 1 FROM outbox o WHERE o.event_id = excluded.id
+                                AND o.op = 'set' AND o.field = 'starred')
+                   THEN starred ELSE excluded.starred END,
+    labels_base = excluded.labels_base,
+    labels = CASE WHEN EXISTS (SELECT 1 FROM outbox o WHERE o.event_id = excluded.id
+                               AND o.op = 'set' AND o.field = 'labels')
+                  THEN labels ELSE excluded.labels END,
+    location_base = excluded.location_base,
+    location = CASE WHEN EXISTS (SELECT 1 FROM outbox o WHERE o.event_id = excluded.id
+                                 AND (o.op = 'delete' OR (o.op = 'set' AND o.field = 'location')))
+                    THEN location ELSE excluded.location END,
+    content_url = excluded.content_url,
+    modify_url = excluded.modify_url,
+    upstream_state = 'present',
+    deleted_upstream_at = NULL,
+    updated_at = excluded.updated_at,
+    raw_json = excluded.raw_json";
+
+/// Stores one event. Rows whose raw JSON is unchanged are not touched at all.
+pub fn upsert_event(conn: &Connection, e: &EventRecord, now: &str) -> Result<Upserted> {
+    let existing: Option<(String, String)> = conn
+        .prepare_cached("SELECT raw_json, upstream_state FROM mirror_events WHERE id = ?1")?
+        .query_row([&e.id], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?;
+    let outcome = match &existing {
+        Some((raw, state)) if *raw == e.raw_json && state == "present" => {
+            return Ok(Upserted::Unchanged);
+        }
+        Some(_) => Upserted::Changed,
+        None => Upserted::New,
+    };
+    conn.prepare_cached(UPSERT_EVENT)?.execute(params![
+        e.id,
+        e.kind,
+        e.created_upstream,
+        e.created_utc,
+        e.scheduled_upstream,
+        e.direction,
+        e.status,
+        e.comment,
+        e.extension_id,
+        e.extension_alias,
+        e.extension_url,
+        e.read,
+        e.starred,
+        e.labels,
+        e.location,
+        e.content_url,
+        e.modify_url,
+        now,
+        e.raw_json,
+    ])?;
+    if outcome == Upserted::Changed {
+        conn.prepare_cached("DELETE FROM mirror_event_endpoints WHERE event_id = ?1")?
+            .execute([&e.id])?;
+    }
+    let mut positions = [0i64; 2];
+    let mut insert_endpoint = conn.prepare_cached(
+        "INSERT INTO mirror_event_endpoints
+           (event_id, role, position, number_e164, number_pretty, contact_fn, contact_url, number_key)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    for ep in &e.endpoints {
+        let slot = usize::from(ep.role == "target");
+        insert_endpoint.execute(params![
+            e.id,
+            ep.role,
+            positions[slot],
+            ep.number_e164,
+            ep.number_pretty,
+            ep.contact_fn,
+            ep.contact_url,
+            ep.number_key
+        ])?;
+        positions[slot] += 1;
+    }
+    write_detail(conn, &e.id, &e.detail, outcome == Upserted::Changed)?;
+    Ok(outcome)
+}
+
+fn write_detail(
+    conn: &Connection,
+    id: &str,
+    detail: &Detail,
+    replace_children: bool,
+) -> Result<()> {
+    match detail {
+        Detail::Call {
+            duration_s,
+            recordings,
+        } => {
+            conn.prepare_cached(
+                "INSERT INTO mirror_calls (event_id, duration_s) VALUES (?1, ?2)
+                 ON CONFLICT (event_id) DO UPDATE SET duration_s = excluded.duration_s",
+            )?
+            .execute(params![id, duration_s])?;
+            if replace_children {
+                conn.prepare_cached("DELETE FROM mirror_call_recordings WHERE event_id = ?1")?
+                    .execute([id])?;
+            }
+            let mut insert = conn.prepare_cached(
+                "INSERT INTO mirror_call_recordings (event_id, position, url) VALUES (?1, ?2, ?3)",
+            )?;
+            for (position, url) in recordings.iter().enumerate() {
+                insert.execute(params![id, position as i64, url])?;
+            }
+        }
+        Detail::Fax {
+            page_count,
+            sent,
+            content_url,
+            fail_reason,
+            pages,
+        } => {
+            conn.prepare_cached(
+                "INSERT INTO mirror_faxes (event_id, page_count, sent_upstream, content_url, fail_reason)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (event_id) DO UPDATE SET page_count = excluded.page_count,
+                   sent_upstream = excluded.sent_upstream, content_url = excluded.content_url,
+                   fail_reason = excluded.fail_reason",
+            )?
+            .execute(params![id, page_count, sent, content_url, fail_reason])?;
+            if replace_children {
+                conn.prepare_cached("DELETE FROM mirror_fax_pages WHERE event_id = ?1")?
+                    .execute([id])?;
+            }
+            let mut insert = conn.prepare_cached(
+                "INSERT INTO mirror_fax_pages (event_id, page_number, small_url, big_url) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (event_id, page_number) DO UPDATE SET small_url = excluded.small_url, big_url = excluded.big_url",
+            )?;
+            for (page, small, big) in pages {
+                insert.execute(params![id, page, small, big])?;
+            }
+        }
+        Detail::Sms { sent, text } => {
+            conn.prepare_cached(
+                "INSERT INTO mirror_sms (event_id, sent_upstream, text) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (event_id) DO UPDATE SET sent_upstream = excluded.sent_upstream, text = excluded.text",
+            )?
+            .execute(params![id, sent, text])?;
+        }
+        Detail::Voicemail {
+            duration_s,
+            caller,
+            content_url,
+            transcription,
+        } => {
+            conn.prepare_cached(
+                "INSERT INTO mirror_voicemails (event_id, duration_s, caller, content_url, transcription)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (event_id) DO UPDATE SET duration_s = excluded.duration_s, caller = excluded.caller,
+                   content_url = excluded.content_url, transcription = excluded.transcription",
+            )?
+            .execute(params![id, duration_s, caller, content_url, transcription])?;
+        }
+    }
+    Ok(())
+}
+
+/// The newest `created_utc` of one kind, the anchor of the lookback window.
+pub fn newest_created(conn: &Connection, kind: &str) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT max(created_utc) FROM mirror_events WHERE kind = ?1")?
+        .query_row([kind], |row| row.get(0))?)
+}
+
+/// Ids of events of `kind` present in the mirror and created before `before_utc`.
+pub fn present_ids(conn: &Connection, kind: &str, before_utc: &str) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id FROM mirror_events WHERE kind = ?1 AND upstream_state = 'present' AND created_utc < ?2",
+    )?;
+    let ids = stmt
+        .query_map(params![kind, before_utc], |row| row.get(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    Ok(ids)
+}
+
+/// Marks events as deleted upstream (never removes them).
+pub fn mark_deleted(conn: &Connection, ids: &[String], now: &str) -> Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE mirror_events SET upstream_state = 'deleted', deleted_upstream_at = ?2, updated_at = ?2
+         WHERE id = ?1 AND upstream_state = 'present'",
+    )?;
+    for id in ids {
+        stmt.execute(params![id, now])?;
+    }
+    Ok(())
+}

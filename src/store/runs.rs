@@ -1,0 +1,114 @@
+//! The sync-runs log and the per-stream cursors.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::error::Result;
+
+/// Per-stream counts of one run.
+#[derive(Debug, Clone, Default, serde::Serialize, PartialEq, Eq)]
+pub struct StreamCounts {
+    pub fetched: u64,
+    pub new: u64,
+    pub changed: u64,
+    pub deleted: u64,
+    pub pages: u64,
+}
+
+/// What the mirror remembers about a stream between runs.
+#[derive(Debug, Clone, Default)]
+pub struct StreamState {
+    pub last_full_at: Option<String>,
+}
+
+pub fn start_run(conn: &Connection, command: &str, now: &str) -> Result<i64> {
+    conn.execute(
+        "INSERT INTO sync_runs (command, started_at, outcome) VALUES (?1, ?2, 'running')",
+        params![command, now],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub fn finish_run(
+    conn: &Connection,
+    run: i64,
+    outcome: &str,
+    requests: u64,
+    error: Option<&str>,
+    now: &str,
+) -> Result<()> {
+    conn.execute(
+        "UPDATE sync_runs SET finished_at = ?2, outcome = ?3, requests = ?4, error = ?5 WHERE id = ?1",
+        params![run, now, outcome, requests as i64, error],
+    )?;
+    Ok(())
+}
+
+pub fn record_stream(
+    conn: &Connection,
+    run: i64,
+    stream: &str,
+    counts: &StreamCounts,
+) -> Result<()> {
+    conn.execute(
+        "INSERT INTO sync_run_streams (run_id, stream, fetched, new, changed, deleted, pages)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (run_id, stream) DO UPDATE SET fetched = excluded.fetched, new = excluded.new,
+           changed = excluded.changed, deleted = excluded.deleted, pages = excluded.pages",
+        params![
+            run,
+            stream,
+            counts.fetched as i64,
+            counts.new as i64,
+            counts.changed as i64,
+            counts.deleted as i64,
+            counts.pages as i64
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn stream_state(conn: &Connection, stream: &str) -> Result<StreamState> {
+    let last_full_at = conn
+        .prepare_cached("SELECT last_full_at FROM sync_streams WHERE stream = ?1")?
+        .query_row([stream], |row| row.get::<_, Option<String>>(0))
+        .optional()?
+        .flatten();
+    Ok(StreamState { last_full_at })
+}
+
+/// Records a committed page of a stream: its run, the run's fixed upper bound and the offset
+/// of the next page. Called inside the page's transaction.
+pub fn save_page_cursor(
+    conn: &Connection,
+    stream: &str,
+    run: i64,
+    period_end: &str,
+    next_offset: u64,
+    newest: Option<&str>,
+    now: &str,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO sync_streams (stream, newest_created_utc, page_run_id, page_period_end, page_offset, updated_at)
+         VALUES (?1, ?6, ?2, ?3, ?4, ?5)
+         ON CONFLICT (stream) DO UPDATE SET page_run_id = excluded.page_run_id,
+           page_period_end = excluded.page_period_end, page_offset = excluded.page_offset,
+           newest_created_utc = max(coalesce(newest_created_utc, ''), coalesce(excluded.newest_created_utc, '')),
+           updated_at = excluded.updated_at",
+    )?
+    .execute(params![stream, run, period_end, next_offset as i64, now, newest])?;
+    Ok(())
+}
+
+/// Records that a stream finished; `full` when it was a complete listing.
+pub fn finish_stream(conn: &Connection, stream: &str, full: bool, now: &str) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO sync_streams (stream, last_success_at, last_full_at, updated_at)
+         VALUES (?1, ?2, CASE WHEN ?3 THEN ?2 END, ?2)
+         ON CONFLICT (stream) DO UPDATE SET last_success_at = excluded.last_success_at,
+           last_full_at = CASE WHEN ?3 THEN excluded.last_success_at ELSE last_full_at END,
+           page_run_id = NULL, page_period_end = NULL, page_offset = NULL,
+           updated_at = excluded.updated_at",
+    )?
+    .execute(params![stream, now, full])?;
+    Ok(())
+}

@@ -1,0 +1,288 @@
+//! Writing settings and the balance. Settings are a small snapshot: each run replaces the
+//! number tables and brings extensions up to date (an extension gone upstream is marked
+//! deleted, like events and contacts).
+
+use rusqlite::{Connection, params};
+
+use crate::error::Result;
+
+#[derive(Debug, Clone)]
+pub struct NumberRecord {
+    pub e164: String,
+    pub pretty: Option<String>,
+    pub kind: Option<String>,
+    pub extension_id: Option<String>,
+    pub raw_json: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ExtensionRecord {
+    pub id: String,
+    pub alias: Option<String>,
+    pub kind: Option<String>,
+    pub resource_url: Option<String>,
+    pub dnd: Option<bool>,
+    pub outgoing_number: Option<String>,
+    pub register_url: Option<String>,
+    pub outbound_proxy_url: Option<String>,
+    pub has_sip_password: Option<bool>,
+    pub fax_in: Option<bool>,
+    pub has_pin: Option<bool>,
+    pub timezone: Option<String>,
+    pub announcement_url: Option<String>,
+    pub provider: Option<String>,
+    pub external_phonenumber: Option<String>,
+    pub incoming_numbers: Vec<String>,
+    pub direct_dial_numbers: Vec<String>,
+    /// (device id, raw JSON)
+    pub devices: Vec<(String, String)>,
+    /// Upstream JSON with the SIP password and PIN removed.
+    pub raw_json: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct MobileRecord {
+    pub id: String,
+    pub phone_number: Option<String>,
+    pub model: Option<String>,
+    pub vendor: Option<String>,
+    pub firmware: Option<String>,
+    pub raw_json: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct SettingsRecord {
+    pub base_product_type: Option<String>,
+    pub allow_add: Option<bool>,
+    pub allow_empty_oadc: Option<bool>,
+    pub account_raw_json: String,
+    pub numbers: Vec<NumberRecord>,
+    pub number_list: Vec<String>,
+    /// (extension id, number, raw JSON)
+    pub outgoing: Vec<(String, Option<String>, String)>,
+    pub extensions: Vec<ExtensionRecord>,
+    pub mobile_devices: Vec<MobileRecord>,
+    pub mobile_extensions: Vec<MobileRecord>,
+}
+
+/// Writes the snapshot. Returns (new, changed, deleted) extensions.
+pub fn store_settings(conn: &Connection, s: &SettingsRecord, now: &str) -> Result<(u64, u64, u64)> {
+    conn.execute(
+        "INSERT INTO mirror_account (id, base_product_type, numbers_allow_add, numbers_allow_empty_oadc, updated_at, raw_json)
+         VALUES (1, ?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (id) DO UPDATE SET base_product_type = excluded.base_product_type,
+           numbers_allow_add = excluded.numbers_allow_add, numbers_allow_empty_oadc = excluded.numbers_allow_empty_oadc,
+           updated_at = excluded.updated_at, raw_json = excluded.raw_json",
+        params![s.base_product_type, s.allow_add, s.allow_empty_oadc, now, s.account_raw_json],
+    )?;
+    conn.execute("DELETE FROM mirror_numbers", [])?;
+    for n in &s.numbers {
+        conn.execute(
+            "INSERT INTO mirror_numbers (number_e164, number_pretty, number_type, extension_id, updated_at, raw_json)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (number_e164) DO NOTHING",
+            params![n.e164, n.pretty, n.kind, n.extension_id, now, n.raw_json],
+        )?;
+    }
+    conn.execute("DELETE FROM mirror_number_list", [])?;
+    for number in &s.number_list {
+        conn.execute(
+            "INSERT INTO mirror_number_list (number_e164, updated_at, raw_json) VALUES (?1, ?2, ?3)
+             ON CONFLICT (number_e164) DO NOTHING",
+            params![
+                number,
+                now,
+                serde_json::to_string(number).unwrap_or_default()
+            ],
+        )?;
+    }
+    conn.execute("DELETE FROM mirror_outgoing_numbers", [])?;
+    for (ext, number, raw) in &s.outgoing {
+        conn.execute(
+            "INSERT INTO mirror_outgoing_numbers (extension_id, number_e164, updated_at, raw_json) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (extension_id) DO UPDATE SET number_e164 = excluded.number_e164, raw_json = excluded.raw_json",
+            params![ext, number, now, raw],
+        )?;
+    }
+    let counts = store_extensions(conn, &s.extensions, now)?;
+    for (table, rows) in [
+        ("mirror_mobile_devices", &s.mobile_devices),
+        ("mirror_mobile_extensions", &s.mobile_extensions),
+    ] {
+        let key = if table == "mirror_mobile_devices" {
+            "device_id"
+        } else {
+            "extension_id"
+        };
+        conn.execute(&format!("DELETE FROM {table}"), [])?;
+        for m in rows {
+            conn.execute(
+                &format!(
+                    "INSERT INTO {table} ({key}, phone_number, model, vendor, firmware, updated_at, raw_json)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT ({key}) DO NOTHING"
+                ),
+                params![m.id, m.phone_number, m.model, m.vendor, m.firmware, now, m.raw_json],
+            )?;
+        }
+    }
+    Ok(counts)
+}
+
+fn store_extensions(
+    conn: &Connection,
+    extensions: &[ExtensionRecord],
+    now: &str,
+) -> Result<(u64, u64, u64)> {
+    let (mut new, mut changed) = (0, 0);
+    for e in extensions {
+        let old: Option<String> = conn
+            .query_row(
+                "SELECT raw_json FROM mirror_extensions WHERE extension_id = ?1",
+                [&e.id],
+                |r| r.get(0),
+            )
+            .ok();
+        match old {
+            Some(raw) if raw == e.raw_json => {}
+            Some(_) => changed += 1,
+            None => new += 1,
+        }
+        conn.execute(
+            "INSERT INTO mirror_extensions (extension_id, alias, type, resource_url, dnd, outgoing_number,
+                register_url, outbound_proxy_url, has_sip_password, fax_in, has_pin, timezone, announcement_url,
+                provider, external_phonenumber, upstream_state, updated_at, raw_json)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, 'present', ?16, ?17)
+             ON CONFLICT (extension_id) DO UPDATE SET alias = excluded.alias, type = excluded.type,
+                resource_url = excluded.resource_url, dnd = excluded.dnd, outgoing_number = excluded.outgoing_number,
+                register_url = excluded.register_url, outbound_proxy_url = excluded.outbound_proxy_url,
+                has_sip_password = excluded.has_sip_password, fax_in = excluded.fax_in, has_pin = excluded.has_pin,
+                timezone = excluded.timezone, announcement_url = excluded.announcement_url,
+                provider = excluded.provider, external_phonenumber = excluded.external_phonenumber,
+                upstream_state = 'present', updated_at = excluded.updated_at, raw_json = excluded.raw_json",
+            params![
+                e.id,
+                e.alias,
+                e.kind,
+                e.resource_url,
+                e.dnd,
+                e.outgoing_number,
+                e.register_url,
+                e.outbound_proxy_url,
+                e.has_sip_password,
+                e.fax_in,
+                e.has_pin,
+                e.timezone,
+                e.announcement_url,
+                e.provider,
+                e.external_phonenumber,
+                now,
+                e.raw_json
+            ],
+        )?;
+        conn.execute(
+            "DELETE FROM mirror_extension_numbers WHERE extension_id = ?1",
+            [&e.id],
+        )?;
+        for (kind, numbers) in [
+            ("incoming", &e.incoming_numbers),
+            ("direct_dial", &e.direct_dial_numbers),
+        ] {
+            for number in numbers {
+                conn.execute(
+                    "INSERT INTO mirror_extension_numbers (extension_id, kind, number_e164) VALUES (?1, ?2, ?3)
+                     ON CONFLICT DO NOTHING",
+                    params![e.id, kind, number],
+                )?;
+            }
+        }
+        conn.execute(
+            "DELETE FROM mirror_extension_devices WHERE extension_id = ?1",
+            [&e.id],
+        )?;
+        for (device, raw) in &e.devices {
+            conn.execute(
+                "INSERT INTO mirror_extension_devices (extension_id, device_id, raw_json) VALUES (?1, ?2, ?3)
+                 ON CONFLICT DO NOTHING",
+                params![e.id, device, raw],
+            )?;
+        }
+    }
+    let ids: Vec<&str> = extensions.iter().map(|e| e.id.as_str()).collect();
+    let mut gone = Vec::new();
+    {
+        let mut stmt = conn.prepare(
+            "SELECT extension_id FROM mirror_extensions WHERE upstream_state = 'present'",
+        )?;
+        for id in stmt.query_map([], |r| r.get::<_, String>(0))? {
+            let id = id?;
+            if !ids.contains(&id.as_str()) {
+                gone.push(id);
+            }
+        }
+    }
+    for id in &gone {
+        conn.execute(
+            "UPDATE mirror_extensions SET upstream_state = 'deleted', updated_at = ?2 WHERE extension_id = ?1",
+            params![id, now],
+        )?;
+    }
+    Ok((new, changed, gone.len() as u64))
+}
+
+#[derive(Debug, Clone)]
+pub struct BalanceRecord {
+    pub currency: Option<String>,
+    pub total_including_vat: Option<f64>,
+    pub vat_percent: Option<f64>,
+    /// (kind: sms | minute | fax, vouchers as [redeem, end, init, used, left])
+    pub vouchers: Vec<(&'static str, Vec<[Option<String>; 5]>)>,
+    pub vouchers_json: String,
+    pub raw_json: String,
+}
+
+/// currency, total, VAT, vouchers: what makes one balance differ from another.
+type HistoryRow = (Option<String>, Option<f64>, Option<f64>, String);
+
+/// Stores the balance; appends to the history when it differs from the last entry.
+/// Returns whether it changed.
+pub fn store_balance(conn: &Connection, b: &BalanceRecord, now: &str) -> Result<bool> {
+    conn.execute(
+        "INSERT INTO mirror_balance (id, currency, total_including_vat, vat_percent, updated_at, raw_json)
+         VALUES (1, ?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (id) DO UPDATE SET currency = excluded.currency, total_including_vat = excluded.total_including_vat,
+           vat_percent = excluded.vat_percent, updated_at = excluded.updated_at, raw_json = excluded.raw_json",
+        params![b.currency, b.total_including_vat, b.vat_percent, now, b.raw_json],
+    )?;
+    conn.execute("DELETE FROM mirror_balance_vouchers", [])?;
+    for (kind, vouchers) in &b.vouchers {
+        for (position, [redeem, end, init, used, left]) in vouchers.iter().enumerate() {
+            conn.execute(
+                "INSERT INTO mirror_balance_vouchers (kind, position, redeem_date, end_of_validity, credits_init,
+                   credits_used, credits_left) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![kind, position as i64, redeem, end, init, used, left],
+            )?;
+        }
+    }
+    let last: Option<HistoryRow> = conn
+        .query_row(
+            "SELECT currency, total_including_vat, vat_percent, vouchers_json FROM mirror_balance_history
+             ORDER BY id DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .ok();
+    let current = (
+        b.currency.clone(),
+        b.total_including_vat,
+        b.vat_percent,
+        b.vouchers_json.clone(),
+    );
+    if last.as_ref() == Some(&current) {
+        return Ok(false);
+    }
+    conn.execute(
+        "INSERT INTO mirror_balance_history (observed_at, currency, total_including_vat, vat_percent, vouchers_json)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![now, b.currency, b.total_including_vat, b.vat_percent, b.vouchers_json],
+    )?;
+    Ok(true)
+}

@@ -1,0 +1,306 @@
+//! Pull: brings the mirror up to date with the upstream, stream by stream.
+//!
+//! The rules (see `sync-lessons.md`): each page is committed with its cursor in one
+//! transaction; a run fixes its upper bound (`period_end`) before paging; upserts never use
+//! `INSERT OR REPLACE`; a lookback window catches flag changes on recent events and a periodic
+//! complete listing catches the rest and deletions; rows missing from a complete listing are
+//! marked deleted, behind a guard against mass deletion.
+
+mod contacts;
+mod events;
+mod settings;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::api::{ApiErrorKind, Client, events::EventKind};
+use crate::config::Settings;
+use crate::error::{Error, ErrorKind, Result};
+use crate::progress::Progress;
+use crate::store::runs::{self, StreamCounts};
+use crate::store::{Mirror, now_utc};
+
+/// What a sync run mirrors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Events(EventKind),
+    Contacts,
+    Settings,
+    Balance,
+}
+
+impl Stream {
+    pub const ALL: [Stream; 7] = [
+        Stream::Events(EventKind::Call),
+        Stream::Events(EventKind::Fax),
+        Stream::Events(EventKind::Sms),
+        Stream::Events(EventKind::Voicemail),
+        Stream::Contacts,
+        Stream::Settings,
+        Stream::Balance,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Stream::Events(kind) => kind.plural(),
+            Stream::Contacts => "contacts",
+            Stream::Settings => "settings",
+            Stream::Balance => "balance",
+        }
+    }
+
+    /// Parses `--only calls,contacts`; `events` stands for the four event streams.
+    pub fn parse_list(text: &str) -> Result<Vec<Stream>> {
+        let mut streams = Vec::new();
+        for word in text.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+            let matched: Vec<Stream> = if word == "events" {
+                EventKind::ALL.into_iter().map(Stream::Events).collect()
+            } else {
+                Stream::ALL
+                    .into_iter()
+                    .filter(|s| s.name() == word)
+                    .collect()
+            };
+            if matched.is_empty() {
+                return Err(Error::usage(format!(
+                    "unknown stream {word:?}; choose from events, calls, faxes, sms, voicemails, contacts, settings, balance"
+                )));
+            }
+            for s in matched {
+                if !streams.contains(&s) {
+                    streams.push(s);
+                }
+            }
+        }
+        if streams.is_empty() {
+            return Err(Error::usage("--only needs at least one stream"));
+        }
+        Ok(streams)
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SyncOptions {
+    /// A complete listing of every event stream, whatever `full_every` says.
+    pub full: bool,
+    /// The streams to sync; empty means all.
+    pub only: Vec<Stream>,
+    /// Mark rows deleted even when more than `max_delete_ratio` would go.
+    pub force_delete: bool,
+}
+
+/// The result of one stream.
+#[derive(Debug, Clone, Serialize)]
+pub struct StreamReport {
+    pub stream: &'static str,
+    pub full: bool,
+    #[serde(flatten)]
+    pub counts: StreamCounts,
+    pub error: Option<String>,
+}
+
+/// The result of a run, as `sync --json` prints it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncReport {
+    pub run_id: i64,
+    pub outcome: &'static str,
+    pub requests: u64,
+    pub seconds: f64,
+    pub streams: Vec<StreamReport>,
+}
+
+impl SyncReport {
+    pub fn failed_streams(&self) -> impl Iterator<Item = &StreamReport> {
+        self.streams.iter().filter(|s| s.error.is_some())
+    }
+
+    /// A one-line summary for `-v` and the demo.
+    pub fn summary(&self) -> String {
+        let parts: Vec<String> = self
+            .streams
+            .iter()
+            .map(|s| match &s.error {
+                Some(_) => format!("{} failed", s.stream),
+                None => format!(
+                    "{} +{} ~{} -{}",
+                    s.stream, s.counts.new, s.counts.changed, s.counts.deleted
+                ),
+            })
+            .collect();
+        format!(
+            "sync {} in {:.1} s, {} requests: {}",
+            self.outcome,
+            self.seconds,
+            self.requests,
+            parts.join(", ")
+        )
+    }
+}
+
+/// Everything a stream needs while it runs.
+pub(crate) struct Context<'a> {
+    pub client: Arc<Client>,
+    pub settings: &'a Settings,
+    pub options: &'a SyncOptions,
+    pub run_id: i64,
+    /// The run's fixed upper bound, UTC `yyyy-MM-ddTHH:mm:ss`.
+    pub period_end: String,
+    pub started: DateTime<Utc>,
+    pub progress: &'a Progress,
+}
+
+/// Runs a sync on an open mirror (the caller holds the writer lock).
+pub fn run(
+    mirror: &mut Mirror,
+    settings: &Settings,
+    options: &SyncOptions,
+    progress: &Progress,
+) -> Result<SyncReport> {
+    let client = Arc::new(Client::new(&settings.connection, &settings.http)?);
+    let started = Utc::now();
+    let run_id = runs::start_run(mirror.conn(), "sync", &now_utc())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io(format!("cannot start the async runtime: {e}")))?;
+    let context = Context {
+        client: client.clone(),
+        settings,
+        options,
+        run_id,
+        period_end: started.format("%Y-%m-%dT%H:%M:%S").to_string(),
+        started,
+        progress,
+    };
+    let streams: Vec<Stream> = if options.only.is_empty() {
+        Stream::ALL.to_vec()
+    } else {
+        options.only.clone()
+    };
+    let mut reports = Vec::new();
+    let mut fatal: Option<Error> = None;
+    for stream in streams {
+        if fatal.is_some() {
+            break;
+        }
+        let result = runtime.block_on(pull(&context, mirror, stream));
+        let (counts, full, error) = match result {
+            Ok((counts, full)) => (counts, full, None),
+            Err(failure) => {
+                tracing::warn!(stream = stream.name(), error = %failure.error, "stream failed");
+                let message = failure.error.message().to_string();
+                if failure.stops_run {
+                    fatal = Some(failure.error);
+                }
+                (failure.counts, false, Some(message))
+            }
+        };
+        runs::record_stream(mirror.conn(), run_id, stream.name(), &counts)?;
+        reports.push(StreamReport {
+            stream: stream.name(),
+            full,
+            counts,
+            error,
+        });
+    }
+    let failed = reports.iter().filter(|r| r.error.is_some()).count();
+    let outcome = match (failed, &fatal) {
+        (0, _) => "ok",
+        (_, Some(_)) => "failed",
+        (n, None) if n == reports.len() => "failed",
+        _ => "partial",
+    };
+    let first_error = reports
+        .iter()
+        .find_map(|r| r.error.as_ref().map(|e| format!("{}: {e}", r.stream)));
+    runs::finish_run(
+        mirror.conn(),
+        run_id,
+        outcome,
+        client.requests(),
+        first_error.as_deref(),
+        &now_utc(),
+    )?;
+    if let Some(error) = fatal {
+        return Err(error);
+    }
+    Ok(SyncReport {
+        run_id,
+        outcome,
+        requests: client.requests(),
+        seconds: (Utc::now() - started).num_milliseconds() as f64 / 1000.0,
+        streams: reports,
+    })
+}
+
+/// A stream that failed: what it had done so far, and whether the whole run must stop
+/// (bad credentials make every other request fail too).
+pub(crate) struct StreamFailure {
+    pub counts: StreamCounts,
+    pub error: Error,
+    pub stops_run: bool,
+}
+
+impl StreamFailure {
+    pub fn new(counts: &StreamCounts, error: impl Into<Error>) -> StreamFailure {
+        StreamFailure {
+            counts: counts.clone(),
+            error: error.into(),
+            stops_run: false,
+        }
+    }
+
+    pub fn from_api(counts: &StreamCounts, error: crate::api::ApiError) -> StreamFailure {
+        let stops_run = error.kind == ApiErrorKind::Unauthorized;
+        StreamFailure {
+            counts: counts.clone(),
+            error: error.into(),
+            stops_run,
+        }
+    }
+}
+
+async fn pull(
+    context: &Context<'_>,
+    mirror: &mut Mirror,
+    stream: Stream,
+) -> Result<(StreamCounts, bool), StreamFailure> {
+    match stream {
+        Stream::Events(kind) => events::pull(context, mirror, kind).await,
+        Stream::Contacts => contacts::pull(context, mirror).await.map(|c| (c, true)),
+        Stream::Settings => settings::pull_settings(context, mirror)
+            .await
+            .map(|c| (c, true)),
+        Stream::Balance => settings::pull_balance(context, mirror)
+            .await
+            .map(|c| (c, true)),
+    }
+}
+
+/// Refuses to mark more than `max_delete_ratio` of a stream deleted unless forced: an empty
+/// or truncated listing must not wipe the mirror.
+pub(crate) fn check_mass_delete(
+    context: &Context<'_>,
+    stream: &str,
+    missing: usize,
+    present: usize,
+) -> Result<()> {
+    if missing == 0 || context.options.force_delete {
+        return Ok(());
+    }
+    let ratio = missing as f64 / present.max(1) as f64;
+    if ratio > context.settings.sync.max_delete_ratio {
+        return Err(Error::new(
+            ErrorKind::Partial,
+            format!(
+                "{stream}: upstream no longer lists {missing} of {present} records ({:.0}%, more than the {:.0}% allowed); nothing was marked deleted. If that is right, run `sipmirror sync --full --force-delete`",
+                ratio * 100.0,
+                context.settings.sync.max_delete_ratio * 100.0
+            ),
+        ));
+    }
+    Ok(())
+}
