@@ -174,6 +174,9 @@ pub struct EmulatorArgs {
     /// Fault: send a body that does not parse, at this rate
     #[arg(long, default_value_t = 0.0, help_heading = "Faults")]
     pub malformed_rate: f64,
+    /// Fault: send a well-formed body with a field of the wrong type, at this rate
+    #[arg(long, default_value_t = 0.0, help_heading = "Faults")]
+    pub wrong_type_rate: f64,
     /// Fault: pause this many milliseconds between body chunks
     #[arg(long, default_value_t = 0, help_heading = "Faults")]
     pub slow_body_ms: u64,

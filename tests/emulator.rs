@@ -1090,6 +1090,16 @@ fn each_fault_does_what_it_says() {
     assert_eq!(malformed.status, 200);
     assert!(serde_json::from_slice::<Value>(&malformed.body).is_err());
 
+    set_faults(&http, json!({"wrong_type_rate": 1.0}));
+    let wrong = http
+        .send("GET", path, "application/json")
+        .expect("complete answer")
+        .json();
+    assert!(
+        wrong["events"]["calls"][0]["id"].is_number(),
+        "the id became a number"
+    );
+
     set_faults(&http, json!({"slow_body_ms": 1}));
     assert_eq!(
         http.send("GET", path, "application/json")

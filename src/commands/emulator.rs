@@ -53,6 +53,7 @@ fn config(args: &EmulatorArgs) -> Result<EmulatorConfig> {
         reset_rate: args.reset_rate,
         truncate_rate: args.truncate_rate,
         malformed_rate: args.malformed_rate,
+        wrong_type_rate: args.wrong_type_rate,
         slow_body_ms: args.slow_body_ms,
         lose_response_rate: args.lose_response_rate,
         ..Faults::default()

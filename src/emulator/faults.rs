@@ -26,6 +26,9 @@ pub struct Faults {
     pub truncate_rate: f64,
     /// Send a complete body that is not valid JSON/XML.
     pub malformed_rate: f64,
+    /// Send a well-formed body with a field of the wrong type (the first `"id":"123"` becomes
+    /// `"id":123`).
+    pub wrong_type_rate: f64,
     /// Delay between body chunks (slow body).
     pub slow_body_ms: u64,
     /// Serve the request (it takes effect) and then close the connection without answering:
@@ -39,6 +42,7 @@ impl Faults {
             ("reset_rate", self.reset_rate),
             ("truncate_rate", self.truncate_rate),
             ("malformed_rate", self.malformed_rate),
+            ("wrong_type_rate", self.wrong_type_rate),
             ("lose_response_rate", self.lose_response_rate),
         ];
         for (name, rate) in rates
@@ -82,6 +86,7 @@ pub enum After {
     LoseResponse,
     Truncate,
     Malformed,
+    WrongType,
 }
 
 /// The faults in force and the random stream that decides them.
@@ -129,13 +134,20 @@ impl FaultState {
 
     pub fn after(&mut self) -> After {
         let f = &self.faults;
-        let (lose, truncate, malformed) = (f.lose_response_rate, f.truncate_rate, f.malformed_rate);
+        let (lose, truncate, malformed, wrong) = (
+            f.lose_response_rate,
+            f.truncate_rate,
+            f.malformed_rate,
+            f.wrong_type_rate,
+        );
         if lose > 0.0 && self.rng.chance(lose) {
             After::LoseResponse
         } else if truncate > 0.0 && self.rng.chance(truncate) {
             After::Truncate
         } else if malformed > 0.0 && self.rng.chance(malformed) {
             After::Malformed
+        } else if wrong > 0.0 && self.rng.chance(wrong) {
+            After::WrongType
         } else {
             After::Deliver
         }

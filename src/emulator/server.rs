@@ -335,6 +335,7 @@ pub async fn faults_and_stats(
         },
         After::Truncate => truncate(response).await,
         After::Malformed => malformed(response).await,
+        After::WrongType => wrong_type(response).await,
         After::Deliver if slow > 0 => slow_body(response, slow).await,
         After::Deliver => response,
     }
@@ -386,6 +387,36 @@ async fn malformed(response: Response) -> Response {
     garbage.extend_from_slice(b"\x00}<]]not-valid");
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(garbage))
+}
+
+/// A well-formed body in which the first string id has become a number.
+async fn wrong_type(response: Response) -> Response {
+    let (mut parts, bytes) = body_bytes(response).await;
+    let text = String::from_utf8_lossy(&bytes);
+    let changed = match text.find("\"id\":\"") {
+        Some(start) => {
+            let value_start = start + 6;
+            match text[value_start..].find('"') {
+                Some(len)
+                    if text[value_start..value_start + len]
+                        .bytes()
+                        .all(|b| b.is_ascii_digit())
+                        && len > 0 =>
+                {
+                    format!(
+                        "{}{}{}",
+                        &text[..value_start - 1],
+                        &text[value_start..value_start + len],
+                        &text[value_start + len + 1..]
+                    )
+                }
+                _ => text.to_string(),
+            }
+        }
+        None => text.to_string(),
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(changed))
 }
 
 /// Sends the body in small chunks with a pause between them.

@@ -190,7 +190,7 @@ pub fn run(
         let (counts, full, error) = match result {
             Ok((counts, full)) => (counts, full, None),
             Err(failure) => {
-                tracing::warn!(stream = stream.name(), error = %failure.error, "stream failed");
+                tracing::debug!(stream = stream.name(), error = %failure.error, "stream failed");
                 let message = failure.error.message().to_string();
                 if failure.stops_run {
                     fatal = Some(failure.error);

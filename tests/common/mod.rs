@@ -28,7 +28,12 @@ impl TestHome {
 
     /// `sipmirror` with a clean environment pointing at this home.
     pub fn cmd(&self) -> Command {
-        let mut cmd = Command::cargo_bin("sipmirror").expect("binary built");
+        Command::from_std(self.std_cmd())
+    }
+
+    /// The same as a plain `std::process::Command`, for tests that spawn and kill it.
+    pub fn std_cmd(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("sipmirror"));
         for var in [
             "SIPGATE_USERNAME",
             "SIPGATE_PASSWORD",
@@ -192,4 +197,105 @@ pub fn xml_root(body: &[u8]) -> String {
         buffer.clear();
     }
     root.expect("a root element")
+}
+
+/// An emulator plus a test home whose `sipmirror` talks to it, with fast retries.
+pub struct Synced {
+    pub home: TestHome,
+    pub emulator: sipmirror::emulator::Emulator,
+    pub http: Http,
+}
+
+impl Synced {
+    pub fn start(events: usize, contacts: usize) -> Synced {
+        Synced::with_seed(42, events, contacts)
+    }
+
+    pub fn with_seed(seed: u64, events: usize, contacts: usize) -> Synced {
+        let emulator = sipmirror::emulator::Emulator::start(sipmirror::emulator::EmulatorConfig {
+            seed,
+            events,
+            contacts,
+            ..Default::default()
+        })
+        .expect("emulator starts");
+        let home = TestHome::new();
+        home.write_config(
+            "[http]\nretry_base = \"5ms\"\nmax_attempts = 8\ntimeout = \"20s\"\n",
+            0o600,
+        );
+        let http = Http::new(emulator.base_url());
+        Synced {
+            home,
+            emulator,
+            http,
+        }
+    }
+
+    /// `sipmirror --db <home>/mirror.db ARGS...` pointed at the emulator.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        Command::from_std(self.std_cmd(args))
+    }
+
+    pub fn std_cmd(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = self.home.std_cmd();
+        cmd.arg("--db")
+            .arg(self.home.db())
+            .args(args)
+            .env("SIPGATE_BASE_URL", self.emulator.base_url())
+            .env("SIPGATE_USERNAME", "demo")
+            .env("SIPGATE_PASSWORD", "demo");
+        cmd
+    }
+
+    pub fn sync(&self, args: &[&str]) -> std::process::Output {
+        let mut all = vec!["sync"];
+        all.extend_from_slice(args);
+        self.cmd(&all).output().expect("run sync")
+    }
+
+    pub fn sync_ok(&self, args: &[&str]) {
+        let output = self.sync(args);
+        assert!(
+            output.status.success(),
+            "sync {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    pub fn db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.home.db()).expect("open mirror")
+    }
+
+    pub fn control(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> serde_json::Value {
+        let (status, value) = self.http.control(method, path, body);
+        assert_eq!(status, 200, "{method} {path}: {value}");
+        value
+    }
+
+    /// Every event of one type upstream, newest first, through the API.
+    pub fn upstream_events(&self, kind: &str) -> Vec<serde_json::Value> {
+        let mut all = Vec::new();
+        loop {
+            let page = self.http.json(&format!(
+                "/my/events/{kind}/?limit=1000&offset={}",
+                all.len()
+            ));
+            let items = page["events"][kind].as_array().expect("items").clone();
+            let done = items.len() < 1000;
+            all.extend(items);
+            if done {
+                return all;
+            }
+        }
+    }
+
+    pub fn requests(&self) -> u64 {
+        self.emulator.stats().requests_total
+    }
 }
