@@ -27,9 +27,11 @@
 ------------------------------------------------------------------------------------------------
 
 -- One row per upstream event, whatever its type. Type-specific fields live in the per-type
--- tables below (one row there per row here, same id).
+-- tables below (one row there per row here, same id). The sync writes events oldest first, so
+-- rows and index entries are appended rather than squeezed in.
 CREATE TABLE mirror_events (
-    id                  TEXT PRIMARY KEY,       -- upstream id: a numeric string, increasing over time
+    id                  INTEGER PRIMARY KEY,    -- upstream id: a numeric string upstream, stored as an
+                                                -- integer (the rowid), increasing over time
     kind                TEXT NOT NULL CHECK (kind IN ('call', 'fax', 'sms', 'voicemail')),
     created_upstream    TEXT NOT NULL,          -- `created` as sent, e.g. 2012-03-01T14:05:09.000+0100
     created_utc         TEXT NOT NULL,          -- the same instant in UTC, for sorting and windows
@@ -59,14 +61,12 @@ CREATE TABLE mirror_events (
 
 CREATE INDEX mirror_events_created ON mirror_events (created_utc);
 CREATE INDEX mirror_events_kind_created ON mirror_events (kind, created_utc);
-CREATE INDEX mirror_events_direction ON mirror_events (kind, direction, created_utc);
-CREATE INDEX mirror_events_extension ON mirror_events (extension_id, created_utc);
 CREATE INDEX mirror_events_deleted ON mirror_events (upstream_state) WHERE upstream_state <> 'present';
 
 -- The sources and targets of an event (for calls: caller and callee). An event can have several
 -- of each, so they are rows here, in upstream order.
 CREATE TABLE mirror_event_endpoints (
-    event_id      TEXT NOT NULL REFERENCES mirror_events (id) ON DELETE CASCADE,
+    event_id      INTEGER NOT NULL REFERENCES mirror_events (id) ON DELETE CASCADE,
     role          TEXT NOT NULL CHECK (role IN ('source', 'target')),
     position      INTEGER NOT NULL,             -- 0-based order within the role
     number_e164   TEXT,                         -- `numberE164` as sent
@@ -83,13 +83,13 @@ CREATE INDEX mirror_event_endpoints_number ON mirror_event_endpoints (number_key
 -- Call specifics. `duration_s` is not in the 2012 reference page; upstream-api.md fixes it as an
 -- optional field in seconds so talk time can be reported.
 CREATE TABLE mirror_calls (
-    event_id   TEXT PRIMARY KEY REFERENCES mirror_events (id) ON DELETE CASCADE,
+    event_id   INTEGER PRIMARY KEY REFERENCES mirror_events (id) ON DELETE CASCADE,
     duration_s INTEGER
 ) STRICT;
 
 -- Recordings attached to a call (`recordings[]`), in upstream order.
 CREATE TABLE mirror_call_recordings (
-    event_id TEXT NOT NULL REFERENCES mirror_calls (event_id) ON DELETE CASCADE,
+    event_id INTEGER NOT NULL REFERENCES mirror_calls (event_id) ON DELETE CASCADE,
     position INTEGER NOT NULL,
     url      TEXT NOT NULL,
     PRIMARY KEY (event_id, position)
@@ -97,7 +97,7 @@ CREATE TABLE mirror_call_recordings (
 
 -- Fax specifics.
 CREATE TABLE mirror_faxes (
-    event_id      TEXT PRIMARY KEY REFERENCES mirror_events (id) ON DELETE CASCADE,
+    event_id      INTEGER PRIMARY KEY REFERENCES mirror_events (id) ON DELETE CASCADE,
     page_count    INTEGER,
     sent_upstream TEXT,                         -- `sent`: date and time in the user's time zone
     content_url   TEXT,                         -- `content`: the PDF or TIFF document
@@ -106,7 +106,7 @@ CREATE TABLE mirror_faxes (
 
 -- One row per fax page with its preview links (`previews[]`).
 CREATE TABLE mirror_fax_pages (
-    event_id    TEXT NOT NULL REFERENCES mirror_faxes (event_id) ON DELETE CASCADE,
+    event_id    INTEGER NOT NULL REFERENCES mirror_faxes (event_id) ON DELETE CASCADE,
     page_number INTEGER NOT NULL,
     small_url   TEXT,
     big_url     TEXT,
@@ -115,14 +115,14 @@ CREATE TABLE mirror_fax_pages (
 
 -- SMS specifics.
 CREATE TABLE mirror_sms (
-    event_id      TEXT PRIMARY KEY REFERENCES mirror_events (id) ON DELETE CASCADE,
+    event_id      INTEGER PRIMARY KEY REFERENCES mirror_events (id) ON DELETE CASCADE,
     sent_upstream TEXT,
     text          TEXT
 ) STRICT;
 
 -- Voicemail specifics.
 CREATE TABLE mirror_voicemails (
-    event_id      TEXT PRIMARY KEY REFERENCES mirror_events (id) ON DELETE CASCADE,
+    event_id      INTEGER PRIMARY KEY REFERENCES mirror_events (id) ON DELETE CASCADE,
     duration_s    INTEGER,                      -- length of the recording in seconds
     caller        TEXT,                         -- `caller` as sent
     content_url   TEXT,                         -- the audio, via a 307 redirect
@@ -348,7 +348,8 @@ CREATE TABLE sync_streams (
     last_full_at          TEXT,                 -- end of the last complete listing (full reconcile)
     page_run_id           INTEGER,              -- run paging this stream right now (NULL when idle)
     page_period_end       TEXT,                 -- that run's fixed upper bound
-    page_offset           INTEGER,              -- offset of the next page to fetch
+    page_offset           INTEGER,              -- offset of the last page committed (pages are
+                                                -- written oldest first, so this counts down)
     updated_at            TEXT NOT NULL
 ) STRICT;
 
@@ -390,7 +391,7 @@ CREATE TABLE sync_run_streams (
 CREATE TABLE outbox (
     id              INTEGER PRIMARY KEY,        -- also the replay order
     op              TEXT NOT NULL CHECK (op IN ('set', 'delete', 'send_sms', 'send_fax')),
-    event_id        TEXT,                       -- the event edited (NULL for sends)
+    event_id        INTEGER,                    -- the event edited (NULL for sends)
     field           TEXT CHECK (field IN ('read', 'starred', 'labels', 'location')),
     value           TEXT,                       -- target value: '0'/'1', a label list, a location
     payload_json    TEXT,                       -- sends: the request to make
@@ -413,7 +414,7 @@ CREATE TABLE outbox_log (
     id          INTEGER PRIMARY KEY,
     outbox_id   INTEGER NOT NULL,
     op          TEXT NOT NULL,
-    event_id    TEXT,
+    event_id    INTEGER,
     field       TEXT,
     value       TEXT,
     result      TEXT NOT NULL,                  -- pushed, gone_upstream, conflict_local_won,
@@ -430,7 +431,7 @@ CREATE TABLE outbox_log (
 -- `path` is relative to that folder. A row is written only after the file is complete and its
 -- hash checked, so a row always points at a whole file.
 CREATE TABLE media_files (
-    event_id   TEXT NOT NULL REFERENCES mirror_events (id) ON DELETE CASCADE,
+    event_id   INTEGER NOT NULL REFERENCES mirror_events (id) ON DELETE CASCADE,
     kind       TEXT NOT NULL CHECK (kind IN ('voicemail_audio', 'fax_document', 'fax_preview_small',
                                              'fax_preview_big', 'call_recording')),
     page       INTEGER NOT NULL DEFAULT 0,      -- fax page for previews, recording index; else 0

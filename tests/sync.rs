@@ -44,7 +44,10 @@ fn assert_mirror_equals_upstream(s: &Synced) {
             .expect("prepare");
         let actual: BTreeMap<String, (bool, bool, String, String)> = stmt
             .query_map([kind], |r| {
-                Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+                Ok((
+                    r.get::<_, i64>(0)?.to_string(),
+                    (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?),
+                ))
             })
             .expect("query")
             .collect::<Result<_, _>>()

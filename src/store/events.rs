@@ -1,7 +1,7 @@
 //! Writing events into the mirror. One function for all four types: the common columns go to
 //! `mirror_events`, the type-specific ones to the table named by the record's [`Detail`].
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, Statement, params};
 
 use crate::error::Result;
 
@@ -53,7 +53,8 @@ pub enum Detail {
 /// An event as the mirror stores it, built by the sync from what upstream sent.
 #[derive(Debug, Clone)]
 pub struct EventRecord {
-    pub id: String,
+    /// Upstream's numeric id.
+    pub id: i64,
     pub kind: &'static str,
     pub created_upstream: String,
     pub created_utc: String,
@@ -117,76 +118,89 @@ ON CONFLICT (id) DO UPDATE SET
     upstream_state = 'present',
     deleted_upstream_at = NULL,
     updated_at = excluded.updated_at,
-    raw_json = excluded.raw_json";
+    raw_json = excluded.raw_json
+WHERE mirror_events.raw_json IS NOT excluded.raw_json OR mirror_events.upstream_state <> 'present'
+RETURNING first_seen_at = updated_at";
 
-/// Stores one event. Rows whose raw JSON is unchanged are not touched at all.
-pub fn upsert_event(conn: &Connection, e: &EventRecord, now: &str) -> Result<Upserted> {
-    let existing: Option<(String, String)> = conn
-        .prepare_cached("SELECT raw_json, upstream_state FROM mirror_events WHERE id = ?1")?
-        .query_row([&e.id], |row| Ok((row.get(0)?, row.get(1)?)))
-        .optional()?;
-    let outcome = match &existing {
-        Some((raw, state)) if *raw == e.raw_json && state == "present" => {
-            return Ok(Upserted::Unchanged);
-        }
-        Some(_) => Upserted::Changed,
-        None => Upserted::New,
-    };
-    conn.prepare_cached(UPSERT_EVENT)?.execute(params![
-        e.id,
-        e.kind,
-        e.created_upstream,
-        e.created_utc,
-        e.scheduled_upstream,
-        e.direction,
-        e.status,
-        e.comment,
-        e.extension_id,
-        e.extension_alias,
-        e.extension_url,
-        e.read,
-        e.starred,
-        e.labels,
-        e.location,
-        e.content_url,
-        e.modify_url,
-        now,
-        e.raw_json,
-    ])?;
-    if outcome == Upserted::Changed {
-        conn.prepare_cached("DELETE FROM mirror_event_endpoints WHERE event_id = ?1")?
-            .execute([&e.id])?;
-    }
-    let mut positions = [0i64; 2];
-    let mut insert_endpoint = conn.prepare_cached(
-        "INSERT INTO mirror_event_endpoints
-           (event_id, role, position, number_e164, number_pretty, contact_fn, contact_url, number_key)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?;
-    for ep in &e.endpoints {
-        let slot = usize::from(ep.role == "target");
-        insert_endpoint.execute(params![
-            e.id,
-            ep.role,
-            positions[slot],
-            ep.number_e164,
-            ep.number_pretty,
-            ep.contact_fn,
-            ep.contact_url,
-            ep.number_key
-        ])?;
-        positions[slot] += 1;
-    }
-    write_detail(conn, &e.id, &e.detail, outcome == Upserted::Changed)?;
-    Ok(outcome)
+/// Writes the events of one page. The long statements are prepared once per page rather than
+/// looked up in the statement cache for every row (hashing a 2 KB statement per event costs
+/// more than inserting it).
+pub struct EventWriter<'c> {
+    conn: &'c Connection,
+    upsert: Statement<'c>,
+    insert_endpoint: Statement<'c>,
+    now: String,
 }
 
-fn write_detail(
-    conn: &Connection,
-    id: &str,
-    detail: &Detail,
-    replace_children: bool,
-) -> Result<()> {
+impl<'c> EventWriter<'c> {
+    pub fn new(conn: &'c Connection, now: &str) -> Result<EventWriter<'c>> {
+        Ok(EventWriter {
+            conn,
+            upsert: conn.prepare(UPSERT_EVENT)?,
+            insert_endpoint: conn.prepare(
+                "INSERT INTO mirror_event_endpoints
+                   (event_id, role, position, number_e164, number_pretty, contact_fn, contact_url, number_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?,
+            now: now.to_string(),
+        })
+    }
+
+    /// Stores one event. Rows whose raw JSON is unchanged are not touched at all.
+    pub fn upsert(&mut self, e: &EventRecord) -> Result<Upserted> {
+        let mut rows = self.upsert.query(params![
+            e.id,
+            e.kind,
+            e.created_upstream,
+            e.created_utc,
+            e.scheduled_upstream,
+            e.direction,
+            e.status,
+            e.comment,
+            e.extension_id,
+            e.extension_alias,
+            e.extension_url,
+            e.read,
+            e.starred,
+            e.labels,
+            e.location,
+            e.content_url,
+            e.modify_url,
+            self.now,
+            e.raw_json,
+        ])?;
+        let outcome = match rows.next()? {
+            None => return Ok(Upserted::Unchanged),
+            Some(row) if row.get::<_, bool>(0)? => Upserted::New,
+            Some(_) => Upserted::Changed,
+        };
+        drop(rows);
+        if outcome == Upserted::Changed {
+            self.conn
+                .prepare_cached("DELETE FROM mirror_event_endpoints WHERE event_id = ?1")?
+                .execute([e.id])?;
+        }
+        let mut positions = [0i64; 2];
+        for ep in &e.endpoints {
+            let slot = usize::from(ep.role == "target");
+            self.insert_endpoint.execute(params![
+                e.id,
+                ep.role,
+                positions[slot],
+                ep.number_e164,
+                ep.number_pretty,
+                ep.contact_fn,
+                ep.contact_url,
+                ep.number_key
+            ])?;
+            positions[slot] += 1;
+        }
+        write_detail(self.conn, e.id, &e.detail, outcome == Upserted::Changed)?;
+        Ok(outcome)
+    }
+}
+
+fn write_detail(conn: &Connection, id: i64, detail: &Detail, replace_children: bool) -> Result<()> {
     match detail {
         Detail::Call {
             duration_s,
@@ -268,18 +282,18 @@ pub fn newest_created(conn: &Connection, kind: &str) -> Result<Option<String>> {
 }
 
 /// Ids of events of `kind` present in the mirror and created before `before_utc`.
-pub fn present_ids(conn: &Connection, kind: &str, before_utc: &str) -> Result<Vec<String>> {
+pub fn present_ids(conn: &Connection, kind: &str, before_utc: &str) -> Result<Vec<i64>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id FROM mirror_events WHERE kind = ?1 AND upstream_state = 'present' AND created_utc < ?2",
     )?;
     let ids = stmt
         .query_map(params![kind, before_utc], |row| row.get(0))?
-        .collect::<rusqlite::Result<Vec<String>>>()?;
+        .collect::<rusqlite::Result<Vec<i64>>>()?;
     Ok(ids)
 }
 
 /// Marks events as deleted upstream (never removes them).
-pub fn mark_deleted(conn: &Connection, ids: &[String], now: &str) -> Result<()> {
+pub fn mark_deleted(conn: &Connection, ids: &[i64], now: &str) -> Result<()> {
     let mut stmt = conn.prepare_cached(
         "UPDATE mirror_events SET upstream_state = 'deleted', deleted_upstream_at = ?2, updated_at = ?2
          WHERE id = ?1 AND upstream_state = 'present'",

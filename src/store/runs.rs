@@ -76,14 +76,14 @@ pub fn stream_state(conn: &Connection, stream: &str) -> Result<StreamState> {
     Ok(StreamState { last_full_at })
 }
 
-/// Records a committed page of a stream: its run, the run's fixed upper bound and the offset
-/// of the next page. Called inside the page's transaction.
+/// Records a committed page of a stream: its run, the run's fixed upper bound and the page's
+/// offset. Called inside the page's transaction.
 pub fn save_page_cursor(
     conn: &Connection,
     stream: &str,
     run: i64,
     period_end: &str,
-    next_offset: u64,
+    offset: u64,
     newest: Option<&str>,
     now: &str,
 ) -> Result<()> {
@@ -95,7 +95,7 @@ pub fn save_page_cursor(
            newest_created_utc = max(coalesce(newest_created_utc, ''), coalesce(excluded.newest_created_utc, '')),
            updated_at = excluded.updated_at",
     )?
-    .execute(params![stream, run, period_end, next_offset as i64, now, newest])?;
+    .execute(params![stream, run, period_end, offset as i64, now, newest])?;
     Ok(())
 }
 

@@ -7,8 +7,8 @@ use futures_util::{StreamExt, stream};
 use serde_json::value::RawValue;
 
 use super::{Context, StreamFailure, check_mass_delete};
-use crate::api::ApiError;
-use crate::api::events::{EventKind, EventPage, PageRequest, WireEvent};
+use crate::api::events::{EventKind, PageRequest, WireEvent};
+use crate::api::{ApiError, Client};
 use crate::error::{Error, Result};
 use crate::numbers::number_key;
 use crate::store::events::{self as store, Detail, EndpointRecord, EventRecord, Upserted};
@@ -43,58 +43,62 @@ pub async fn pull(
         offset,
         limit: PAGE_SIZE,
     };
+    tracing::debug!(stream, full, ?period_start, period_end = %context.period_end, "listing");
     let bar = context.progress.bar(stream, "events");
-    let first = context
-        .client
-        .event_page(kind, &request(0))
+    let country = context.settings.country_code.clone();
+    // The first page (the newest events) tells the total. The pages are then written oldest
+    // first, so rows and index entries are appended in creation order, and a run that dies
+    // half-way leaves a mirror whose newest event is the true edge of what it holds.
+    let (newest_page, total) = fetch_page(&context.client, kind, request(0), &country)
         .await
         .map_err(|e| StreamFailure::from_api(&counts, e))?;
-    let total = first.overall_count;
     bar.set_total(total);
-    let mut seen: HashSet<String> = HashSet::new();
+    let mut seen: HashSet<i64> = HashSet::new();
     let mut consistent = true;
-    commit_page(
-        context,
-        mirror,
-        kind,
-        &first,
-        PAGE_SIZE,
-        &mut counts,
-        &mut seen,
-    )
-    .map_err(|e| StreamFailure::new(&counts, e))?;
-    bar.advance(first.items.len() as u64);
-
-    // The rest of the pages, fetched concurrently and committed in order.
-    let offsets: Vec<u64> = (1..total.div_ceil(PAGE_SIZE))
+    let older: Vec<u64> = (1..total.div_ceil(PAGE_SIZE))
+        .rev()
         .map(|page| page * PAGE_SIZE)
         .collect();
     let client = context.client.clone();
-    let mut pages = stream::iter(offsets)
+    let mut pages = stream::iter(older)
         .map(|offset| {
             let client = client.clone();
             let request = request(offset);
-            tokio::spawn(async move { (offset, client.event_page(kind, &request).await) })
+            let country = country.clone();
+            tokio::spawn(
+                async move { (offset, fetch_page(&client, kind, request, &country).await) },
+            )
         })
         .buffered(context.settings.sync.concurrency);
     while let Some(joined) = pages.next().await {
         let (offset, page) = joined.map_err(|e| {
             StreamFailure::new(&counts, Error::io(format!("page task failed: {e}")))
         })?;
-        let page = page.map_err(|e: ApiError| StreamFailure::from_api(&counts, e))?;
-        consistent &= page.overall_count == total;
+        let (records, page_total) = page.map_err(|e| StreamFailure::from_api(&counts, e))?;
+        consistent &= page_total == total;
         commit_page(
             context,
             mirror,
             kind,
-            &page,
-            offset + PAGE_SIZE,
+            &records,
+            offset,
             &mut counts,
             &mut seen,
         )
         .map_err(|e| StreamFailure::new(&counts, e))?;
-        bar.advance(page.items.len() as u64);
+        bar.advance(records.len() as u64);
     }
+    commit_page(
+        context,
+        mirror,
+        kind,
+        &newest_page,
+        0,
+        &mut counts,
+        &mut seen,
+    )
+    .map_err(|e| StreamFailure::new(&counts, e))?;
+    bar.advance(newest_page.len() as u64);
 
     if full {
         if consistent && seen.len() as u64 == total {
@@ -142,53 +146,69 @@ fn lookback_start(newest_utc: &str, context: &Context<'_>) -> String {
     (newest - lookback).format("%Y-%m-%dT%H:%M:%S").to_string()
 }
 
-/// Converts and stores one page and its cursor in one transaction.
-fn commit_page(
-    context: &Context<'_>,
-    mirror: &mut Mirror,
+/// Fetches one page and converts it to records (on a worker thread, so conversion overlaps
+/// the writing of the previous page). Returns the records and the listing's total.
+async fn fetch_page(
+    client: &Client,
     kind: EventKind,
-    page: &EventPage,
-    next_offset: u64,
-    counts: &mut StreamCounts,
-    seen: &mut HashSet<String>,
-) -> Result<()> {
+    request: PageRequest,
+    country_code: &str,
+) -> Result<(Vec<EventRecord>, u64), ApiError> {
+    let page = client.event_page(kind, &request).await?;
     let records = page
         .items
         .iter()
         .enumerate()
-        .map(|(i, raw)| {
-            to_record(
-                kind,
-                raw,
-                next_offset.saturating_sub(PAGE_SIZE) + i as u64,
-                &context.settings.country_code,
-            )
-        })
+        .map(|(i, raw)| to_record(kind, raw, request.offset + i as u64, country_code))
         .collect::<Result<Vec<_>, ApiError>>()?;
+    Ok((records, page.overall_count))
+}
+
+/// Stores one page (oldest event first) and its cursor in one transaction. `offset` is the
+/// page's offset in the newest-first listing.
+fn commit_page(
+    context: &Context<'_>,
+    mirror: &mut Mirror,
+    kind: EventKind,
+    records: &[EventRecord],
+    offset: u64,
+    counts: &mut StreamCounts,
+    seen: &mut HashSet<i64>,
+) -> Result<()> {
+    let started = std::time::Instant::now();
     let now = now_utc();
     let tx = mirror.conn_mut().transaction()?;
     let mut newest: Option<&str> = None;
-    for record in &records {
-        match store::upsert_event(&tx, record, &now)? {
-            Upserted::New => counts.new += 1,
-            Upserted::Changed => counts.changed += 1,
-            Upserted::Unchanged => {}
+    {
+        let mut writer = store::EventWriter::new(&tx, &now)?;
+        for record in records.iter().rev() {
+            match writer.upsert(record)? {
+                Upserted::New => counts.new += 1,
+                Upserted::Changed => counts.changed += 1,
+                Upserted::Unchanged => {}
+            }
+            if newest.is_none_or(|n| record.created_utc.as_str() > n) {
+                newest = Some(&record.created_utc);
+            }
+            seen.insert(record.id);
         }
-        if newest.is_none_or(|n| record.created_utc.as_str() > n) {
-            newest = Some(&record.created_utc);
-        }
-        seen.insert(record.id.clone());
     }
     runs::save_page_cursor(
         &tx,
         kind.plural(),
         context.run_id,
         &context.period_end,
-        next_offset,
+        offset,
         newest,
         &now,
     )?;
     tx.commit()?;
+    tracing::debug!(
+        stream = kind.plural(),
+        items = records.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "committed page"
+    );
     counts.fetched += records.len() as u64;
     counts.pages += 1;
     Ok(())
@@ -199,12 +219,12 @@ fn sweep(
     context: &Context<'_>,
     mirror: &mut Mirror,
     kind: EventKind,
-    seen: &HashSet<String>,
+    seen: &HashSet<i64>,
     counts: &mut StreamCounts,
 ) -> Result<()> {
     let bound = format!("{}.000Z", context.period_end);
     let present = store::present_ids(mirror.conn(), kind.as_str(), &bound)?;
-    let missing: Vec<String> = present
+    let missing: Vec<i64> = present
         .iter()
         .filter(|id| !seen.contains(*id))
         .cloned()
@@ -324,7 +344,12 @@ fn to_record(
         endpoints,
         detail,
         raw_json: raw.get().to_string(),
-        id: e.id,
+        id: e.id.parse().map_err(|_| {
+            ApiError::new(
+                crate::api::ApiErrorKind::Permanent,
+                format!("{what}: id {:?} is too large", e.id),
+            )
+        })?,
     })
 }
 

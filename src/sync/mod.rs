@@ -171,7 +171,11 @@ pub fn run(
         settings,
         options,
         run_id,
-        period_end: started.format("%Y-%m-%dT%H:%M:%S").to_string(),
+        // The API takes whole seconds; rounding up keeps events created in the second the
+        // run started inside this run's window.
+        period_end: (started + chrono::Duration::seconds(1))
+            .format("%Y-%m-%dT%H:%M:%S")
+            .to_string(),
         started,
         progress,
     };

@@ -1,0 +1,142 @@
+//! Sync throughput and cost growth against the in-process emulator.
+//!
+//! Run with `cargo bench --bench sync`. Prints:
+//! - the first sync of 200,000 events and 5,000 contacts: events/s and peak memory;
+//! - a no-change sync on mirrors of 10,000 and 200,000 events: requests and wall time;
+//! - a first sync with 20 ms of latency per request against the ideal pages / concurrency × 20 ms.
+//!
+//! `SYNC_BENCH_EVENTS` changes the large size.
+
+use std::time::Instant;
+
+use sipmirror::config::Settings;
+use sipmirror::emulator::{Emulator, EmulatorConfig, Faults};
+use sipmirror::progress::Progress;
+use sipmirror::store::{Access, Mirror};
+use sipmirror::sync::{self, SyncOptions, SyncReport};
+
+fn kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+struct Setup {
+    emulator: Emulator,
+    _dir: tempfile::TempDir,
+    settings: Settings,
+    mirror: Mirror,
+}
+
+fn setup(events: usize, contacts: usize) -> Setup {
+    let emulator = Emulator::start(EmulatorConfig {
+        events,
+        contacts,
+        ..EmulatorConfig::default()
+    })
+    .expect("emulator");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("bench.db");
+    let settings =
+        Settings::for_local(db.clone(), emulator.base_url(), "demo", "demo").expect("settings");
+    let mirror = Mirror::open(&db, Access::ReadWrite).expect("mirror");
+    Setup {
+        emulator,
+        _dir: dir,
+        settings,
+        mirror,
+    }
+}
+
+fn sync(setup: &mut Setup) -> (SyncReport, f64) {
+    let started = Instant::now();
+    let report = sync::run(
+        &mut setup.mirror,
+        &setup.settings,
+        &SyncOptions::default(),
+        &Progress::hidden(),
+    )
+    .expect("sync");
+    assert_eq!(report.outcome, "ok");
+    (report, started.elapsed().as_secs_f64())
+}
+
+fn main() {
+    let large: usize = std::env::var("SYNC_BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200_000);
+
+    // First sync, no latency.
+    let base_rss = kib("VmRSS:");
+    let mut big = setup(large, 5_000);
+    let emulator_rss = kib("VmRSS:") - base_rss;
+    let (report, seconds) = sync(&mut big);
+    let events: u64 = report
+        .streams
+        .iter()
+        .filter(|s| ["calls", "faxes", "sms", "voicemails"].contains(&s.stream))
+        .map(|s| s.counts.new)
+        .sum();
+    println!(
+        "sync: first sync of {events} events + 5000 contacts in {seconds:.2} s = {:.0} events/s ({} requests); process peak {} MiB, of which the in-process emulator holds about {} MiB",
+        events as f64 / seconds,
+        report.requests,
+        kib("VmHWM:") / 1024,
+        emulator_rss / 1024
+    );
+
+    // No-change syncs on a small and the large mirror.
+    let mut small = setup(10_000, 500);
+    sync(&mut small);
+    let mut rows = Vec::new();
+    for (name, setup) in [("10k", &mut small), ("large", &mut big)] {
+        setup.emulator.reset_stats();
+        let mut best = f64::MAX;
+        for _ in 0..5 {
+            let (_, seconds) = sync(setup);
+            best = best.min(seconds);
+        }
+        let requests = setup.emulator.stats().requests_total / 5;
+        rows.push((name, requests, best));
+    }
+    println!(
+        "sync: no-change sync: 10k events {} requests in {:.0} ms; {large} events {} requests in {:.0} ms (ratio {:.2})",
+        rows[0].1,
+        rows[0].2 * 1000.0,
+        rows[1].1,
+        rows[1].2 * 1000.0,
+        rows[1].2 / rows[0].2
+    );
+    drop(big);
+    drop(small);
+
+    // First sync with 20 ms latency per request.
+    let latency_events = 40_000;
+    let mut slow = setup(latency_events, 500);
+    slow.emulator
+        .set_faults(Faults {
+            latency_ms: 20,
+            ..Faults::default()
+        })
+        .expect("faults");
+    let (report, seconds) = sync(&mut slow);
+    let concurrency = slow.settings.sync.concurrency as f64;
+    let event_pages: u64 = report
+        .streams
+        .iter()
+        .filter(|s| ["calls", "faxes", "sms", "voicemails"].contains(&s.stream))
+        .map(|s| s.counts.pages)
+        .sum();
+    let ideal = report.requests as f64 / concurrency * 0.020;
+    println!(
+        "sync: {latency_events} events with 20 ms latency: {seconds:.2} s for {} requests ({event_pages} event pages); pages/concurrency x 20 ms = {ideal:.2} s (ratio {:.2})",
+        report.requests,
+        seconds / ideal
+    );
+}
