@@ -140,6 +140,9 @@ pub struct EmulatorArgs {
     /// Number of generated events (calls, faxes, SMS, voicemails) over two years
     #[arg(long, default_value_t = 10_000)]
     pub events: usize,
+    /// Days of history the generated events cover
+    #[arg(long, default_value_t = 730, value_parser = clap::value_parser!(u32).range(1..=36_500))]
+    pub span_days: u32,
     /// Number of generated contacts
     #[arg(long, default_value_t = 500)]
     pub contacts: usize,

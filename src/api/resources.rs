@@ -329,29 +329,45 @@ impl Client {
         })
     }
 
+    /// Everything under `/settings/`. The independent resources are fetched at once, and the
+    /// extensions' details four at a time.
     pub async fn settings(&self) -> Result<SettingsSnapshot, ApiError> {
-        let numbers: NumbersEnvelope = self.get_json("settings/numbers/", &[]).await?;
+        use futures_util::{StreamExt, TryStreamExt, future::try_join5};
+        let (numbers, list, outgoing, listing, base): (
+            NumbersEnvelope,
+            NumberListEnvelope,
+            OutgoingEnvelope,
+            ExtensionsEnvelope,
+            ValueEnvelope,
+        ) = try_join5(
+            self.get_json("settings/numbers/", &[]),
+            self.get_json("settings/numbers/list/", &[]),
+            self.get_json("settings/numbers/outgoing/", &[]),
+            self.get_json("settings/extensions/", &[]),
+            self.get_json("settings/baseproducttype/", &[]),
+        )
+        .await?;
+        let (devices, mobile): (DevicesEnvelope, MobileExtensionsEnvelope) =
+            futures_util::future::try_join(
+                self.get_json("settings/registeredmobiledevices/", &[]),
+                self.get_json("settings/mobile/extensions/", &[]),
+            )
+            .await?;
         let raw_numbers = numbers.numbers.get().to_string();
         let parsed_numbers: WireNumbers =
             parse_json(raw_numbers.as_bytes()).map_err(|e| e.context("settings/numbers"))?;
-        let list: NumberListEnvelope = self.get_json("settings/numbers/list/", &[]).await?;
-        let outgoing: OutgoingEnvelope = self.get_json("settings/numbers/outgoing/", &[]).await?;
-        let listing: ExtensionsEnvelope = self.get_json("settings/extensions/", &[]).await?;
-        let mut extensions = Vec::with_capacity(listing.extensions.extensions.len());
-        for ext in listing.extensions.extensions {
-            let one: ExtensionEnvelope = self
-                .get_json(&format!("settings/extensions/{}/", ext.extension_id), &[])
+        let extensions: Vec<(Box<RawValue>, WireExtension)> =
+            futures_util::stream::iter(listing.extensions.extensions)
+                .map(|ext| async move {
+                    let path = format!("settings/extensions/{}/", ext.extension_id);
+                    let one: ExtensionEnvelope = self.get_json(&path, &[]).await?;
+                    let parsed: WireExtension =
+                        parse_json(one.extension.get().as_bytes()).map_err(|e| e.context(&path))?;
+                    Ok::<_, ApiError>((one.extension, parsed))
+                })
+                .buffered(4)
+                .try_collect()
                 .await?;
-            let parsed: WireExtension = parse_json(one.extension.get().as_bytes())
-                .map_err(|e| e.context(&format!("settings/extensions/{}", ext.extension_id)))?;
-            extensions.push((one.extension, parsed));
-        }
-        let base: ValueEnvelope = self.get_json("settings/baseproducttype/", &[]).await?;
-        let devices: DevicesEnvelope = self
-            .get_json("settings/registeredmobiledevices/", &[])
-            .await?;
-        let mobile: MobileExtensionsEnvelope =
-            self.get_json("settings/mobile/extensions/", &[]).await?;
         Ok(SettingsSnapshot {
             numbers: parsed_numbers,
             number_list: list.numberlist.numbers,

@@ -80,6 +80,7 @@ fn config(args: &EmulatorArgs) -> Result<EmulatorConfig> {
         seed: args.seed,
         events: args.events,
         contacts: args.contacts,
+        span_days: args.span_days,
         user: args.user.clone(),
         password: args.password.clone(),
         faults,

@@ -358,9 +358,9 @@ impl Generator {
         }
     }
 
-    /// A plausible gap to the next event so that `count` events span about two years.
-    pub fn gap_ms(&mut self, count: usize) -> i64 {
-        let mean = (730 * DAY_MS) / count.max(1) as i64;
+    /// A plausible gap to the next event so that `count` events span about `span_days`.
+    pub fn gap_ms(&mut self, count: usize, span_days: u32) -> i64 {
+        let mean = (i64::from(span_days.max(1)) * DAY_MS) / count.max(1) as i64;
         1 + self.rng.below((2 * mean).max(1) as u64) as i64
     }
 

@@ -77,6 +77,8 @@ pub struct EmulatorConfig {
     /// The generated events end just before this instant (ms since the epoch). Fixed by
     /// default so a seed always gives the same data.
     pub anchor_ms: i64,
+    /// How many days of history the events cover (about two years by default).
+    pub span_days: u32,
     pub faults: Faults,
 }
 
@@ -94,6 +96,7 @@ impl Default for EmulatorConfig {
             password: "demo".into(),
             user_id: "w0".into(),
             anchor_ms: DEFAULT_ANCHOR_MS,
+            span_days: 730,
             faults: Faults::default(),
         }
     }
@@ -118,13 +121,7 @@ impl Emulator {
         let address = listener
             .local_addr()
             .map_err(|e| Error::io(format!("emulator: {e}")))?;
-        let state = State::generate(
-            config.seed,
-            config.events,
-            config.contacts,
-            &config.user_id,
-            config.anchor_ms,
-        );
+        let state = State::generate(&config);
         let shared = Arc::new(Shared {
             state: RwLock::new(state),
             faults: Mutex::new(faults::FaultState::new(config.faults.clone(), config.seed)),

@@ -43,13 +43,10 @@ pub struct ContactPatch {
 }
 
 impl State {
-    pub fn generate(
-        seed: u64,
-        events: usize,
-        contacts: usize,
-        user_id: &str,
-        anchor_ms: i64,
-    ) -> State {
+    pub fn generate(config: &super::EmulatorConfig) -> State {
+        let (seed, events, contacts) = (config.seed, config.events, config.contacts);
+        let (user_id, anchor_ms, span_days) =
+            (config.user_id.as_str(), config.anchor_ms, config.span_days);
         let mut generator = Generator::new(seed);
         let mut numbers = NumberPool::default();
         let account = generator.account(&mut numbers, seed);
@@ -73,7 +70,7 @@ impl State {
         let mut times = Vec::with_capacity(events);
         let mut t = anchor_ms;
         for _ in 0..events {
-            t -= state.generator.gap_ms(events);
+            t -= state.generator.gap_ms(events, span_days);
             times.push(t);
         }
         for created_ms in times.into_iter().rev() {
