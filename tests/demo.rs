@@ -1,0 +1,38 @@
+//! `sipmirror demo`: the README's first command.
+
+mod common;
+
+use common::TestHome;
+
+#[test]
+fn demo_syncs_the_demo_account_and_says_what_to_try() {
+    let home = TestHome::new();
+    let output = home
+        .cmd()
+        .args(["demo", "--dir", "tour"])
+        .output()
+        .expect("run demo");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("sync ok"), "{text}");
+    assert!(text.contains("sqlite3 "), "{text}");
+    let db = home.path().join("tour/sipmirror.db");
+    let conn = rusqlite::Connection::open(&db).expect("demo mirror");
+    let (events, contacts): (i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT count(*) FROM mirror_events), (SELECT count(*) FROM mirror_contacts)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("counts");
+    assert_eq!((events, contacts), (20_000, 500));
+    // Running it again brings the same mirror up to date instead of failing.
+    home.cmd()
+        .args(["demo", "--dir", "tour", "--json"])
+        .assert()
+        .success();
+}
