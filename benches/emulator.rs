@@ -3,27 +3,18 @@
 //!
 //! Run with `cargo bench --bench emulator` (`EMULATOR_BENCH_EVENTS` changes the size).
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use sipmirror::emulator::{Emulator, EmulatorConfig};
-
-fn rss_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
 
 fn main() {
     let events: usize = std::env::var("EMULATOR_BENCH_EVENTS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
-    let before = rss_kib("VmRSS:");
+    let before = common::status_kib("VmRSS:");
     let started = Instant::now();
     let emulator = Emulator::start(EmulatorConfig {
         events,
@@ -32,12 +23,12 @@ fn main() {
     })
     .expect("start");
     let generated = started.elapsed();
-    let after = rss_kib("VmRSS:");
+    let after = common::status_kib("VmRSS:");
     println!(
         "emulator: {events} events + 5000 contacts generated in {:.2} s; memory {} MiB (process peak {} MiB)",
         generated.as_secs_f64(),
         (after - before) / 1024,
-        rss_kib("VmHWM:") / 1024
+        common::status_kib("VmHWM:") / 1024
     );
 
     let client = reqwest::blocking::Client::new();

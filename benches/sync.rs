@@ -7,6 +7,8 @@
 //!
 //! `SYNC_BENCH_EVENTS` changes the large size.
 
+mod common;
+
 use std::time::Instant;
 
 use sipmirror::config::Settings;
@@ -14,17 +16,6 @@ use sipmirror::emulator::{Emulator, EmulatorConfig, Faults};
 use sipmirror::progress::Progress;
 use sipmirror::store::{Access, Mirror};
 use sipmirror::sync::{self, SyncOptions, SyncReport};
-
-fn kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
 
 struct Setup {
     emulator: Emulator,
@@ -79,9 +70,9 @@ fn main() {
         .unwrap_or(200_000);
 
     // First sync, no latency.
-    let base_rss = kib("VmRSS:");
+    let base_rss = common::status_kib("VmRSS:");
     let mut big = setup(large, 5_000);
-    let emulator_rss = kib("VmRSS:") - base_rss;
+    let emulator_rss = common::status_kib("VmRSS:") - base_rss;
     let (report, seconds) = sync(&mut big);
     let events: u64 = report
         .streams
@@ -93,7 +84,7 @@ fn main() {
         "sync: first sync of {events} events + 5000 contacts in {seconds:.2} s = {:.0} events/s ({} requests); process peak {} MiB, of which the in-process emulator holds about {} MiB",
         events as f64 / seconds,
         report.requests,
-        kib("VmHWM:") / 1024,
+        common::status_kib("VmHWM:") / 1024,
         emulator_rss / 1024
     );
 

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
-use super::{Context, StreamFailure, check_mass_delete};
+use super::{Context, StreamFailure};
 use crate::api::ApiError;
 use crate::api::resources::{WireContact, WireEntry};
 use crate::error::Result;
@@ -52,7 +52,17 @@ pub async fn pull(
         }
     }
     if consistent && total == Some(seen.len() as u64) {
-        sweep(context, mirror, &seen, &mut counts).map_err(|e| StreamFailure::new(&counts, e))?;
+        let present =
+            store::present_uuids(mirror.conn()).map_err(|e| StreamFailure::new(&counts, e))?;
+        counts.deleted += super::sweep(
+            context,
+            mirror,
+            "contacts",
+            present,
+            &seen,
+            store::mark_deleted,
+        )
+        .map_err(|e| StreamFailure::new(&counts, e))?;
     } else {
         tracing::warn!(
             seen = seen.len(),
@@ -91,29 +101,6 @@ fn commit(
     tx.commit()?;
     counts.fetched += records.len() as u64;
     counts.pages += 1;
-    Ok(())
-}
-
-fn sweep(
-    context: &Context<'_>,
-    mirror: &mut Mirror,
-    seen: &HashSet<String>,
-    counts: &mut StreamCounts,
-) -> Result<()> {
-    let present = store::present_uuids(mirror.conn())?;
-    let missing: Vec<String> = present
-        .iter()
-        .filter(|u| !seen.contains(*u))
-        .cloned()
-        .collect();
-    check_mass_delete(context, "contacts", missing.len(), present.len())?;
-    if missing.is_empty() {
-        return Ok(());
-    }
-    let tx = mirror.conn_mut().transaction()?;
-    store::mark_deleted(&tx, &missing, &now_utc())?;
-    tx.commit()?;
-    counts.deleted += missing.len() as u64;
     Ok(())
 }
 

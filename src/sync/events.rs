@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration as ChronoDuration, NaiveDateTime, Utc};
 use futures_util::{StreamExt, stream};
 use serde_json::value::RawValue;
 
-use super::{Context, StreamFailure, check_mass_delete};
+use super::{Context, StreamFailure};
 use crate::api::events::{EventKind, PageRequest, WireEvent};
 use crate::api::{ApiError, Client};
 use crate::error::{Error, Result};
@@ -102,7 +102,7 @@ pub async fn pull(
 
     if full {
         if consistent && seen.len() as u64 == total {
-            sweep(context, mirror, kind, &seen, &mut counts)
+            counts.deleted += sweep_events(context, mirror, kind, &seen)
                 .map_err(|e| StreamFailure::new(&counts, e))?;
         } else {
             // Events vanished or appeared below the bound while paging: the listing is not a
@@ -214,30 +214,23 @@ fn commit_page(
     Ok(())
 }
 
-/// Marks events missing from a complete listing as deleted upstream, behind the guard.
-fn sweep(
+/// Marks events missing from a complete listing as deleted upstream.
+fn sweep_events(
     context: &Context<'_>,
     mirror: &mut Mirror,
     kind: EventKind,
     seen: &HashSet<i64>,
-    counts: &mut StreamCounts,
-) -> Result<()> {
+) -> Result<u64> {
     let bound = format!("{}.000Z", context.period_end);
     let present = store::present_ids(mirror.conn(), kind.as_str(), &bound)?;
-    let missing: Vec<i64> = present
-        .iter()
-        .filter(|id| !seen.contains(*id))
-        .cloned()
-        .collect();
-    check_mass_delete(context, kind.plural(), missing.len(), present.len())?;
-    if missing.is_empty() {
-        return Ok(());
-    }
-    let tx = mirror.conn_mut().transaction()?;
-    store::mark_deleted(&tx, &missing, &now_utc())?;
-    tx.commit()?;
-    counts.deleted += missing.len() as u64;
-    Ok(())
+    super::sweep(
+        context,
+        mirror,
+        kind.plural(),
+        present,
+        seen,
+        store::mark_deleted,
+    )
 }
 
 /// Upstream's `created` (`2012-03-01T14:05:09.000+0100`) in the mirror's UTC form.

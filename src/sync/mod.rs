@@ -284,6 +284,29 @@ async fn pull(
     }
 }
 
+/// Mark and sweep after a complete listing: the `present` records that the listing did not
+/// contain are marked deleted by `mark`, in one transaction, behind the mass-delete guard.
+/// Returns how many were marked.
+pub(crate) fn sweep<K: Eq + std::hash::Hash>(
+    context: &Context<'_>,
+    mirror: &mut Mirror,
+    stream: &str,
+    present: Vec<K>,
+    seen: &std::collections::HashSet<K>,
+    mark: impl FnOnce(&rusqlite::Connection, &[K], &str) -> Result<()>,
+) -> Result<u64> {
+    let total = present.len();
+    let missing: Vec<K> = present.into_iter().filter(|k| !seen.contains(k)).collect();
+    check_mass_delete(context, stream, missing.len(), total)?;
+    if missing.is_empty() {
+        return Ok(0);
+    }
+    let tx = mirror.conn_mut().transaction()?;
+    mark(&tx, &missing, &now_utc())?;
+    tx.commit()?;
+    Ok(missing.len() as u64)
+}
+
 /// Refuses to mark more than `max_delete_ratio` of a stream deleted unless forced: an empty
 /// or truncated listing must not wipe the mirror.
 pub(crate) fn check_mass_delete(

@@ -1,0 +1,13 @@
+//! Helpers shared by the benchmarks.
+
+/// A field of `/proc/self/status` in KiB (`VmRSS:` now, `VmHWM:` the peak); 0 where unknown.
+pub fn status_kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
