@@ -67,6 +67,24 @@ struct Page {
     overall_count: u64,
 }
 
+#[derive(Deserialize)]
+struct AllEnvelope {
+    eventlist: AllPage,
+}
+
+#[derive(Deserialize)]
+struct AllPage {
+    events: Vec<Box<RawValue>>,
+    #[serde(rename = "overallCount")]
+    overall_count: u64,
+}
+
+#[derive(Deserialize)]
+struct Typed {
+    #[serde(rename = "type")]
+    kind: String,
+}
+
 /// The time window and page of a listing. Times are UTC `yyyy-MM-ddTHH:mm:ss`.
 #[derive(Debug, Clone)]
 pub struct PageRequest {
@@ -99,6 +117,47 @@ impl Client {
             items: envelope.events.items,
             overall_count: envelope.events.overall_count,
         })
+    }
+}
+
+impl Client {
+    /// A page of `/events/` (all types, newest first), each item with its type.
+    pub async fn all_events_page(
+        &self,
+        request: &PageRequest,
+    ) -> Result<(Vec<(EventKind, Box<RawValue>)>, u64), ApiError> {
+        let mut query = vec![
+            ("limit", request.limit.to_string()),
+            ("offset", request.offset.to_string()),
+        ];
+        if let Some(start) = &request.period_start {
+            query.push(("period_start", start.clone()));
+        }
+        if let Some(end) = &request.period_end {
+            query.push(("period_end", end.clone()));
+        }
+        let envelope: AllEnvelope = self.get_json("events/", &query).await?;
+        let items = envelope
+            .eventlist
+            .events
+            .into_iter()
+            .enumerate()
+            .map(|(i, raw)| {
+                let typed: Typed = parse_json(raw.get().as_bytes())
+                    .map_err(|e| e.context(&format!("events item {i}")))?;
+                let kind = EventKind::ALL
+                    .into_iter()
+                    .find(|k| k.as_str() == typed.kind)
+                    .ok_or_else(|| {
+                        ApiError::new(
+                            ApiErrorKind::Permanent,
+                            format!("events item {i}: unknown type {:?}", typed.kind),
+                        )
+                    })?;
+                Ok((kind, raw))
+            })
+            .collect::<Result<Vec<_>, ApiError>>()?;
+        Ok((items, envelope.eventlist.overall_count))
     }
 }
 
@@ -221,7 +280,7 @@ impl WireEvent {
 }
 
 /// `true`/`false`, also as the strings and 0/1 some API versions sent.
-fn loose_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+pub(crate) fn loose_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Loose {

@@ -388,3 +388,150 @@ impl Client {
         Ok((raw, parsed))
     }
 }
+
+/// A running call (`/sessions/calls/`).
+#[derive(Debug, Deserialize, Clone, PartialEq)]
+pub struct WireSession {
+    #[serde(rename = "sessionId")]
+    pub session_id: String,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub caller: Option<String>,
+    #[serde(default)]
+    pub callee: Option<String>,
+    #[serde(default)]
+    pub recording: Option<bool>,
+    #[serde(default)]
+    pub members: Vec<WireMember>,
+}
+
+#[derive(Debug, Deserialize, Clone, PartialEq)]
+pub struct WireMember {
+    #[serde(rename = "memberId")]
+    pub member_id: String,
+    #[serde(default)]
+    pub number: Option<String>,
+    #[serde(default)]
+    pub parked: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct SessionsEnvelope {
+    sessions: SessionList,
+}
+
+#[derive(Deserialize)]
+struct SessionList {
+    #[serde(default)]
+    calls: Vec<WireSession>,
+}
+
+#[derive(Deserialize)]
+struct CallEnvelope {
+    #[serde(rename = "Call")]
+    call: WireSession,
+}
+
+#[derive(Deserialize)]
+struct PropertyEnvelope {
+    property: Property,
+}
+
+#[derive(Deserialize)]
+struct Property {
+    #[serde(deserialize_with = "super::events::loose_bool")]
+    value: bool,
+}
+
+#[derive(Deserialize)]
+struct DndEnvelope {
+    dnd: Property,
+}
+
+#[derive(Deserialize)]
+struct GsmEnvelope {
+    #[serde(rename = "gsmCode")]
+    gsm_code: GsmCode,
+}
+
+#[derive(Deserialize)]
+struct GsmCode {
+    code: String,
+}
+
+impl Client {
+    /// One event (`/events/{type}/{id}/`), raw and parsed.
+    pub async fn event(
+        &self,
+        kind: super::events::EventKind,
+        id: i64,
+    ) -> Result<(String, super::events::WireEvent), ApiError> {
+        let envelope: std::collections::BTreeMap<String, Box<RawValue>> = self
+            .get_json(&format!("events/{}/{id}/", kind.plural()), &[])
+            .await?;
+        let raw = envelope.into_values().next().ok_or_else(|| {
+            ApiError::new(
+                ApiErrorKind::Permanent,
+                format!("events/{}/{id}: empty answer", kind.plural()),
+            )
+        })?;
+        let event =
+            super::events::WireEvent::parse(&raw, &format!("events/{}/{id}", kind.plural()))?;
+        Ok((raw.get().to_string(), event))
+    }
+
+    /// The `read` or `starred` flag of an event as upstream has it now.
+    pub async fn flag(
+        &self,
+        kind: super::events::EventKind,
+        id: i64,
+        name: &str,
+    ) -> Result<bool, ApiError> {
+        let envelope: PropertyEnvelope = self
+            .get_json(&format!("events/{}/{id}/{name}/", kind.plural()), &[])
+            .await?;
+        Ok(envelope.property.value)
+    }
+
+    /// Whether an extension is set to Do Not Disturb.
+    pub async fn dnd(&self, extension: &str) -> Result<bool, ApiError> {
+        let envelope: DndEnvelope = self
+            .get_json(&format!("settings/extensions/{extension}/dnd/"), &[])
+            .await?;
+        Ok(envelope.dnd.value)
+    }
+
+    /// One contact, raw and parsed.
+    pub async fn contact(&self, uuid: &str) -> Result<(String, WireContact), ApiError> {
+        let envelope: ContactsEnvelope = self.get_json(&format!("contacts/{uuid}/"), &[]).await?;
+        let raw = envelope.contacts.items.into_iter().next().ok_or_else(|| {
+            ApiError::new(
+                ApiErrorKind::NotFound,
+                format!("contacts/{uuid}: no such contact"),
+            )
+        })?;
+        let contact = WireContact::parse(&raw, &format!("contacts/{uuid}"))?;
+        Ok((raw.get().to_string(), contact))
+    }
+
+    /// Running calls.
+    pub async fn sessions(&self) -> Result<Vec<WireSession>, ApiError> {
+        let envelope: SessionsEnvelope = self.get_json("sessions/calls/", &[]).await?;
+        Ok(envelope.sessions.calls)
+    }
+
+    /// One running call.
+    pub async fn session(&self, id: &str) -> Result<WireSession, ApiError> {
+        let envelope: CallEnvelope = self.get_json(&format!("sessions/calls/{id}/"), &[]).await?;
+        Ok(envelope.call)
+    }
+
+    /// The GSM code that forwards a mobile's conditional calls to the sipgate voicemail.
+    pub async fn gsm_code(&self) -> Result<String, ApiError> {
+        let envelope: GsmEnvelope = self
+            .get_json("settings/mobile/extensions/unifiedvoicemailgsmcode/", &[])
+            .await?;
+        Ok(envelope.gsm_code.code)
+    }
+}
