@@ -214,3 +214,18 @@ fn unusable_db_paths_fail_with_one_line() {
     assert_eq!(output.status.code(), Some(1));
     assert!(one_line_stderr(&output).contains("cannot create directory"));
 }
+
+#[test]
+fn a_first_migration_killed_half_way_is_completed_by_the_next_open() {
+    // What a kill between refinery creating its history table and committing the schema leaves.
+    let home = TestHome::new();
+    let conn = Connection::open(home.db()).expect("open");
+    conn.execute_batch(
+        "CREATE TABLE refinery_schema_history (version INT4 PRIMARY KEY, name VARCHAR(255),
+           applied_on VARCHAR(255), checksum VARCHAR(255));",
+    )
+    .expect("history table");
+    drop(conn);
+    home.run(&["init"]).assert().success().stdout(predicates::str::contains("schema version 1"));
+    home.run(&["status"]).assert().success();
+}

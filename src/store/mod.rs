@@ -195,10 +195,12 @@ fn check_schema(conn: &Connection, access: Access) -> Result<()> {
         }
         Some(_) => Ok(()),
         None => {
+            // A run killed during its first migration can leave refinery's (empty) history
+            // table behind: that file is still a fresh mirror, not a foreign database.
             let tables: i64 = conn
                 .query_row(
-                    "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'",
-                    [],
+                    "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND name <> ?1",
+                    [HISTORY_TABLE],
                     |row| row.get(0),
                 )
                 .map_err(sqlite_error)?;
