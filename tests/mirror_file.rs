@@ -226,6 +226,9 @@ fn a_first_migration_killed_half_way_is_completed_by_the_next_open() {
     )
     .expect("history table");
     drop(conn);
-    home.run(&["init"]).assert().success().stdout(predicates::str::contains("schema version 1"));
+    home.run(&["init"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("schema version 1"));
     home.run(&["status"]).assert().success();
 }
