@@ -175,6 +175,14 @@ fn first_sync_mirrors_everything_field_by_field() {
         s.http.json("/my/billing/balance/")["balance"]["totalIncludingVat"].as_f64()
     );
     assert_eq!(history, 1);
+    let (new, changed): (i64, i64) = db
+        .query_row(
+            "SELECT new, changed FROM sync_run_streams WHERE stream = 'balance'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("balance counts");
+    assert_eq!((new, changed), (1, 0), "the first balance counts as new");
     let runs: (String, i64) = db
         .query_row("SELECT outcome, requests FROM sync_runs", [], |r| {
             Ok((r.get(0)?, r.get(1)?))

@@ -242,9 +242,17 @@ pub struct BalanceRecord {
 /// currency, total, VAT, vouchers: what makes one balance differ from another.
 type HistoryRow = (Option<String>, Option<f64>, Option<f64>, String);
 
+/// How storing the balance changed the mirror.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BalanceChange {
+    /// The first balance the mirror has seen.
+    First,
+    Changed,
+    Unchanged,
+}
+
 /// Stores the balance; appends to the history when it differs from the last entry.
-/// Returns whether it changed.
-pub fn store_balance(conn: &Connection, b: &BalanceRecord, now: &str) -> Result<bool> {
+pub fn store_balance(conn: &Connection, b: &BalanceRecord, now: &str) -> Result<BalanceChange> {
     conn.execute(
         "INSERT INTO mirror_balance (id, currency, total_including_vat, vat_percent, updated_at, raw_json)
          VALUES (1, ?1, ?2, ?3, ?4, ?5)
@@ -277,12 +285,16 @@ pub fn store_balance(conn: &Connection, b: &BalanceRecord, now: &str) -> Result<
         b.vouchers_json.clone(),
     );
     if last.as_ref() == Some(&current) {
-        return Ok(false);
+        return Ok(BalanceChange::Unchanged);
     }
     conn.execute(
         "INSERT INTO mirror_balance_history (observed_at, currency, total_including_vat, vat_percent, vouchers_json)
          VALUES (?1, ?2, ?3, ?4, ?5)",
         params![now, b.currency, b.total_including_vat, b.vat_percent, b.vouchers_json],
     )?;
-    Ok(true)
+    Ok(if last.is_none() {
+        BalanceChange::First
+    } else {
+        BalanceChange::Changed
+    })
 }

@@ -5,7 +5,8 @@ use crate::api::resources::{WireBalance, WireDevice, WireMobile, WireNumber, Wir
 use crate::api::{ApiError, parse_json};
 use crate::store::runs::{self, StreamCounts};
 use crate::store::settings::{
-    self as store, BalanceRecord, ExtensionRecord, MobileRecord, NumberRecord, SettingsRecord,
+    self as store, BalanceChange, BalanceRecord, ExtensionRecord, MobileRecord, NumberRecord,
+    SettingsRecord,
 };
 use crate::store::{Mirror, now_utc};
 
@@ -202,7 +203,11 @@ pub async fn pull_balance(
     tx.commit().map_err(|e| StreamFailure::new(&counts, e))?;
     counts.fetched = 1;
     counts.pages = 1;
-    counts.changed = u64::from(changed);
+    match changed {
+        BalanceChange::First => counts.new = 1,
+        BalanceChange::Changed => counts.changed = 1,
+        BalanceChange::Unchanged => {}
+    }
     Ok(counts)
 }
 
