@@ -41,10 +41,6 @@ impl EventKind {
             EventKind::Voicemail => "voicemail",
         }
     }
-
-    pub fn from_plural(s: &str) -> Option<EventKind> {
-        EventKind::ALL.into_iter().find(|k| k.plural() == s)
-    }
 }
 
 /// One page of a listing: the raw items (kept verbatim in the mirror) and the total.

@@ -144,14 +144,6 @@ impl NumberPool {
     pub fn get(&self, i: u32) -> &PhoneNumber {
         &self.numbers[i as usize]
     }
-
-    pub fn len(&self) -> usize {
-        self.numbers.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.numbers.is_empty()
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -290,10 +282,6 @@ impl EventStore {
             })
             .collect();
         (total, page)
-    }
-
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Event> {
-        self.events.iter()
     }
 }
 

@@ -69,15 +69,7 @@ pub struct Stats {
 }
 
 impl Stats {
-    /// Requests whose key starts with `prefix`, e.g. `GET /my/events/calls/`.
-    pub fn count_prefix(&self, prefix: &str) -> u64 {
-        self.requests
-            .iter()
-            .filter(|(k, _)| k.starts_with(prefix))
-            .map(|(_, v)| v)
-            .sum()
-    }
-
+    /// Requests served for one `METHOD /path`, e.g. `GET /my/events/calls/`.
     pub fn count(&self, key: &str) -> u64 {
         self.requests.get(key).copied().unwrap_or(0)
     }

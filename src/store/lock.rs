@@ -34,7 +34,6 @@ impl std::fmt::Display for LockHolder {
 #[derive(Debug)]
 pub struct WriterLock {
     _file: File,
-    path: PathBuf,
 }
 
 impl WriterLock {
@@ -78,11 +77,7 @@ impl WriterLock {
         };
         write_holder(&mut file, &holder)
             .map_err(|e| Error::io(format!("cannot write lock file {}: {e}", path.display())))?;
-        Ok(WriterLock { _file: file, path })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
+        Ok(WriterLock { _file: file })
     }
 
     /// Who holds the lock on `db_path` right now, if anyone. Never blocks and never creates
