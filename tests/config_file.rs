@@ -138,3 +138,28 @@ fn an_explicit_missing_config_file_is_an_error() {
     assert_eq!(output.status.code(), Some(2));
     assert!(one_line_stderr(&output).contains("nope.toml"));
 }
+
+#[test]
+fn sync_and_http_settings_are_checked() {
+    let home = TestHome::new();
+    for (text, expected) in [
+        ("[sync]\nlookback = \"a week\"\n", "sync.lookback"),
+        ("[sync]\nfull_every = \"3w\"\n", "unknown unit"),
+        ("[sync]\nmax_delete_ratio = 1.5\n", "max_delete_ratio"),
+        ("[sync]\nconcurrency = 0\n", "concurrency"),
+        ("[http]\ntimeout = \"soon\"\n", "http.timeout"),
+        ("country_code = \"+49\"\n", "country_code"),
+        ("[sync]\nlookbak = \"7d\"\n", "lookbak"),
+    ] {
+        home.write_config(text, 0o600);
+        let output = home.cmd().arg("config").output().expect("run");
+        assert_eq!(output.status.code(), Some(2), "{text}");
+        let stderr = one_line_stderr(&output);
+        assert!(stderr.contains(expected), "{text}: {stderr}");
+    }
+    home.write_config(
+        "country_code = \"43\"\n[sync]\nlookback = \"36h\"\nfull_every = \"12h\"\nmax_delete_ratio = 0.5\nconcurrency = 8\n[http]\ntimeout = \"90s\"\nretry_base = \"100ms\"\nmax_attempts = 3\n",
+        0o600,
+    );
+    home.cmd().arg("config").assert().success();
+}

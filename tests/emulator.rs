@@ -1206,3 +1206,33 @@ fn the_emulator_command_serves_until_stopped() {
         common::one_line_stderr(&output);
     }
 }
+
+#[test]
+fn the_history_span_is_configurable() {
+    let emulator = Emulator::start(EmulatorConfig {
+        events: 300,
+        contacts: 1,
+        span_days: 30,
+        ..EmulatorConfig::default()
+    })
+    .expect("start");
+    let http = Http::new(emulator.base_url());
+    let all = http.json("/my/events/?limit=1000");
+    let oldest = all["eventlist"]["events"]
+        .as_array()
+        .expect("events")
+        .last()
+        .expect("an event")["created"]
+        .as_str()
+        .expect("created")
+        .to_string();
+    let oldest =
+        chrono::DateTime::parse_from_str(&oldest, "%Y-%m-%dT%H:%M:%S%.3f%z").expect("timestamp");
+    let anchor = chrono::DateTime::from_timestamp_millis(sipmirror::emulator::DEFAULT_ANCHOR_MS)
+        .expect("anchor");
+    let days = (anchor - oldest.with_timezone(&chrono::Utc)).num_days();
+    assert!(
+        (20..=40).contains(&days),
+        "300 events over about 30 days, got {days}"
+    );
+}
