@@ -199,7 +199,9 @@ pub fn xml_root(body: &[u8]) -> String {
     root.expect("a root element")
 }
 
-/// An emulator plus a test home whose `sipmirror` talks to it, with fast retries.
+/// An emulator plus a test home whose `sipmirror` talks to it, with fast retries. Twelve
+/// attempts make a sync under 30% injected faults fail with odds below one in a million per
+/// request, so the fault tests cannot flake.
 pub struct Synced {
     pub home: TestHome,
     pub emulator: sipmirror::emulator::Emulator,
@@ -221,7 +223,7 @@ impl Synced {
         .expect("emulator starts");
         let home = TestHome::new();
         home.write_config(
-            "[http]\nretry_base = \"5ms\"\nmax_attempts = 8\ntimeout = \"20s\"\n",
+            "[http]\nretry_base = \"1ms\"\nmax_attempts = 12\ntimeout = \"20s\"\n",
             0o600,
         );
         let http = Http::new(emulator.base_url());
