@@ -417,18 +417,22 @@ fn the_mass_delete_guard_refuses_until_forced() {
     assert_eq!(gone, 20);
 }
 
+/// When each contact row was last written.
+fn updated_at_by_uuid(db: &rusqlite::Connection) -> BTreeMap<String, String> {
+    db.prepare("SELECT uuid, updated_at FROM mirror_contacts")
+        .expect("prepare")
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows")
+}
+
 #[test]
 fn contacts_changes_and_unchanged_contacts() {
     let s = Synced::start(10, 50);
     s.sync_ok(&[]);
     let db = s.db();
-    let before: BTreeMap<String, String> = db
-        .prepare("SELECT uuid, updated_at FROM mirror_contacts")
-        .expect("prepare")
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .expect("query")
-        .collect::<Result<_, _>>()
-        .expect("rows");
+    let before = updated_at_by_uuid(&db);
     let uuid = before.keys().nth(3).expect("a contact").clone();
     s.control(
         "PATCH",
@@ -436,13 +440,7 @@ fn contacts_changes_and_unchanged_contacts() {
         Some(json!({"given": "Änne", "family": "Zyx", "numbers": ["+49 30 5550001"]})),
     );
     s.sync_ok(&["--only", "contacts"]);
-    let after: BTreeMap<String, String> = db
-        .prepare("SELECT uuid, updated_at FROM mirror_contacts")
-        .expect("prepare")
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .expect("query")
-        .collect::<Result<_, _>>()
-        .expect("rows");
+    let after = updated_at_by_uuid(&db);
     let rewritten: Vec<&String> = after
         .iter()
         .filter(|(k, v)| before.get(*k) != Some(v))

@@ -90,22 +90,30 @@ pub struct PageRequest {
     pub limit: u64,
 }
 
+impl PageRequest {
+    /// The listing's query parameters.
+    fn query(&self) -> Vec<(&'static str, String)> {
+        let mut query = vec![
+            ("limit", self.limit.to_string()),
+            ("offset", self.offset.to_string()),
+        ];
+        if let Some(start) = &self.period_start {
+            query.push(("period_start", start.clone()));
+        }
+        if let Some(end) = &self.period_end {
+            query.push(("period_end", end.clone()));
+        }
+        query
+    }
+}
+
 impl Client {
     pub async fn event_page(
         &self,
         kind: EventKind,
         request: &PageRequest,
     ) -> Result<EventPage, ApiError> {
-        let mut query = vec![
-            ("limit", request.limit.to_string()),
-            ("offset", request.offset.to_string()),
-        ];
-        if let Some(start) = &request.period_start {
-            query.push(("period_start", start.clone()));
-        }
-        if let Some(end) = &request.period_end {
-            query.push(("period_end", end.clone()));
-        }
+        let query = request.query();
         let envelope: Envelope = self
             .get_json(&format!("events/{}/", kind.plural()), &query)
             .await?;
@@ -122,16 +130,7 @@ impl Client {
         &self,
         request: &PageRequest,
     ) -> Result<(Vec<(EventKind, Box<RawValue>)>, u64), ApiError> {
-        let mut query = vec![
-            ("limit", request.limit.to_string()),
-            ("offset", request.offset.to_string()),
-        ];
-        if let Some(start) = &request.period_start {
-            query.push(("period_start", start.clone()));
-        }
-        if let Some(end) = &request.period_end {
-            query.push(("period_end", end.clone()));
-        }
+        let query = request.query();
         let envelope: AllEnvelope = self.get_json("events/", &query).await?;
         let items = envelope
             .eventlist
