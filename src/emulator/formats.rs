@@ -207,23 +207,16 @@ pub fn phonebook(vendor: &str, contacts: &[&Contact]) -> Option<Vec<u8>> {
             let mut index = 0;
             for c in contacts {
                 for e in c.entries.iter().filter(|e| e.name == "TEL") {
-                    if e.types.iter().any(|t| t == "FAX") {
+                    if e.has_type("FAX") {
                         continue;
                     }
-                    let number: String = e
-                        .value
-                        .as_deref()
-                        .unwrap_or("")
-                        .chars()
-                        .filter(|c| c.is_ascii_digit() || *c == '+')
-                        .collect();
                     w(&format!(
                         "  <item context=\"active\" type=\"none\" fav=\"false\" mod=\"true\" index=\"{index}\"><name>{}</name><number>{}</number><number_type>{}</number_type></item>\n",
                         esc(&c.formatted_name()),
-                        esc(&number),
-                        if e.types.iter().any(|t| t == "CELL") {
+                        esc(&e.dialable()),
+                        if e.has_type("CELL") {
                             "mobile"
-                        } else if e.types.iter().any(|t| t == "HOME") {
+                        } else if e.has_type("HOME") {
                             "home"
                         } else {
                             "business"
@@ -249,25 +242,18 @@ pub fn phonebook(vendor: &str, contacts: &[&Contact]) -> Option<Vec<u8>> {
                     esc(&last)
                 ));
                 for e in c.entries.iter().filter(|e| e.name == "TEL") {
-                    let kind = if e.types.iter().any(|t| t == "FAX") {
+                    let kind = if e.has_type("FAX") {
                         "Fax"
-                    } else if e.types.iter().any(|t| t == "CELL") {
+                    } else if e.has_type("CELL") {
                         "Mobile"
-                    } else if e.types.iter().any(|t| t == "HOME") {
+                    } else if e.has_type("HOME") {
                         "Home"
                     } else {
                         "Work"
                     };
-                    let number: String = e
-                        .value
-                        .as_deref()
-                        .unwrap_or("")
-                        .chars()
-                        .filter(|c| c.is_ascii_digit() || *c == '+')
-                        .collect();
                     w(&format!(
                         "<Phone type=\"{kind}\"><phonenumber>{}</phonenumber><accountindex>1</accountindex></Phone>",
-                        esc(&number)
+                        esc(&e.dialable())
                     ));
                 }
                 w("</Contact>\n");
@@ -282,6 +268,7 @@ pub fn phonebook(vendor: &str, contacts: &[&Contact]) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::emulator::model::Entry;
 
     #[test]
     fn arrays_become_named_items_and_text_is_escaped() {
@@ -290,6 +277,36 @@ mod tests {
         );
         let text = String::from_utf8(xml).expect("utf-8");
         assert!(text.contains("<events><calls><call><id>1</id><text>a &amp; &lt;b&gt;</text></call></calls><count>1</count></events>"), "{text}");
+    }
+
+    #[test]
+    fn phonebooks_dial_clean_numbers_and_snom_leaves_out_faxes() {
+        let mut tel = Entry::simple("TEL", "+49 (30) 123-45");
+        tel.types = vec!["CELL".into()];
+        let mut fax = Entry::simple("TEL", "+49 30 999");
+        fax.types = vec!["WORK".into(), "FAX".into()];
+        let contact = Contact {
+            uuid: "u".into(),
+            valid_from_ms: 0,
+            owner: "w0".into(),
+            entries: vec![Entry::simple("FN", "A & B"), tel, fax],
+        };
+        let snom = String::from_utf8(phonebook("snom", &[&contact]).expect("snom")).expect("utf-8");
+        assert!(
+            snom.contains("<number>+493012345</number><number_type>mobile</number_type>"),
+            "{snom}"
+        );
+        assert!(
+            !snom.contains("+4930999") && snom.contains("A &amp; B"),
+            "{snom}"
+        );
+        let gs =
+            String::from_utf8(phonebook("grandstream", &[&contact]).expect("gs")).expect("utf-8");
+        assert!(
+            gs.contains("<Phone type=\"Fax\"><phonenumber>+4930999</phonenumber>"),
+            "{gs}"
+        );
+        assert!(phonebook("polycom", &[&contact]).is_none());
     }
 
     #[test]

@@ -526,7 +526,7 @@ fn shared_number(rng: &mut Prng, existing: &[Contact]) -> (PhoneNumber, Option<S
         .iter()
         .rev()
         .flat_map(|c| c.entries.iter())
-        .find(|e| e.name == "TEL" && !e.types.iter().any(|t| t == "FAX"));
+        .find(|e| e.name == "TEL" && !e.has_type("FAX"));
     match tel {
         Some(e) => {
             let pretty = e.value.clone().unwrap_or_default();

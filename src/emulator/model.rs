@@ -326,6 +326,20 @@ impl Entry {
         }
     }
 
+    pub fn has_type(&self, kind: &str) -> bool {
+        self.types.iter().any(|t| t == kind)
+    }
+
+    /// The value as a phone dials it: digits and a leading `+` only.
+    pub fn dialable(&self) -> String {
+        self.value
+            .as_deref()
+            .unwrap_or("")
+            .chars()
+            .filter(|c| c.is_ascii_digit() || *c == '+')
+            .collect()
+    }
+
     pub fn part(&self, key: &str) -> Option<&str> {
         self.parts
             .iter()
