@@ -11,6 +11,7 @@ mod common;
 
 use std::time::Instant;
 
+use sipmirror::api::Upstream;
 use sipmirror::config::Settings;
 use sipmirror::emulator::{Emulator, EmulatorConfig, Faults};
 use sipmirror::progress::Progress;
@@ -21,6 +22,7 @@ struct Setup {
     emulator: Emulator,
     _dir: tempfile::TempDir,
     settings: Settings,
+    upstream: Upstream,
     mirror: Mirror,
 }
 
@@ -42,10 +44,12 @@ fn setup_span(events: usize, contacts: usize, span_days: u32) -> Setup {
     let settings =
         Settings::for_local(db.clone(), emulator.base_url(), "demo", "demo").expect("settings");
     let mirror = Mirror::open(&db, Access::ReadWrite).expect("mirror");
+    let upstream = Upstream::connect(&settings).expect("upstream");
     Setup {
         emulator,
         _dir: dir,
         settings,
+        upstream,
         mirror,
     }
 }
@@ -55,6 +59,7 @@ fn sync(setup: &mut Setup) -> (SyncReport, f64) {
     let report = sync::run(
         &mut setup.mirror,
         &setup.settings,
+        &setup.upstream,
         &SyncOptions::default(),
         &Progress::hidden(),
     )
@@ -145,6 +150,7 @@ fn main() {
     let report = sync::run(
         &mut slow.mirror,
         &slow.settings,
+        &slow.upstream,
         &SyncOptions {
             full: true,
             ..SyncOptions::default()

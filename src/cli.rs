@@ -109,8 +109,23 @@ pub enum CommandLine {
     Init,
     /// Show the mirror: record counts, recent runs, pending and failed edits, schema version
     Status,
-    /// Bring the mirror up to date: events, contacts, settings and balance
+    /// Push pending local edits, then bring the mirror up to date: events, contacts, settings
+    /// and balance
     Sync(SyncArgs),
+    /// Replay pending local edits (read, starred, labels, delete) upstream
+    Push {
+        /// Show what would be pushed; contact nobody, change nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Edit events locally; `push` (or the next `sync`) sends the edits upstream
+    #[command(subcommand)]
+    Event(EventCommand),
+    /// Local edits waiting for upstream: list them, retry failed ones, drop them
+    Outbox {
+        #[command(subcommand)]
+        command: Option<OutboxCommand>,
+    },
     /// Try sipmirror on the built-in emulator: sync a demo account into DIR and show it
     Demo {
         /// Where the demo mirror goes
@@ -125,6 +140,60 @@ pub enum CommandLine {
     Completions {
         /// The shell to write completions for
         shell: Shell,
+    },
+}
+
+/// `sipmirror event ...`: local edits, shown in the mirror at once and queued for upstream.
+#[derive(Debug, Subcommand)]
+pub enum EventCommand {
+    /// Mark events as read (heard, seen)
+    Read {
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<i64>,
+    },
+    /// Mark events as unread
+    Unread {
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<i64>,
+    },
+    /// Star events
+    Star {
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<i64>,
+    },
+    /// Remove the star from events
+    Unstar {
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<i64>,
+    },
+    /// Move events to the trash upstream (they stay in the mirror with location = trash)
+    Delete {
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<i64>,
+    },
+    /// Set an event's labels: comma-separated, replacing the old ones ("" removes all)
+    Label {
+        #[arg(value_name = "ID")]
+        id: i64,
+        #[arg(value_name = "LABELS")]
+        labels: String,
+    },
+}
+
+/// `sipmirror outbox ...`.
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// List waiting and failed edits (the default)
+    List,
+    /// Make a failed or waiting edit due again; the next push tries it
+    Retry {
+        #[arg(value_name = "ID")]
+        id: i64,
+    },
+    /// Forget an edit; the event shows the upstream value again
+    Drop {
+        #[arg(value_name = "ID")]
+        id: i64,
     },
 }
 
@@ -202,4 +271,7 @@ pub struct SyncArgs {
     /// Mark records deleted even when more than `max_delete_ratio` of a stream went missing
     #[arg(long)]
     pub force_delete: bool,
+    /// Do not push pending local edits first
+    #[arg(long)]
+    pub no_push: bool,
 }

@@ -36,6 +36,15 @@
 //! # Pages fetched at once. Default: 4
 //! concurrency = 4
 //!
+//! [push]
+//! # When upstream changed a field since the last sync and a local edit of it waits:
+//! # "local-wins" (write the local value; the conflict is logged and counted), "upstream-wins"
+//! # (keep upstream's value, drop the local edit) or "fail" (leave the edit failed for
+//! # `sipmirror outbox retry|drop`). Default: local-wins
+//! conflict = "local-wins"
+//! # Events written at once (edits of one event always go one at a time). Default: 16
+//! concurrency = 16
+//!
 //! [http]
 //! # Default: 10s and 60s
 //! connect_timeout = "10s"
@@ -135,6 +144,22 @@ pub struct SyncSettings {
     pub concurrency: usize,
 }
 
+/// What `push` does when upstream changed a field that also has a local edit waiting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConflictPolicy {
+    LocalWins,
+    UpstreamWins,
+    Fail,
+}
+
+/// How local edits are replayed. See the `[push]` keys above.
+#[derive(Debug, Clone)]
+pub struct PushSettings {
+    pub conflict: ConflictPolicy,
+    pub concurrency: usize,
+}
+
 /// Timeouts and retries of upstream requests. See the `[http]` keys above.
 #[derive(Debug, Clone)]
 pub struct HttpSettings {
@@ -152,6 +177,7 @@ pub struct Settings {
     pub config_file: Option<PathBuf>,
     pub connection: Connection,
     pub sync: SyncSettings,
+    pub push: PushSettings,
     pub http: HttpSettings,
     pub country_code: String,
     pub json: bool,
@@ -175,7 +201,16 @@ struct FileConfig {
     #[serde(default)]
     sync: FileSync,
     #[serde(default)]
+    push: FilePush,
+    #[serde(default)]
     http: FileHttp,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FilePush {
+    conflict: Option<ConflictPolicy>,
+    concurrency: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -273,6 +308,15 @@ impl Settings {
                 "config file {where_}: sync.concurrency must be between 1 and 32"
             )));
         }
+        let push = PushSettings {
+            conflict: file.push.conflict.unwrap_or(ConflictPolicy::LocalWins),
+            concurrency: file.push.concurrency.unwrap_or(16),
+        };
+        if !(1..=64).contains(&push.concurrency) {
+            return Err(Error::usage(format!(
+                "config file {where_}: push.concurrency must be between 1 and 64"
+            )));
+        }
         let http = HttpSettings {
             connect_timeout: duration(
                 "http.connect_timeout",
@@ -301,6 +345,7 @@ impl Settings {
             config_file,
             connection,
             sync,
+            push,
             http,
             country_code,
             json: args.json,

@@ -14,5 +14,6 @@ pub mod logging;
 pub mod numbers;
 pub mod output;
 pub mod progress;
+pub mod push;
 pub mod store;
 pub mod sync;

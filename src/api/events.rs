@@ -32,6 +32,11 @@ impl EventKind {
         }
     }
 
+    /// The kind whose `mirror_events.kind` is `name`.
+    pub fn from_name(name: &str) -> Option<EventKind> {
+        EventKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
     /// The value of `mirror_events.kind`.
     pub fn as_str(self) -> &'static str {
         match self {

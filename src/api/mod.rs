@@ -9,16 +9,20 @@
 mod error;
 pub mod events;
 pub mod resources;
+mod upstream;
+mod writes;
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use reqwest::{Method, StatusCode, header};
+pub use reqwest::Method;
+use reqwest::{StatusCode, header};
 use serde::de::DeserializeOwned;
 
 pub use error::{ApiError, ApiErrorKind};
+pub use upstream::Upstream;
 
 use crate::config::{Connection, HttpSettings, Secret};
 use crate::error::{Error, Result, one_line};
@@ -120,6 +124,23 @@ impl Client {
         self.with_retries(&resource, || async {
             let body = self.send(Method::GET, &url, query).await?;
             parse_json(&body)
+        })
+        .await
+    }
+
+    /// Sends an idempotent write (PUT or DELETE) to `path`, retrying transient failures: doing
+    /// it twice leaves upstream as doing it once. Creates (POST) never come through here.
+    pub async fn write_idempotent(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<(), ApiError> {
+        debug_assert!(method == Method::PUT || method == Method::DELETE);
+        let url = self.url(path);
+        let resource = format!("{method} /{}/{path}", self.user_id);
+        self.with_retries(&resource, || async {
+            self.send(method.clone(), &url, query).await.map(drop)
         })
         .await
     }

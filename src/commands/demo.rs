@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use crate::api::Upstream;
 use crate::cli::GlobalArgs;
 use crate::config::Settings;
 use crate::emulator::{Emulator, EmulatorConfig};
@@ -38,7 +39,14 @@ pub fn run(dir: &Path, global: &GlobalArgs) -> Result<ExitCode> {
     let _lock = WriterLock::acquire(&db, "demo")?;
     let mut mirror = Mirror::open(&db, Access::ReadWrite)?;
     let progress = Progress::new(!global.quiet && !global.json);
-    let report = sync::run(&mut mirror, &settings, &SyncOptions::default(), &progress)?;
+    let upstream = Upstream::connect(&settings)?;
+    let report = sync::run(
+        &mut mirror,
+        &settings,
+        &upstream,
+        &SyncOptions::default(),
+        &progress,
+    )?;
     if global.json {
         output::json(&serde_json::json!({ "db": db.display().to_string(), "sync": report }))?;
         return Ok(ExitCode::Ok);

@@ -5,7 +5,10 @@ mod completions;
 mod config;
 mod demo;
 mod emulator;
+mod event;
 mod init;
+mod outbox;
+mod push;
 mod status;
 mod sync;
 
@@ -29,6 +32,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         CommandLine::Status => status::run(&settings),
         CommandLine::Config => config::run(&settings),
         CommandLine::Sync(args) => sync::run(&settings, &args),
+        CommandLine::Push { dry_run } => push::run(&settings, dry_run),
+        CommandLine::Event(command) => event::run(&settings, &command),
+        CommandLine::Outbox { command } => outbox::run(&settings, command.as_ref()),
         CommandLine::Completions { .. } | CommandLine::Emulator(_) | CommandLine::Demo { .. } => {
             unreachable!("handled above")
         }

@@ -1,11 +1,13 @@
-//! `sipmirror sync`: pull the upstream into the mirror. Quiet on success unless asked, so cron
+//! `sipmirror sync`: push pending local edits, then pull the upstream into the mirror. Quiet on success unless asked, so cron
 //! mails only when something is wrong.
 
+use crate::api::Upstream;
 use crate::cli::SyncArgs;
 use crate::config::Settings;
 use crate::error::{ExitCode, Result};
 use crate::output;
 use crate::progress::Progress;
+use crate::push;
 use crate::store::{Access, Mirror, WriterLock};
 use crate::sync::{self, Stream, SyncOptions, SyncReport};
 
@@ -22,8 +24,15 @@ pub fn run(settings: &Settings, args: &SyncArgs) -> Result<ExitCode> {
     };
     let _lock = WriterLock::acquire(&settings.db_path, "sync")?;
     let mut mirror = Mirror::open(&settings.db_path, Access::ReadWrite)?;
+    let upstream = Upstream::connect(settings)?;
+    // Push first: the pull then reads upstream with the local edits in it.
+    let pushed = match args.no_push {
+        true => None,
+        false => Some(push::run(&mut mirror, settings, &upstream)?),
+    };
     let progress = Progress::new(!settings.quiet && !settings.json);
-    let report = sync::run(&mut mirror, settings, &options, &progress)?;
+    let mut report = sync::run(&mut mirror, settings, &upstream, &options, &progress)?;
+    report.push = pushed;
     report_outcome(settings, &report)
 }
 
@@ -35,9 +44,16 @@ pub(crate) fn report_outcome(settings: &Settings, report: &SyncReport) -> Result
     } else if settings.verbose > 0 {
         output::line(&report.summary())?;
     }
+    let push_problem = report.push.as_ref().and_then(|p| p.problem());
+    if let Some(problem) = &push_problem {
+        eprintln!("sipmirror: push: {problem}");
+    }
     let failed: Vec<_> = report.failed_streams().collect();
     let Some(first) = failed.first() else {
-        return Ok(ExitCode::Ok);
+        return Ok(match push_problem {
+            Some(_) => ExitCode::Partial,
+            None => ExitCode::Ok,
+        });
     };
     let more = match failed.len() {
         1 => String::new(),

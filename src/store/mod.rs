@@ -6,6 +6,7 @@
 pub mod contacts;
 pub mod events;
 mod lock;
+pub mod outbox;
 pub mod runs;
 pub mod settings;
 mod status;

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::api::{ApiErrorKind, Client, events::EventKind};
+use crate::api::{ApiErrorKind, Client, Upstream, events::EventKind};
 use crate::config::Settings;
 use crate::error::{Error, ErrorKind, Result};
 use crate::progress::Progress;
@@ -109,6 +109,9 @@ pub struct SyncReport {
     pub requests: u64,
     pub seconds: f64,
     pub streams: Vec<StreamReport>,
+    /// The push that ran before the pull, unless `--no-push`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub push: Option<crate::push::PushReport>,
 }
 
 impl SyncReport {
@@ -129,13 +132,17 @@ impl SyncReport {
                 ),
             })
             .collect();
-        format!(
+        let pull = format!(
             "sync {} in {:.1} s, {} requests: {}",
             self.outcome,
             self.seconds,
             self.requests,
             parts.join(", ")
-        )
+        );
+        match &self.push {
+            Some(push) => format!("{}; {pull}", push.summary()),
+            None => pull,
+        }
     }
 }
 
@@ -155,17 +162,14 @@ pub(crate) struct Context<'a> {
 pub fn run(
     mirror: &mut Mirror,
     settings: &Settings,
+    upstream: &Upstream,
     options: &SyncOptions,
     progress: &Progress,
 ) -> Result<SyncReport> {
-    let client = Arc::new(Client::new(&settings.connection, &settings.http)?);
+    let client = &upstream.client;
+    let requests_before = client.requests();
     let started = Utc::now();
     let run_id = runs::start_run(mirror.conn(), "sync", &now_utc())?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io(format!("cannot start the async runtime: {e}")))?;
     let context = Context {
         client: client.clone(),
         settings,
@@ -190,7 +194,7 @@ pub fn run(
         if fatal.is_some() {
             break;
         }
-        let result = runtime.block_on(pull(&context, mirror, stream));
+        let result = upstream.block_on(pull(&context, mirror, stream));
         let (counts, full, error) = match result {
             Ok((counts, full)) => (counts, full, None),
             Err(failure) => {
@@ -224,7 +228,7 @@ pub fn run(
         mirror.conn(),
         run_id,
         outcome,
-        client.requests(),
+        client.requests() - requests_before,
         first_error.as_deref(),
         &now_utc(),
     )?;
@@ -234,9 +238,10 @@ pub fn run(
     Ok(SyncReport {
         run_id,
         outcome,
-        requests: client.requests(),
+        requests: client.requests() - requests_before,
         seconds: (Utc::now() - started).num_milliseconds() as f64 / 1000.0,
         streams: reports,
+        push: None,
     })
 }
 

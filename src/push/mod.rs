@@ -1,0 +1,241 @@
+//! Push: replays the outbox's event edits upstream.
+//!
+//! The rules (see `sync-lessons.md` 7–12): entries hold target values, so a replay is safe to
+//! repeat; before writing, the upstream value is read and compared with the base, and a
+//! conflict is settled by the configured policy, logged and counted; an entry is removed only
+//! in the transaction that records upstream's new value as the base. Transient errors leave
+//! the entry pending with a later `next_attempt_at`; permanent ones mark it failed and keep
+//! it; a 404 closes it with a record, the event being gone upstream.
+//!
+//! Events are replayed concurrently (bounded), the edits of one event one at a time in outbox
+//! order.
+
+mod replay;
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use futures_util::StreamExt;
+use serde::Serialize;
+
+use crate::api::Upstream;
+use crate::config::Settings;
+use crate::error::{Error, Result};
+use crate::store::outbox::{self, Closed, Entry};
+use crate::store::{Mirror, now_utc};
+
+pub use replay::Outcome;
+
+/// What a push did, as `push --json` (and `sync --json`, under `push`) prints it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PushReport {
+    /// Edits written upstream, conflicts won by the local value included.
+    pub pushed: u64,
+    /// Edits upstream already had; closed without writing.
+    pub already_upstream: u64,
+    /// Edits where upstream had changed the field since the last sync, whatever the policy.
+    pub conflicts: u64,
+    /// Conflicts settled for upstream's value (policy `upstream-wins`).
+    pub upstream_won: u64,
+    /// Edits of events gone upstream; closed with a record.
+    pub gone: u64,
+    /// Edits that failed for good in this run (kept, see `outbox list`).
+    pub failed: u64,
+    /// Edits that met a transient error; tried again on a later run.
+    pub deferred: u64,
+    /// Edits waiting for their retry time, not tried in this run.
+    pub waiting: u64,
+    /// Failed edits in the outbox after this run, older ones included.
+    pub failed_in_outbox: u64,
+    pub requests: u64,
+    /// The edits a dry run would push.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub planned: Vec<Entry>,
+}
+
+impl PushReport {
+    /// Whether some edit is not upstream yet because of an error.
+    pub fn has_failures(&self) -> bool {
+        self.failed_in_outbox > 0 || self.deferred > 0
+    }
+
+    pub fn summary(&self) -> String {
+        format!(
+            "push: {} pushed, {} already upstream, {} conflicts ({} upstream won), {} gone upstream, {} failed, {} to retry, {} waiting; {} requests",
+            self.pushed,
+            self.already_upstream,
+            self.conflicts,
+            self.upstream_won,
+            self.gone,
+            self.failed,
+            self.deferred,
+            self.waiting,
+            self.requests
+        )
+    }
+
+    /// One line for stderr when something is left undone.
+    pub fn problem(&self) -> Option<String> {
+        if self.failed_in_outbox > 0 {
+            return Some(format!(
+                "{} local edits failed and wait in the outbox; see `sipmirror outbox list`",
+                self.failed_in_outbox
+            ));
+        }
+        (self.deferred > 0).then(|| {
+            format!(
+                "{} local edits met upstream errors and will be retried; see `sipmirror outbox list`",
+                self.deferred
+            )
+        })
+    }
+}
+
+/// What a push would do now, without contacting upstream or changing anything.
+pub fn plan(mirror: &Mirror) -> Result<PushReport> {
+    let now = now_utc();
+    Ok(PushReport {
+        planned: outbox::due_entries(mirror.conn(), &now)?,
+        waiting: outbox::waiting(mirror.conn(), &now)?.0,
+        failed_in_outbox: failed_count(mirror)?,
+        ..PushReport::default()
+    })
+}
+
+/// Replays the due entries. The caller holds the writer lock.
+pub fn run(mirror: &mut Mirror, settings: &Settings, upstream: &Upstream) -> Result<PushReport> {
+    let now = now_utc();
+    let due = outbox::due_entries(mirror.conn(), &now)?;
+    let mut report = PushReport {
+        waiting: outbox::waiting(mirror.conn(), &now)?.0,
+        ..PushReport::default()
+    };
+    let requests_before = upstream.client.requests();
+    let result = upstream.block_on(replay_all(mirror, settings, upstream, due, &mut report));
+    report.requests = upstream.client.requests() - requests_before;
+    report.failed_in_outbox = failed_count(mirror)?;
+    result.map(|()| report)
+}
+
+/// Groups entries by event, keeping outbox order within each event and across first
+/// appearances.
+fn by_event(entries: Vec<Entry>) -> Vec<Vec<Entry>> {
+    let mut position: HashMap<i64, usize> = HashMap::new();
+    let mut groups: Vec<Vec<Entry>> = Vec::new();
+    for entry in entries {
+        match position.get(&entry.event_id) {
+            Some(&i) => groups[i].push(entry),
+            None => {
+                position.insert(entry.event_id, groups.len());
+                groups.push(vec![entry]);
+            }
+        }
+    }
+    groups
+}
+
+async fn replay_all(
+    mirror: &mut Mirror,
+    settings: &Settings,
+    upstream: &Upstream,
+    due: Vec<Entry>,
+    report: &mut PushReport,
+) -> Result<()> {
+    let policy = settings.push.conflict;
+    let mut results = futures_util::stream::iter(by_event(due))
+        .map(|batch| {
+            let client = upstream.client.clone();
+            async move { replay::event(&client, batch, policy).await }
+        })
+        .buffer_unordered(settings.push.concurrency);
+    while let Some(result) = results.next().await {
+        // Bad credentials fail every request: stop at once; what is recorded stays recorded.
+        let outcomes = result.map_err(|e| Error::from(e).context("push"))?;
+        record(mirror, &outcomes, report)?;
+    }
+    Ok(())
+}
+
+/// Records the outcomes of one event's edits in one transaction.
+fn record(
+    mirror: &mut Mirror,
+    outcomes: &[(Entry, Outcome)],
+    report: &mut PushReport,
+) -> Result<()> {
+    let now = now_utc();
+    let tx = mirror.conn_mut().transaction()?;
+    for (entry, outcome) in outcomes {
+        match outcome {
+            Outcome::Settled {
+                upstream,
+                closed,
+                wrote,
+                detail,
+            } => {
+                if matches!(
+                    closed,
+                    Closed::ConflictLocalWon | Closed::ConflictUpstreamWon
+                ) {
+                    report.conflicts += 1;
+                    tracing::warn!(
+                        event = entry.event_id,
+                        field = entry.field.column(),
+                        detail = detail.as_deref().unwrap_or(""),
+                        "conflict: upstream changed the field since the last sync"
+                    );
+                }
+                if *closed == Closed::ConflictUpstreamWon {
+                    report.upstream_won += 1;
+                } else if *wrote {
+                    report.pushed += 1;
+                } else {
+                    report.already_upstream += 1;
+                }
+                outbox::settle(&tx, entry, upstream, *closed, detail.as_deref(), &now)?;
+            }
+            Outcome::Gone => {
+                report.gone += 1;
+                outbox::close_gone(&tx, entry, &now)?;
+            }
+            Outcome::Failed {
+                error,
+                upstream,
+                conflict,
+            } => {
+                report.failed += 1;
+                if *conflict {
+                    report.conflicts += 1;
+                }
+                tracing::warn!(event = entry.event_id, field = entry.field.column(), %error, "edit failed");
+                outbox::mark_failed(&tx, entry, error, upstream.as_deref(), &now)?;
+            }
+            Outcome::Deferred { error } => {
+                report.deferred += 1;
+                let next = next_attempt_at(entry.attempts + 1);
+                outbox::defer(&tx, entry, error, &next, &now)?;
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Backoff between runs for an entry that met transient errors: 30 s, doubling per attempt,
+/// at most an hour.
+fn next_attempt_at(attempts: i64) -> String {
+    let seconds = 30i64
+        .saturating_mul(1 << (attempts - 1).clamp(0, 7))
+        .min(3600);
+    (Utc::now() + chrono::Duration::seconds(seconds))
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
+fn failed_count(mirror: &Mirror) -> Result<u64> {
+    let count: i64 = mirror.conn().query_row(
+        "SELECT count(*) FROM outbox WHERE state = 'failed'",
+        [],
+        |row| row.get(0),
+    )?;
+    Ok(count.max(0) as u64)
+}

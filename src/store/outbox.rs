@@ -1,0 +1,505 @@
+//! Local edits and the outbox.
+//!
+//! Edits go through the `event_flags` view, whose triggers (migrations/V2) apply the visible
+//! value and write the outbox entry in one transaction: the CLI uses exactly the path a person
+//! in `sqlite3` uses. This module reads the outbox for `push` and `outbox list`, and records
+//! what became of each entry.
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+
+/// One of the four editable fields of an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Field {
+    Read,
+    Starred,
+    Labels,
+    Location,
+}
+
+impl Field {
+    pub fn parse(name: &str) -> Option<Field> {
+        match name {
+            "read" => Some(Field::Read),
+            "starred" => Some(Field::Starred),
+            "labels" => Some(Field::Labels),
+            "location" => Some(Field::Location),
+            _ => None,
+        }
+    }
+
+    /// The column of `mirror_events` (and of the views).
+    pub fn column(self) -> &'static str {
+        match self {
+            Field::Read => "read",
+            Field::Starred => "starred",
+            Field::Labels => "labels",
+            Field::Location => "location",
+        }
+    }
+
+    fn base_column(self) -> &'static str {
+        match self {
+            Field::Read => "read_base",
+            Field::Starred => "starred_base",
+            Field::Labels => "labels_base",
+            Field::Location => "location_base",
+        }
+    }
+}
+
+/// A local edit of one event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Edit {
+    Read(bool),
+    Starred(bool),
+    /// The whole list, normalized (see [`normalize_labels`]).
+    Labels(String),
+    /// Move to the trash upstream.
+    Delete,
+}
+
+/// Applies edits through `event_flags`, all in one transaction: either every event is edited
+/// or none is. Unknown ids and refused values are usage errors naming the event.
+pub fn apply_edits(conn: &mut Connection, ids: &[i64], edit: &Edit) -> Result<()> {
+    let tx = conn.transaction()?;
+    for &id in ids {
+        let exists: Option<i64> = tx
+            .prepare_cached("SELECT gone_upstream FROM event_flags WHERE id = ?1")?
+            .query_row([id], |row| row.get(0))
+            .optional()?;
+        match exists {
+            None => return Err(Error::usage(format!("no event with id {id} in the mirror"))),
+            Some(1) => {
+                return Err(Error::usage(format!(
+                    "event {id} is gone upstream and cannot be edited"
+                )));
+            }
+            Some(_) => {}
+        }
+        let result = match edit {
+            Edit::Read(value) => tx
+                .prepare_cached("UPDATE event_flags SET read = ?2 WHERE id = ?1")?
+                .execute(params![id, value]),
+            Edit::Starred(value) => tx
+                .prepare_cached("UPDATE event_flags SET starred = ?2 WHERE id = ?1")?
+                .execute(params![id, value]),
+            Edit::Labels(labels) => tx
+                .prepare_cached("UPDATE event_flags SET labels = ?2 WHERE id = ?1")?
+                .execute(params![id, labels]),
+            Edit::Delete => tx
+                .prepare_cached("UPDATE event_flags SET location = 'trash' WHERE id = ?1")?
+                .execute([id]),
+        };
+        result.map_err(|e| refused_edit(id, e))?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// The views' triggers refuse bad edits with `RAISE(ABORT, 'sipmirror: ...')`; those are the
+/// user's mistakes, not the store's.
+fn refused_edit(id: i64, error: rusqlite::Error) -> Error {
+    if let rusqlite::Error::SqliteFailure(_, Some(message)) = &error
+        && let Some(reason) = message.strip_prefix("sipmirror: ")
+    {
+        return Error::usage(format!("event {id}: {reason}"));
+    }
+    Error::from(error)
+}
+
+/// The longest label the API takes, in characters.
+pub const MAX_LABEL_CHARS: usize = 64;
+
+/// Trims each label of a comma-separated list and checks it against what the API accepts:
+/// no empty entries, at most 64 characters each, no control characters. `""` means no labels.
+pub fn normalize_labels(text: &str) -> Result<String> {
+    if text.trim().is_empty() {
+        return Ok(String::new());
+    }
+    let mut labels = Vec::new();
+    for label in text.split(',').map(str::trim) {
+        if label.is_empty() {
+            return Err(Error::usage(format!(
+                "labels {text:?}: empty entry (write them like \"todo,urgent\")"
+            )));
+        }
+        if label.chars().count() > MAX_LABEL_CHARS {
+            return Err(Error::usage(format!(
+                "label {label:?} is longer than {MAX_LABEL_CHARS} characters"
+            )));
+        }
+        if label.chars().any(char::is_control) {
+            return Err(Error::usage(format!(
+                "label {label:?} contains control characters"
+            )));
+        }
+        labels.push(label);
+    }
+    Ok(labels.join(","))
+}
+
+/// What an outbox entry asks upstream to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    /// Set `field` to `value`.
+    Set,
+    /// Move the event to the trash.
+    Delete,
+}
+
+/// A waiting field edit or delete, with what the mirror knows of the event.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    pub id: i64,
+    pub op: Op,
+    pub event_id: i64,
+    pub kind: String,
+    pub field: Field,
+    /// The target value: `0`/`1`, a label list, `trash`.
+    pub value: String,
+    /// The value upstream had when the mirror last saw it.
+    pub base: Option<String>,
+    pub state: String,
+    pub attempts: i64,
+    pub next_attempt_at: Option<String>,
+    pub last_error: Option<String>,
+    pub created_at: String,
+}
+
+const SELECT_ENTRIES: &str = "
+SELECT o.id, o.op, o.event_id, e.kind, o.field, o.value,
+       CASE o.field WHEN 'read' THEN CAST(e.read_base AS TEXT)
+                    WHEN 'starred' THEN CAST(e.starred_base AS TEXT)
+                    WHEN 'labels' THEN e.labels_base
+                    ELSE e.location_base END,
+       o.state, o.attempts, o.next_attempt_at, o.last_error, o.created_at
+FROM outbox o JOIN mirror_events e ON e.id = o.event_id
+WHERE o.op IN ('set', 'delete')";
+
+fn entry_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
+    let op: String = row.get(1)?;
+    let field: String = row.get(4)?;
+    Ok(Entry {
+        id: row.get(0)?,
+        op: if op == "delete" { Op::Delete } else { Op::Set },
+        event_id: row.get(2)?,
+        kind: row.get(3)?,
+        field: Field::parse(&field).unwrap_or(Field::Location),
+        value: row.get(5)?,
+        base: row.get(6)?,
+        state: row.get(7)?,
+        attempts: row.get(8)?,
+        next_attempt_at: row.get(9)?,
+        last_error: row.get(10)?,
+        created_at: row.get(11)?,
+    })
+}
+
+/// Every event edit in the outbox, in replay order.
+pub fn all_entries(conn: &Connection) -> Result<Vec<Entry>> {
+    let mut stmt = conn.prepare(&format!("{SELECT_ENTRIES} ORDER BY o.id"))?;
+    let entries = stmt
+        .query_map([], entry_from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(entries)
+}
+
+/// The entries `push` should replay now: pending and due, in replay order.
+pub fn due_entries(conn: &Connection, now: &str) -> Result<Vec<Entry>> {
+    let mut stmt = conn.prepare(&format!(
+        "{SELECT_ENTRIES} AND o.state = 'pending'
+           AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= ?1)
+         ORDER BY o.id"
+    ))?;
+    let entries = stmt
+        .query_map([now], entry_from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(entries)
+}
+
+/// Pending entries that wait for a later retry, and the earliest time one is due.
+pub fn waiting(conn: &Connection, now: &str) -> Result<(u64, Option<String>)> {
+    let (count, first): (i64, Option<String>) = conn.query_row(
+        "SELECT count(*), min(next_attempt_at) FROM outbox
+         WHERE state = 'pending' AND next_attempt_at > ?1",
+        [now],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
+    Ok((count.max(0) as u64, first))
+}
+
+/// How an entry was closed, as `outbox_log.result` records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closed {
+    /// Upstream took the edit (or already had the value).
+    Pushed,
+    /// Upstream had changed the field since the base; the local value was written anyway.
+    ConflictLocalWon,
+    /// Upstream had changed the field since the base; its value was kept.
+    ConflictUpstreamWon,
+    /// The event no longer exists upstream.
+    GoneUpstream,
+    /// The user dropped the edit.
+    Dropped,
+}
+
+impl Closed {
+    fn as_str(self) -> &'static str {
+        match self {
+            Closed::Pushed => "pushed",
+            Closed::ConflictLocalWon => "conflict_local_won",
+            Closed::ConflictUpstreamWon => "conflict_upstream_won",
+            Closed::GoneUpstream => "gone_upstream",
+            Closed::Dropped => "dropped",
+        }
+    }
+}
+
+/// Records that upstream now holds `upstream` for the entry's field, and closes the entry.
+///
+/// The base becomes `upstream`. If nobody edited the field while the entry was on its way, the
+/// entry is removed, and the visible value becomes `upstream` too (it already is, unless
+/// upstream won a conflict). If someone did (a `sqlite3` user, during a push), their newer edit
+/// stays: it keeps its entry, or gets one if it now differs from the new base.
+pub fn settle(
+    tx: &Transaction<'_>,
+    entry: &Entry,
+    upstream: &str,
+    closed: Closed,
+    detail: Option<&str>,
+    now: &str,
+) -> Result<()> {
+    let field = entry.field;
+    let current = current_entry_value(tx, entry)?;
+    tx.execute(
+        &format!(
+            "UPDATE mirror_events SET {} = ?2 WHERE id = ?1",
+            field.base_column()
+        ),
+        params![entry.event_id, upstream],
+    )?;
+    if current.as_deref() == Some(entry.value.as_str()) {
+        tx.execute("DELETE FROM outbox WHERE id = ?1", [entry.id])?;
+        set_visible(tx, entry.event_id, field, upstream)?;
+    } else {
+        reconcile(tx, entry.event_id, field, now)?;
+    }
+    log(tx, entry, closed, detail, now)
+}
+
+/// The event is gone upstream: marks it so, closes the entry with a record and shows the
+/// field's last known upstream value again.
+pub fn close_gone(tx: &Transaction<'_>, entry: &Entry, now: &str) -> Result<()> {
+    tx.execute(
+        "UPDATE mirror_events SET upstream_state = 'deleted', deleted_upstream_at = ?2, updated_at = ?2
+         WHERE id = ?1 AND upstream_state = 'present'",
+        params![entry.event_id, now],
+    )?;
+    tx.execute("DELETE FROM outbox WHERE id = ?1", [entry.id])?;
+    restore_base(tx, entry.event_id, entry.field)?;
+    log(
+        tx,
+        entry,
+        Closed::GoneUpstream,
+        Some("upstream answered 404"),
+        now,
+    )
+}
+
+/// A permanent failure: the entry stays, marked failed, until `outbox retry` or `outbox drop`.
+/// `upstream`, when known, becomes the base (the user decides against what upstream has now).
+pub fn mark_failed(
+    tx: &Transaction<'_>,
+    entry: &Entry,
+    error: &str,
+    upstream: Option<&str>,
+    now: &str,
+) -> Result<()> {
+    if let Some(value) = upstream {
+        tx.execute(
+            &format!(
+                "UPDATE mirror_events SET {} = ?2 WHERE id = ?1",
+                entry.field.base_column()
+            ),
+            params![entry.event_id, value],
+        )?;
+    }
+    // An edit made meanwhile is a new intent: it stays pending.
+    tx.execute(
+        "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?3,
+                next_attempt_at = NULL, updated_at = ?4
+         WHERE id = ?1 AND value IS ?2",
+        params![entry.id, entry.value, error, now],
+    )?;
+    Ok(())
+}
+
+/// A transient failure: the entry stays pending and is tried again after `next_attempt_at`.
+pub fn defer(
+    tx: &Transaction<'_>,
+    entry: &Entry,
+    error: &str,
+    next_attempt_at: &str,
+    now: &str,
+) -> Result<()> {
+    tx.execute(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3,
+                updated_at = ?4
+         WHERE id = ?1",
+        params![entry.id, error, next_attempt_at, now],
+    )?;
+    Ok(())
+}
+
+/// `outbox retry ID`: a failed or waiting entry becomes due now.
+pub fn retry(conn: &Connection, id: i64, now: &str) -> Result<()> {
+    let changed = conn.execute(
+        "UPDATE outbox SET state = 'pending', next_attempt_at = NULL, updated_at = ?2 WHERE id = ?1",
+        params![id, now],
+    )?;
+    if changed == 0 {
+        return Err(Error::usage(format!("no outbox entry with id {id}")));
+    }
+    Ok(())
+}
+
+/// `outbox drop ID`: forgets the edit and shows the upstream value again.
+pub fn drop_entry(conn: &mut Connection, id: i64, now: &str) -> Result<Entry> {
+    let tx = conn.transaction()?;
+    let entry = tx
+        .prepare(&format!("{SELECT_ENTRIES} AND o.id = ?1"))?
+        .query_row([id], entry_from_row)
+        .optional()?
+        .ok_or_else(|| Error::usage(format!("no outbox entry with id {id}")))?;
+    tx.execute("DELETE FROM outbox WHERE id = ?1", [id])?;
+    restore_base(&tx, entry.event_id, entry.field)?;
+    log(&tx, &entry, Closed::Dropped, None, now)?;
+    tx.commit()?;
+    Ok(entry)
+}
+
+fn current_entry_value(tx: &Transaction<'_>, entry: &Entry) -> Result<Option<String>> {
+    Ok(tx
+        .prepare_cached("SELECT value FROM outbox WHERE id = ?1")?
+        .query_row([entry.id], |row| row.get(0))
+        .optional()?)
+}
+
+fn set_visible(tx: &Transaction<'_>, event_id: i64, field: Field, value: &str) -> Result<()> {
+    tx.execute(
+        &format!(
+            "UPDATE mirror_events SET {0} = ?2 WHERE id = ?1 AND {0} IS NOT ?2",
+            field.column()
+        ),
+        params![event_id, value],
+    )?;
+    Ok(())
+}
+
+fn restore_base(tx: &Transaction<'_>, event_id: i64, field: Field) -> Result<()> {
+    tx.execute(
+        &format!(
+            "UPDATE mirror_events SET {0} = coalesce({1}, {0}) WHERE id = ?1",
+            field.column(),
+            field.base_column()
+        ),
+        [event_id],
+    )?;
+    Ok(())
+}
+
+/// Makes the outbox agree with the visible value after the base moved: an entry exists exactly
+/// when the visible value differs from the base.
+fn reconcile(tx: &Transaction<'_>, event_id: i64, field: Field, now: &str) -> Result<()> {
+    let (visible, base): (Option<String>, Option<String>) = tx.query_row(
+        &format!(
+            "SELECT CAST({} AS TEXT), CAST({} AS TEXT) FROM mirror_events WHERE id = ?1",
+            field.column(),
+            field.base_column()
+        ),
+        [event_id],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
+    let (op, field_name) = match field {
+        Field::Location => ("delete", "location"),
+        other => ("set", other.column()),
+    };
+    if visible == base {
+        tx.execute(
+            "DELETE FROM outbox WHERE event_id = ?1 AND op = ?2 AND field = ?3",
+            params![event_id, op, field_name],
+        )?;
+        return Ok(());
+    }
+    let existing: Option<i64> = tx
+        .query_row(
+            "SELECT id FROM outbox WHERE event_id = ?1 AND op = ?2 AND field = ?3",
+            params![event_id, op, field_name],
+            |row| row.get(0),
+        )
+        .optional()?;
+    match existing {
+        Some(id) => tx.execute(
+            "UPDATE outbox SET value = ?2, updated_at = ?3 WHERE id = ?1",
+            params![id, visible, now],
+        )?,
+        None => tx.execute(
+            "INSERT INTO outbox (op, event_id, field, value, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+            params![op, event_id, field_name, visible, now],
+        )?,
+    };
+    Ok(())
+}
+
+fn log(
+    tx: &Transaction<'_>,
+    entry: &Entry,
+    closed: Closed,
+    detail: Option<&str>,
+    now: &str,
+) -> Result<()> {
+    let op = match entry.op {
+        Op::Set => "set",
+        Op::Delete => "delete",
+    };
+    tx.prepare_cached(
+        "INSERT INTO outbox_log (outbox_id, op, event_id, field, value, result, detail, closed_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        entry.id,
+        op,
+        entry.event_id,
+        entry.field.column(),
+        entry.value,
+        closed.as_str(),
+        detail,
+        now
+    ])?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_trimmed_and_checked() {
+        assert_eq!(normalize_labels(" a , b c ").unwrap(), "a,b c");
+        assert_eq!(normalize_labels("  ").unwrap(), "");
+        assert!(normalize_labels("a,,b").is_err());
+        assert!(normalize_labels("a,").is_err());
+        assert!(normalize_labels("a\u{7}").is_err());
+        assert!(normalize_labels(&"x".repeat(65)).is_err());
+        assert_eq!(
+            normalize_labels(&"ä".repeat(64)).unwrap().chars().count(),
+            64
+        );
+    }
+}
