@@ -177,7 +177,7 @@ fn record(
                     Closed::ConflictLocalWon | Closed::ConflictUpstreamWon
                 ) {
                     report.conflicts += 1;
-                    tracing::warn!(
+                    tracing::info!(
                         event = entry.event_id,
                         field = entry.field.column(),
                         detail = detail.as_deref().unwrap_or(""),
@@ -206,7 +206,7 @@ fn record(
                 if *conflict {
                     report.conflicts += 1;
                 }
-                tracing::warn!(event = entry.event_id, field = entry.field.column(), %error, "edit failed");
+                tracing::info!(event = entry.event_id, field = entry.field.column(), %error, "edit failed");
                 outbox::mark_failed(&tx, entry, error, upstream.as_deref(), &now)?;
             }
             Outcome::Deferred { error } => {

@@ -78,6 +78,7 @@ pub struct EventRecord {
 
 /// The main row. A pull always updates the `*_base` columns; it updates a visible column only
 /// when no local edit of that field waits in the outbox (a pending delete holds `location`).
+/// Rows are left alone when upstream sent the same record as last time and the bases agree.
 const UPSERT_EVENT: &str = "
 INSERT INTO mirror_events (
     id, kind, created_upstream, created_utc, scheduled_upstream, direction, status, comment,
@@ -120,6 +121,11 @@ ON CONFLICT (id) DO UPDATE SET
     updated_at = excluded.updated_at,
     raw_json = excluded.raw_json
 WHERE mirror_events.raw_json IS NOT excluded.raw_json OR mirror_events.upstream_state <> 'present'
+   -- A push moves the bases without touching raw_json; upstream may have moved them back.
+   OR mirror_events.read_base IS NOT excluded.read_base
+   OR mirror_events.starred_base IS NOT excluded.starred_base
+   OR mirror_events.labels_base IS NOT excluded.labels_base
+   OR mirror_events.location_base IS NOT excluded.location_base
 RETURNING first_seen_at = updated_at";
 
 /// Writes the events of one page. The long statements are prepared once per page rather than

@@ -1,0 +1,397 @@
+//! The write-back property: random interleavings of local edits (the CLI's code path and plain
+//! SQL), upstream edits "on the website", pushes and pulls under injected faults. After a final
+//! push and sync, every local edit was applied upstream or closed on the record, none was lost
+//! silently, and mirror and upstream agree.
+//!
+//! Runs in-process (library calls against the in-process emulator) so that many cases fit in
+//! a test run; the binary-level tests in `write_back.rs` cover the same paths end to end.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use proptest::prelude::*;
+use sipmirror::api::Upstream;
+use sipmirror::config::Settings;
+use sipmirror::emulator::{Emulator, EmulatorConfig, EventPatch, Faults, Location};
+use sipmirror::progress::Progress;
+use sipmirror::push;
+use sipmirror::store::outbox::{self, Edit};
+use sipmirror::store::{Access, Mirror};
+use sipmirror::sync::{self, SyncOptions};
+
+const EVENTS: usize = 5;
+const LABELS: [&str; 4] = ["", "a", "b,c", "rückruf"];
+const VIEWS: [&str; 2] = ["events", "event_flags"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Field {
+    Read,
+    Starred,
+    Labels,
+    Location,
+}
+
+impl Field {
+    fn column(self) -> &'static str {
+        match self {
+            Field::Read => "read",
+            Field::Starred => "starred",
+            Field::Labels => "labels",
+            Field::Location => "location",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Step {
+    /// An edit through `outbox::apply_edits`, the CLI's path.
+    Cli {
+        event: usize,
+        field: Field,
+        pick: usize,
+    },
+    /// The same through an UPDATE on a view from a plain connection.
+    Sql {
+        event: usize,
+        field: Field,
+        pick: usize,
+        view: usize,
+    },
+    /// A change made upstream, behind the mirror's back.
+    Upstream {
+        event: usize,
+        field: Field,
+        pick: usize,
+    },
+    Push {
+        faults: bool,
+    },
+    Pull {
+        full: bool,
+        faults: bool,
+    },
+}
+
+fn field() -> impl Strategy<Value = Field> {
+    prop_oneof![
+        Just(Field::Read),
+        Just(Field::Starred),
+        Just(Field::Labels),
+        Just(Field::Location)
+    ]
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        3 => (0..EVENTS, field(), 0..4usize).prop_map(|(event, field, pick)| Step::Cli { event, field, pick }),
+        3 => (0..EVENTS, field(), 0..4usize, 0..VIEWS.len())
+            .prop_map(|(event, field, pick, view)| Step::Sql { event, field, pick, view }),
+        2 => (0..EVENTS, field(), 0..4usize).prop_map(|(event, field, pick)| Step::Upstream { event, field, pick }),
+        1 => any::<bool>().prop_map(|faults| Step::Push { faults }),
+        1 => (any::<bool>(), any::<bool>()).prop_map(|(full, faults)| Step::Pull { full, faults }),
+    ]
+}
+
+/// The value a step sets, in the mirror's text form. Locally, location can only become trash.
+fn local_value(field: Field, pick: usize) -> String {
+    match field {
+        Field::Read | Field::Starred => (pick % 2).to_string(),
+        Field::Labels => LABELS[pick].to_string(),
+        Field::Location => "trash".to_string(),
+    }
+}
+
+struct World {
+    emulator: Emulator,
+    _dir: tempfile::TempDir,
+    settings: Settings,
+    upstream: Upstream,
+    mirror: Mirror,
+    ids: Vec<i64>,
+    /// The user's latest intent per (event, field) that is not known to be upstream yet.
+    intents: HashMap<(i64, Field), String>,
+}
+
+impl World {
+    fn new(seed: u64) -> World {
+        let emulator = Emulator::start(EmulatorConfig {
+            seed,
+            events: 40,
+            contacts: 3,
+            ..EmulatorConfig::default()
+        })
+        .expect("emulator");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("mirror.db");
+        let mut settings =
+            Settings::for_local(db.clone(), emulator.base_url(), "demo", "demo").expect("settings");
+        // Few, fast retries: faults must get through to the outbox's own retry logic.
+        settings.http.retry_base = Duration::from_millis(1);
+        settings.http.max_attempts = 2;
+        let upstream = Upstream::connect(&settings).expect("upstream");
+        let mirror = Mirror::open(&db, Access::ReadWrite).expect("mirror");
+        let mut world = World {
+            emulator,
+            _dir: dir,
+            settings,
+            upstream,
+            mirror,
+            ids: Vec::new(),
+            intents: HashMap::new(),
+        };
+        world.pull(true);
+        world.ids = {
+            let mut stmt = world
+                .mirror
+                .conn()
+                .prepare("SELECT id FROM mirror_events ORDER BY id DESC LIMIT ?1")
+                .expect("prepare");
+            stmt.query_map([EVENTS as i64], |r| r.get(0))
+                .expect("ids")
+                .collect::<Result<_, _>>()
+                .expect("ids")
+        };
+        world
+    }
+
+    fn faults(&self, on: bool) {
+        let faults = if on {
+            Faults {
+                status_rates: [(500, 0.25)].into_iter().collect(),
+                reset_rate: 0.1,
+                lose_response_rate: 0.1,
+                ..Faults::default()
+            }
+        } else {
+            Faults::default()
+        };
+        self.emulator.set_faults(faults).expect("faults");
+    }
+
+    fn pull(&mut self, full: bool) -> bool {
+        let options = SyncOptions {
+            full,
+            ..SyncOptions::default()
+        };
+        match sync::run(
+            &mut self.mirror,
+            &self.settings,
+            &self.upstream,
+            &options,
+            &Progress::hidden(),
+        ) {
+            Ok(report) => report.outcome == "ok",
+            Err(_) => false,
+        }
+    }
+
+    fn mirror_value(&self, id: i64, column: &str) -> String {
+        self.mirror
+            .conn()
+            .query_row(
+                &format!("SELECT CAST({column} AS TEXT) FROM mirror_events WHERE id = ?1"),
+                [id],
+                |r| r.get(0),
+            )
+            .expect("value")
+    }
+
+    fn upstream_value(&self, id: i64, field: Field) -> String {
+        self.emulator.with_state(|state| {
+            let event = state.events.get(id as u64).expect("event upstream");
+            match field {
+                Field::Read => u8::from(event.read).to_string(),
+                Field::Starred => u8::from(event.starred).to_string(),
+                Field::Labels => event.labels.to_string(),
+                Field::Location => event.location.as_str().to_string(),
+            }
+        })
+    }
+
+    /// Records a local edit in the model: an edit to the base cancels, a delete supersedes.
+    fn intend(&mut self, id: i64, field: Field, value: String, base: String) {
+        if field == Field::Location {
+            self.intents.retain(|(event, _), _| *event != id);
+        }
+        if value == base {
+            self.intents.remove(&(id, field));
+        } else {
+            self.intents.insert((id, field), value);
+        }
+    }
+
+    fn local_edit(&mut self, step: &Step) {
+        let (event, field, pick, sql_view) = match *step {
+            Step::Cli { event, field, pick } => (event, field, pick, None),
+            Step::Sql {
+                event,
+                field,
+                pick,
+                view,
+            } => (event, field, pick, Some(VIEWS[view])),
+            _ => unreachable!(),
+        };
+        let id = self.ids[event];
+        let value = local_value(field, pick);
+        let current = self.mirror_value(id, field.column());
+        if field == Field::Location && current == "trash" {
+            return; // already deleted locally or upstream
+        }
+        let base = self.mirror_value(id, &format!("{}_base", field.column()));
+        match sql_view {
+            None => {
+                let edit = match field {
+                    Field::Read => Edit::Read(value == "1"),
+                    Field::Starred => Edit::Starred(value == "1"),
+                    Field::Labels => Edit::Labels(value.clone()),
+                    Field::Location => Edit::Delete,
+                };
+                outbox::apply_edits(self.mirror.conn_mut(), &[id], &edit).expect("CLI edit");
+            }
+            Some(view) => {
+                let plain = rusqlite::Connection::open(self.mirror.path()).expect("plain");
+                let literal = match field {
+                    Field::Read | Field::Starred => value.clone(),
+                    _ => format!("'{value}'"),
+                };
+                plain
+                    .execute(
+                        &format!(
+                            "UPDATE {view} SET {} = {literal} WHERE id = {id}",
+                            field.column()
+                        ),
+                        [],
+                    )
+                    .expect("SQL edit");
+            }
+        }
+        self.intend(id, field, value, base);
+    }
+
+    fn upstream_edit(&self, event: usize, field: Field, pick: usize) {
+        let id = self.ids[event] as u64;
+        let mut patch = EventPatch::default();
+        match field {
+            Field::Read => patch.read = Some(pick % 2 == 1),
+            Field::Starred => patch.starred = Some(pick % 2 == 1),
+            Field::Labels => patch.labels = Some(LABELS[pick].to_string()),
+            Field::Location => patch.location = Some(Location::ALL[pick].as_str().to_string()),
+        }
+        self.emulator
+            .with_state(|state| state.patch_event(id, &patch))
+            .expect("upstream edit");
+    }
+
+    /// After a push: an intent whose entry is gone must be upstream now (local wins).
+    fn push(&mut self) {
+        let result = push::run(&mut self.mirror, &self.settings, &self.upstream);
+        assert!(result.is_ok(), "push: {result:?}");
+        let settled: Vec<(i64, Field)> = self
+            .intents
+            .keys()
+            .copied()
+            .filter(|(id, field)| !self.has_entry(*id, *field))
+            .collect();
+        for key in settled {
+            let wanted = self.intents.remove(&key).expect("intent");
+            assert_eq!(
+                self.upstream_value(key.0, key.1),
+                wanted,
+                "a pushed edit of {key:?} is not upstream"
+            );
+        }
+    }
+
+    fn has_entry(&self, id: i64, field: Field) -> bool {
+        self.mirror
+            .conn()
+            .query_row(
+                "SELECT count(*) FROM outbox WHERE event_id = ?1 AND field = ?2",
+                rusqlite::params![id, field.column()],
+                |r| r.get::<_, i64>(0),
+            )
+            .expect("count")
+            > 0
+    }
+
+    /// A pull never clobbers a pending edit.
+    fn check_intents_visible(&self) {
+        for ((id, field), value) in &self.intents {
+            assert_eq!(
+                &self.mirror_value(*id, field.column()),
+                value,
+                "the visible {field:?} of {id} lost its pending edit"
+            );
+            assert!(
+                self.has_entry(*id, *field),
+                "no outbox entry for {id} {field:?}"
+            );
+        }
+    }
+}
+
+fn run_case(seed: u64, steps: &[Step]) {
+    let mut world = World::new(seed);
+    for step in steps {
+        match step {
+            Step::Cli { .. } | Step::Sql { .. } => world.local_edit(step),
+            Step::Upstream { event, field, pick } => world.upstream_edit(*event, *field, *pick),
+            Step::Push { faults } => {
+                world.faults(*faults);
+                world.push();
+            }
+            Step::Pull { full, faults } => {
+                world.faults(*faults);
+                world.pull(*full);
+            }
+        }
+        world.check_intents_visible();
+    }
+    // The end: no faults, every waiting edit due, push, then a complete pull.
+    world.faults(false);
+    world
+        .mirror
+        .conn()
+        .execute("UPDATE outbox SET next_attempt_at = NULL", [])
+        .expect("make due");
+    world.push();
+    assert!(
+        world.intents.is_empty(),
+        "edits neither upstream nor closed: {:?}",
+        world.intents
+    );
+    let failed: i64 = world
+        .mirror
+        .conn()
+        .query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(failed, 0, "the outbox is not empty after the final push");
+    assert!(world.pull(true), "final pull");
+    for &id in &world.ids {
+        for field in [Field::Read, Field::Starred, Field::Labels, Field::Location] {
+            let upstream = world.upstream_value(id, field);
+            assert_eq!(
+                world.mirror_value(id, field.column()),
+                upstream,
+                "{id} {field:?}"
+            );
+            assert_eq!(
+                world.mirror_value(id, &format!("{}_base", field.column())),
+                upstream,
+                "{id} {field:?} base"
+            );
+        }
+    }
+}
+
+proptest! {
+    // 32 cases by default; PROPTEST_CASES=1000 for a longer hunt.
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(32)
+    ))]
+
+    #[test]
+    fn local_edits_are_never_lost(seed in 0u64..1000, steps in proptest::collection::vec(step(), 1..30)) {
+        run_case(seed, &steps);
+    }
+}
