@@ -1,0 +1,82 @@
+//! Push throughput: 10,000 queued edits replayed to the in-process emulator with 5 ms of
+//! latency per request (each edit reads the event, then writes it: two requests).
+//!
+//! Run with `cargo bench --bench push`. `PUSH_BENCH_EDITS` changes the number of edits,
+//! `PUSH_BENCH_CONCURRENCY` the events written at once (default: the `[push]` default, 16).
+
+use std::time::{Duration, Instant};
+
+use sipmirror::api::Upstream;
+use sipmirror::config::Settings;
+use sipmirror::emulator::{Emulator, EmulatorConfig, Faults};
+use sipmirror::progress::Progress;
+use sipmirror::push;
+use sipmirror::store::{Access, Mirror};
+use sipmirror::sync::{self, SyncOptions};
+
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn main() {
+    let edits = env_number("PUSH_BENCH_EDITS", 10_000);
+    let emulator = Emulator::start(EmulatorConfig {
+        events: edits + 1_000,
+        contacts: 50,
+        ..EmulatorConfig::default()
+    })
+    .expect("emulator");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("bench.db");
+    let mut settings =
+        Settings::for_local(db.clone(), emulator.base_url(), "demo", "demo").expect("settings");
+    settings.push.concurrency = env_number("PUSH_BENCH_CONCURRENCY", settings.push.concurrency);
+    let upstream = Upstream::connect(&settings).expect("upstream");
+    let mut mirror = Mirror::open(&db, Access::ReadWrite).expect("mirror");
+    sync::run(
+        &mut mirror,
+        &settings,
+        &upstream,
+        &SyncOptions::default(),
+        &Progress::hidden(),
+    )
+    .expect("first sync");
+
+    // One edit per event, through the editable view, as a person in sqlite3 would.
+    mirror
+        .conn()
+        .execute(
+            "UPDATE event_flags SET read = 1 - read
+             WHERE id IN (SELECT id FROM mirror_events ORDER BY id DESC LIMIT ?1)",
+            [edits as i64],
+        )
+        .expect("queue edits");
+    let queued: i64 = mirror
+        .conn()
+        .query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(queued as usize, edits);
+
+    emulator
+        .set_faults(Faults {
+            latency_ms: 5,
+            ..Faults::default()
+        })
+        .expect("faults");
+    let started = Instant::now();
+    let report = push::run(&mut mirror, &settings, &upstream).expect("push");
+    let elapsed = started.elapsed();
+    assert_eq!(report.pushed as usize, edits, "{report:?}");
+    let per_second = edits as f64 / elapsed.as_secs_f64();
+    let ideal = Duration::from_millis(5).as_secs_f64() * report.requests as f64
+        / settings.push.concurrency as f64;
+    println!(
+        "push: {edits} edits with 5 ms latency, concurrency {}: {:.2} s, {per_second:.0} edits/s ({} requests; requests/concurrency x 5 ms = {ideal:.2} s)",
+        settings.push.concurrency,
+        elapsed.as_secs_f64(),
+        report.requests
+    );
+}
