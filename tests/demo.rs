@@ -30,6 +30,23 @@ fn demo_syncs_the_demo_account_and_says_what_to_try() {
         )
         .expect("counts");
     assert_eq!((events, contacts), (20_000, 500));
+    // Every query the demo suggests works on the demo mirror.
+    let suggested: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("sqlite3 "))
+        .filter_map(|l| l.split_once(" \"").map(|(_, sql)| sql))
+        .filter_map(|sql| sql.split_once('"').map(|(sql, _)| sql))
+        .collect();
+    assert!(suggested.len() >= 4, "{text}");
+    for sql in suggested {
+        let mut stmt = conn.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let mut rows = stmt.raw_query();
+        while rows
+            .next()
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .is_some()
+        {}
+    }
     // Running it again brings the same mirror up to date instead of failing.
     home.cmd()
         .args(["demo", "--dir", "tour", "--json"])

@@ -12,7 +12,10 @@ fn init_creates_the_schema_and_is_idempotent() {
     home.run(&["init"])
         .assert()
         .success()
-        .stdout(predicates::str::contains("schema version 1"));
+        .stdout(predicates::str::contains(format!(
+            "schema version {}",
+            sipmirror::store::latest_schema_version()
+        )));
     // A row written between runs must survive a second init.
     let conn = Connection::open(home.db()).expect("open");
     conn.execute(
@@ -36,7 +39,11 @@ fn init_creates_the_schema_and_is_idempotent() {
             r.get(0)
         })
         .expect("history");
-    assert_eq!(migrations, 1, "the migration must be recorded once");
+    assert_eq!(
+        migrations,
+        sipmirror::store::latest_schema_version(),
+        "each migration must be recorded once"
+    );
 }
 
 #[test]
@@ -229,6 +236,48 @@ fn a_first_migration_killed_half_way_is_completed_by_the_next_open() {
     home.run(&["init"])
         .assert()
         .success()
-        .stdout(predicates::str::contains("schema version 1"));
+        .stdout(predicates::str::contains(format!(
+            "schema version {}",
+            sipmirror::store::latest_schema_version()
+        )));
     home.run(&["status"]).assert().success();
+}
+
+#[test]
+fn a_version_1_mirror_is_upgraded_and_keeps_its_rows() {
+    // What a mirror written before the editable views (schema version 1) looks like.
+    let home = TestHome::new();
+    home.run(&["init"]).assert().success();
+    let conn = Connection::open(home.db()).expect("open");
+    conn.execute_batch(
+        "DROP VIEW event_flags; DROP VIEW events; DROP VIEW calls; DROP VIEW faxes; DROP VIEW sms;
+         DROP VIEW voicemails; DROP INDEX outbox_event;
+         DELETE FROM refinery_schema_history WHERE version > 1;
+         INSERT INTO sync_runs (command, started_at) VALUES ('old', '2026-01-01T00:00:00.000Z');",
+    )
+    .expect("downgrade");
+    drop(conn);
+    // Read-only commands ask for the upgrade rather than doing it.
+    let output = home.run(&["outbox", "list"]).output().expect("run");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(one_line_stderr(&output).contains("run `sipmirror init`"));
+    home.run(&["init"]).assert().success();
+    let conn = Connection::open(home.db()).expect("open");
+    let views: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE type = 'view'
+             AND name IN ('event_flags', 'events', 'calls', 'faxes', 'sms', 'voicemails')",
+            [],
+            |r| r.get(0),
+        )
+        .expect("views");
+    assert_eq!(views, 6);
+    let runs: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sync_runs WHERE command = 'old'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("runs");
+    assert_eq!(runs, 1);
 }

@@ -487,7 +487,7 @@ fn a_pending_local_edit_is_not_overwritten_by_a_pull() {
         &format!("/_emulator/events/{id}"),
         Some(json!({"starred": true, "labels": "x"})),
     );
-    s.sync_ok(&[]);
+    s.sync_ok(&["--no-push"]);
     let (read, read_base, starred, labels): (bool, bool, bool, String) = db
         .query_row(
             "SELECT read, read_base, starred, labels FROM mirror_events WHERE id = ?1",

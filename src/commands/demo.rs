@@ -58,9 +58,12 @@ pub fn run(dir: &Path, global: &GlobalArgs) -> Result<ExitCode> {
          {summary}\n\n\
          {status}\n\
          Try:\n\
-         \x20 sqlite3 {shown} \"SELECT kind, direction, count(*) FROM mirror_events GROUP BY 1, 2\"\n\
+         \x20 sqlite3 {shown} \"SELECT kind, direction, count(*) FROM events GROUP BY 1, 2\"\n\
+         \x20 sqlite3 {shown} \"SELECT created_local, from_name, duration_s FROM calls WHERE direction = 'incoming' ORDER BY created DESC LIMIT 5\"\n\
+         \x20 sqlite3 {shown} \"SELECT id, from_name, transcription FROM voicemails WHERE read = 0 ORDER BY created DESC LIMIT 5\"\n\
          \x20 sqlite3 {shown} \"SELECT formatted_name, organization FROM mirror_contacts ORDER BY family_name LIMIT 10\"\n\
-         \x20 sqlite3 {shown} \"SELECT e.created_utc, t.transcription FROM mirror_events e JOIN mirror_voicemails t ON t.event_id = e.id WHERE e.read = 0 ORDER BY 1 DESC LIMIT 5\"\n\
+         \x20 sqlite3 {shown} \"UPDATE voicemails SET read = 1 WHERE id = (SELECT max(id) FROM voicemails)\"   # a local edit\n\
+         \x20 sipmirror --db {shown} outbox list      # it waits for `sipmirror push`\n\
          \x20 sipmirror --db {shown} status\n\n\
          Against your own account: set SIPGATE_USERNAME and SIPGATE_PASSWORD, then run `sipmirror sync`.\n",
         summary = report.summary(),

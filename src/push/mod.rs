@@ -59,6 +59,11 @@ impl PushReport {
         self.failed_in_outbox > 0 || self.deferred > 0
     }
 
+    /// Whether there was nothing to do: no edit due, waiting or failed.
+    pub fn is_idle(&self) -> bool {
+        self.requests == 0 && self.waiting == 0 && self.failed_in_outbox == 0
+    }
+
     pub fn summary(&self) -> String {
         format!(
             "push: {} pushed, {} already upstream, {} conflicts ({} upstream won), {} gone upstream, {} failed, {} to retry, {} waiting; {} requests",

@@ -140,8 +140,8 @@ impl SyncReport {
             parts.join(", ")
         );
         match &self.push {
-            Some(push) => format!("{}; {pull}", push.summary()),
-            None => pull,
+            Some(push) if !push.is_idle() => format!("{}; {pull}", push.summary()),
+            _ => pull,
         }
     }
 }
