@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use clap::{ArgAction, Args, Parser, Subcommand};
 use clap_complete::Shell;
 
+use crate::query::Format;
+
 const AFTER_HELP: &str = "\
 Connection: SIPGATE_USERNAME and SIPGATE_PASSWORD (or password_command in the config file).
 Config file: $XDG_CONFIG_HOME/sipmirror/config.toml (see the README).
@@ -132,6 +134,17 @@ pub enum CommandLine {
         #[arg(long, value_name = "DIR", default_value = "sipmirror-demo")]
         dir: PathBuf,
     },
+    /// Run a named report from queries/ (missed calls, talk time, unheard voicemails, ...)
+    Query(QueryArgs),
+    /// Run one read-only SQL statement on the mirror and print the result
+    Sql {
+        /// The statement, e.g. "SELECT kind, count(*) FROM events GROUP BY kind"
+        #[arg(value_name = "SQL")]
+        sql: String,
+        /// Output format
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
     /// Show the settings in effect and where the config file is (the password is never shown)
     Config,
     /// Run the built-in emulator of the sipgate API, for trying sipmirror without an account
@@ -141,6 +154,32 @@ pub enum CommandLine {
         /// The shell to write completions for
         shell: Shell,
     },
+}
+
+/// `sipmirror query`.
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// The report to run (see --list)
+    #[arg(value_name = "NAME", required_unless_present = "list")]
+    pub name: Option<String>,
+    /// List the reports with what they answer and their parameters
+    #[arg(long, conflicts_with = "name")]
+    pub list: bool,
+    /// A report parameter, e.g. --param days=30 (repeatable)
+    #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub params: Vec<(String, String)>,
+    /// Output format
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+fn parse_key_value(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => {
+            Ok((key.trim().to_string(), value.to_string()))
+        }
+        _ => Err(format!("{text:?} is not KEY=VALUE")),
+    }
 }
 
 /// `sipmirror event ...`: local edits, shown in the mirror at once and queued for upstream.

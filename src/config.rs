@@ -23,6 +23,8 @@
 //! allow_insecure = false
 //! # Country code for numbers written nationally (030 ...), for caller-name lookups. Default: 49
 //! country_code = "49"
+//! # The time zone of local times in the mirror (`created_local`). Default: TZ, else the system's
+//! timezone = "Europe/Berlin"
 //!
 //! [sync]
 //! # Re-read events this far back from the newest known one on every run (flag changes made on
@@ -180,6 +182,8 @@ pub struct Settings {
     pub push: PushSettings,
     pub http: HttpSettings,
     pub country_code: String,
+    /// The zone of `created_local` and the reports' days and weeks.
+    pub timezone: chrono_tz::Tz,
     pub json: bool,
     pub verbose: u8,
     pub quiet: bool,
@@ -198,6 +202,7 @@ struct FileConfig {
     api_version: Option<String>,
     allow_insecure: Option<bool>,
     country_code: Option<String>,
+    timezone: Option<String>,
     #[serde(default)]
     sync: FileSync,
     #[serde(default)]
@@ -340,6 +345,8 @@ impl Settings {
                 "config file {where_}: country_code must be 1 to 3 digits, e.g. \"49\""
             )));
         }
+        let timezone = crate::timezone::resolve(file.timezone.as_deref())
+            .map_err(|e| e.context(format!("config file {where_}")))?;
         Ok(Settings {
             db_path,
             config_file,
@@ -348,6 +355,7 @@ impl Settings {
             push,
             http,
             country_code,
+            timezone,
             json: args.json,
             verbose: args.verbose,
             quiet: args.quiet,

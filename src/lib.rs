@@ -15,5 +15,7 @@ pub mod numbers;
 pub mod output;
 pub mod progress;
 pub mod push;
+pub mod query;
 pub mod store;
 pub mod sync;
+pub mod timezone;

@@ -9,6 +9,8 @@ mod event;
 mod init;
 mod outbox;
 mod push;
+mod query;
+mod sql;
 mod status;
 mod sync;
 
@@ -33,6 +35,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         CommandLine::Config => config::run(&settings),
         CommandLine::Sync(args) => sync::run(&settings, &args),
         CommandLine::Push { dry_run } => push::run(&settings, dry_run),
+        CommandLine::Query(args) => query::run(&settings, &args),
+        CommandLine::Sql { sql, format } => sql::run(&settings, &sql, format),
         CommandLine::Event(command) => event::run(&settings, &command),
         CommandLine::Outbox { command } => outbox::run(&settings, command.as_ref()),
         CommandLine::Completions { .. } | CommandLine::Emulator(_) | CommandLine::Demo { .. } => {

@@ -56,7 +56,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 
 pub use faults::Faults;
-pub use model::{Kind, Location};
+pub use model::{Detail, Kind, Location};
 pub use server::Stats;
 pub use state::{ContactPatch, EventPatch, State};
 

@@ -228,6 +228,11 @@ impl EventStore {
         self.events.binary_search_by_key(&id, |e| e.id).ok()
     }
 
+    /// Every event, oldest first.
+    pub fn iter(&self) -> impl Iterator<Item = &Event> {
+        self.events.iter()
+    }
+
     pub fn get(&self, id: u64) -> Option<&Event> {
         self.position(id).map(|i| &self.events[i])
     }

@@ -122,7 +122,30 @@ pub fn upsert_contact(conn: &Connection, c: &ContactRecord, now: &str) -> Result
     for (position, key, types) in &c.numbers {
         insert_number.execute(params![c.uuid, *position as i64, key, types])?;
     }
+    index_for_search(conn, &c.uuid)?;
     Ok(outcome)
+}
+
+/// Rewrites the contact's row in `search_contacts` from what is stored (the same statement
+/// fills the index in migration V2).
+fn index_for_search(conn: &Connection, uuid: &str) -> Result<()> {
+    conn.prepare_cached(
+        "DELETE FROM search_contacts WHERE rowid = (SELECT rowid FROM mirror_contacts WHERE uuid = ?1)",
+    )?
+    .execute([uuid])?;
+    conn.prepare_cached(
+        "INSERT INTO search_contacts (rowid, name, organization, numbers, emails)
+         SELECT c.rowid, c.formatted_name, c.organization,
+                (SELECT group_concat(e.value || ' ' || coalesce(e.local_value, '') || ' ' || coalesce(n.number_key, ''), ' ')
+                   FROM mirror_contact_entries e
+                   LEFT JOIN mirror_contact_numbers n ON n.contact_uuid = e.contact_uuid AND n.position = e.position
+                  WHERE e.contact_uuid = c.uuid AND e.entry_name = 'TEL'),
+                (SELECT group_concat(e.value, ' ') FROM mirror_contact_entries e
+                  WHERE e.contact_uuid = c.uuid AND e.entry_name = 'EMAIL')
+         FROM mirror_contacts c WHERE c.uuid = ?1",
+    )?
+    .execute([uuid])?;
+    Ok(())
 }
 
 pub fn present_uuids(conn: &Connection) -> Result<Vec<String>> {

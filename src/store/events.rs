@@ -1,9 +1,11 @@
 //! Writing events into the mirror. One function for all four types: the common columns go to
 //! `mirror_events`, the type-specific ones to the table named by the record's [`Detail`].
 
-use rusqlite::{Connection, Statement, params};
+use chrono_tz::Tz;
+use rusqlite::{Connection, OptionalExtension, Statement, params};
 
 use crate::error::Result;
+use crate::timezone::local_wall_time;
 
 /// How a pull changed a row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,13 +86,15 @@ INSERT INTO mirror_events (
     id, kind, created_upstream, created_utc, scheduled_upstream, direction, status, comment,
     extension_id, extension_alias, extension_url,
     read, read_base, starred, starred_base, labels, labels_base, location, location_base,
-    content_url, modify_url, upstream_state, deleted_upstream_at, first_seen_at, updated_at, raw_json)
+    content_url, modify_url, upstream_state, deleted_upstream_at, first_seen_at, updated_at, raw_json,
+    created_local)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,
-        ?12, ?12, ?13, ?13, ?14, ?14, ?15, ?15, ?16, ?17, 'present', NULL, ?18, ?18, ?19)
+        ?12, ?12, ?13, ?13, ?14, ?14, ?15, ?15, ?16, ?17, 'present', NULL, ?18, ?18, ?19, ?20)
 ON CONFLICT (id) DO UPDATE SET
     kind = excluded.kind,
     created_upstream = excluded.created_upstream,
     created_utc = excluded.created_utc,
+    created_local = excluded.created_local,
     scheduled_upstream = excluded.scheduled_upstream,
     direction = excluded.direction,
     status = excluded.status,
@@ -136,10 +140,12 @@ pub struct EventWriter<'c> {
     upsert: Statement<'c>,
     insert_endpoint: Statement<'c>,
     now: String,
+    timezone: Tz,
 }
 
 impl<'c> EventWriter<'c> {
-    pub fn new(conn: &'c Connection, now: &str) -> Result<EventWriter<'c>> {
+    /// `timezone` is the zone of `created_local` (see [`localize_times`]).
+    pub fn new(conn: &'c Connection, now: &str, timezone: Tz) -> Result<EventWriter<'c>> {
         Ok(EventWriter {
             conn,
             upsert: conn.prepare(UPSERT_EVENT)?,
@@ -149,6 +155,7 @@ impl<'c> EventWriter<'c> {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?,
             now: now.to_string(),
+            timezone,
         })
     }
 
@@ -174,6 +181,7 @@ impl<'c> EventWriter<'c> {
             e.modify_url,
             self.now,
             e.raw_json,
+            local_wall_time(&e.created_utc, self.timezone),
         ])?;
         let outcome = match rows.next()? {
             None => return Ok(Upserted::Unchanged),
@@ -308,4 +316,47 @@ pub fn mark_deleted(conn: &Connection, ids: &[i64], now: &str) -> Result<()> {
         stmt.execute(params![id, now])?;
     }
     Ok(())
+}
+
+/// Makes `created_local` agree with `timezone`: when the zone changed since the last sync (or
+/// was never recorded), every event's local time is rewritten, in one transaction; otherwise
+/// only rows that lack it are filled. Returns how many rows were written.
+pub fn localize_times(conn: &mut Connection, timezone: Tz) -> Result<u64> {
+    let stored: Option<String> = conn
+        .query_row(
+            "SELECT value FROM sync_meta WHERE key = 'timezone'",
+            [],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let changed = stored.as_deref() != Some(timezone.name());
+    let tx = conn.transaction()?;
+    let mut written = 0;
+    {
+        let filter = if changed {
+            ""
+        } else {
+            "WHERE created_local IS NULL"
+        };
+        let mut select = tx.prepare(&format!(
+            "SELECT id, created_utc FROM mirror_events {filter}"
+        ))?;
+        let mut update = tx.prepare("UPDATE mirror_events SET created_local = ?2 WHERE id = ?1")?;
+        let mut rows = select.query([])?;
+        while let Some(row) = rows.next()? {
+            let id: i64 = row.get(0)?;
+            let utc: String = row.get(1)?;
+            update.execute(params![id, local_wall_time(&utc, timezone)])?;
+            written += 1;
+        }
+    }
+    if changed {
+        tx.execute(
+            "INSERT INTO sync_meta (key, value) VALUES ('timezone', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [timezone.name()],
+        )?;
+    }
+    tx.commit()?;
+    Ok(written)
 }

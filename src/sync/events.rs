@@ -180,7 +180,7 @@ fn commit_page(
     let tx = mirror.conn_mut().transaction()?;
     let mut newest: Option<&str> = None;
     {
-        let mut writer = store::EventWriter::new(&tx, &now)?;
+        let mut writer = store::EventWriter::new(&tx, &now, context.settings.timezone)?;
         for record in records.iter().rev() {
             match writer.upsert(record)? {
                 Upserted::New => counts.new += 1,

@@ -170,6 +170,14 @@ pub fn run(
     let requests_before = client.requests();
     let started = Utc::now();
     let run_id = runs::start_run(mirror.conn(), "sync", &now_utc())?;
+    let relocalized = crate::store::events::localize_times(mirror.conn_mut(), settings.timezone)?;
+    if relocalized > 0 {
+        tracing::info!(
+            events = relocalized,
+            timezone = settings.timezone.name(),
+            "local times rewritten"
+        );
+    }
     let context = Context {
         client: client.clone(),
         settings,

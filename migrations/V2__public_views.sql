@@ -1,12 +1,19 @@
--- sipmirror mirror schema, version 2: the public, editable event views.
+-- sipmirror mirror schema, version 2: the public views, local edits and full-text search.
 --
 -- People read and edit the mirror through these views, in any SQLite client (the stock
 -- `sqlite3` shell of Debian 12, SQLite 3.40, included): no custom SQL functions are needed.
+-- Their names and columns are stable; the `mirror_*` tables behind them may change.
 --
---   event_flags   the four editable fields of every event, and nothing else
 --   events        every event, with the first caller/callee and their names
 --   calls, faxes, sms, voicemails
 --                 `events` plus the columns of that type
+--   event_flags   the four editable fields of every event, and nothing else
+--   contacts      every contact with its primary number and e-mail
+--   contact_numbers
+--                 every number of every contact
+--   search_messages, search_contacts
+--                 full-text indexes (FTS5): SMS texts and voicemail transcriptions; contact
+--                 names, organisations, numbers and e-mails
 --
 -- Editing. In each of these views the columns `read`, `starred`, `labels` and `location` can
 -- be changed with UPDATE, and `DELETE FROM <view>` moves events to the trash upstream:
@@ -36,6 +43,19 @@
 
 -- The views ask "does this event have a waiting edit?" by event id alone.
 CREATE INDEX outbox_event ON outbox (event_id);
+
+-- The event's creation time as a wall-clock time in the configured time zone (`timezone` in
+-- the config file, else the system's), 'YYYY-MM-DD HH:MM:SS'. Written by the sync; when the
+-- time zone changes, the next sync rewrites the column (see sync_meta). NULL only in a mirror
+-- not yet synced by a version that knows it; the views fall back to the reading machine's zone.
+ALTER TABLE mirror_events ADD COLUMN created_local TEXT;
+
+-- Small facts about the mirror as a whole, as key/value pairs.
+--   timezone   the IANA zone `mirror_events.created_local` is written in, e.g. Europe/Berlin
+CREATE TABLE sync_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) STRICT;
 
 ------------------------------------------------------------------------------------------------
 -- event_flags: the editable core.
@@ -165,16 +185,19 @@ CREATE VIEW events AS
 SELECT e.id,
        e.kind,                                      -- call, fax, sms, voicemail
        e.created_utc AS created,                    -- UTC, YYYY-MM-DDTHH:MM:SS.sssZ
-       datetime(e.created_utc, 'localtime') AS created_local, -- in the reading machine's time zone
+       coalesce(e.created_local, datetime(e.created_utc, 'localtime')) AS created_local,
+                                                    -- local wall-clock time, YYYY-MM-DD HH:MM:SS
        e.direction,                                 -- incoming, outgoing, missed_incoming, missed_outgoing
        e.status,                                    -- failed, sent, pending, scheduled
-       s.number_e164 AS from_number,
+       s.number_e164 AS from_number,                -- as upstream sent it (E.164 without +)
+       s.number_key AS from_number_key,             -- normalized: joins contact_numbers.number_key
        coalesce((SELECT c.formatted_name
                    FROM mirror_contact_numbers n JOIN mirror_contacts c ON c.uuid = n.contact_uuid
                   WHERE n.number_key = s.number_key AND c.upstream_state = 'present'
                   ORDER BY c.formatted_name, c.uuid LIMIT 1),
                 nullif(s.contact_fn, '')) AS from_name,
        t.number_e164 AS to_number,
+       t.number_key AS to_number_key,
        coalesce((SELECT c.formatted_name
                    FROM mirror_contact_numbers n JOIN mirror_contacts c ON c.uuid = n.contact_uuid
                   WHERE n.number_key = t.number_key AND c.upstream_state = 'present'
@@ -238,8 +261,8 @@ BEGIN
                            location = NEW.location WHERE id = OLD.id;
 END;
 CREATE TRIGGER events_read_only INSTEAD OF UPDATE OF
-    id, kind, created, created_local, direction, status, from_number, from_name, to_number,
-    to_name, extension, extension_alias, comment, gone_upstream, edit_pending ON events
+    id, kind, created, created_local, direction, status, from_number, from_number_key, from_name,
+    to_number, to_number_key, to_name, extension, extension_alias, comment, gone_upstream, edit_pending ON events
 BEGIN SELECT RAISE(ABORT, 'sipmirror: only read, starred, labels and location can be changed'); END;
 
 CREATE TRIGGER calls_no_insert INSTEAD OF INSERT ON calls
@@ -252,8 +275,8 @@ BEGIN
                            location = NEW.location WHERE id = OLD.id;
 END;
 CREATE TRIGGER calls_read_only INSTEAD OF UPDATE OF
-    id, kind, created, created_local, direction, status, from_number, from_name, to_number,
-    to_name, extension, extension_alias, comment, gone_upstream, edit_pending,
+    id, kind, created, created_local, direction, status, from_number, from_number_key, from_name,
+    to_number, to_number_key, to_name, extension, extension_alias, comment, gone_upstream, edit_pending,
     duration_s, missed, recordings ON calls
 BEGIN SELECT RAISE(ABORT, 'sipmirror: only read, starred, labels and location can be changed'); END;
 
@@ -267,8 +290,8 @@ BEGIN
                            location = NEW.location WHERE id = OLD.id;
 END;
 CREATE TRIGGER faxes_read_only INSTEAD OF UPDATE OF
-    id, kind, created, created_local, direction, status, from_number, from_name, to_number,
-    to_name, extension, extension_alias, comment, gone_upstream, edit_pending,
+    id, kind, created, created_local, direction, status, from_number, from_number_key, from_name,
+    to_number, to_number_key, to_name, extension, extension_alias, comment, gone_upstream, edit_pending,
     page_count, sent, fail_reason, content_url ON faxes
 BEGIN SELECT RAISE(ABORT, 'sipmirror: only read, starred, labels and location can be changed'); END;
 
@@ -282,8 +305,8 @@ BEGIN
                            location = NEW.location WHERE id = OLD.id;
 END;
 CREATE TRIGGER sms_read_only INSTEAD OF UPDATE OF
-    id, kind, created, created_local, direction, status, from_number, from_name, to_number,
-    to_name, extension, extension_alias, comment, gone_upstream, edit_pending,
+    id, kind, created, created_local, direction, status, from_number, from_number_key, from_name,
+    to_number, to_number_key, to_name, extension, extension_alias, comment, gone_upstream, edit_pending,
     sent, text ON sms
 BEGIN SELECT RAISE(ABORT, 'sipmirror: only read, starred, labels and location can be changed'); END;
 
@@ -297,7 +320,101 @@ BEGIN
                            location = NEW.location WHERE id = OLD.id;
 END;
 CREATE TRIGGER voicemails_read_only INSTEAD OF UPDATE OF
-    id, kind, created, created_local, direction, status, from_number, from_name, to_number,
-    to_name, extension, extension_alias, comment, gone_upstream, edit_pending,
+    id, kind, created, created_local, direction, status, from_number, from_number_key, from_name,
+    to_number, to_number_key, to_name, extension, extension_alias, comment, gone_upstream, edit_pending,
     duration_s, transcription, content_url ON voicemails
 BEGIN SELECT RAISE(ABORT, 'sipmirror: only read, starred, labels and location can be changed'); END;
+
+------------------------------------------------------------------------------------------------
+-- Contacts.
+------------------------------------------------------------------------------------------------
+
+-- Every contact. The primary number is the first TEL entry that is not a fax, else the first
+-- fax number; the primary e-mail the first EMAIL entry.
+CREATE VIEW contacts AS
+SELECT c.uuid,
+       c.formatted_name AS name,                    -- FN, or built from N / ORG
+       c.family_name,
+       c.given_name,
+       c.organization,
+       (SELECT e.value FROM mirror_contact_entries e
+         WHERE e.contact_uuid = c.uuid AND e.entry_name = 'TEL'
+         ORDER BY instr(e.types, 'FAX') > 0, e.position LIMIT 1) AS primary_number,
+       (SELECT e.value FROM mirror_contact_entries e
+         WHERE e.contact_uuid = c.uuid AND e.entry_name = 'EMAIL'
+         ORDER BY e.position LIMIT 1) AS primary_email,
+       (SELECT count(*) FROM mirror_contact_numbers n WHERE n.contact_uuid = c.uuid) AS number_count,
+       CASE c.upstream_state WHEN 'deleted' THEN 1 ELSE 0 END AS gone_upstream
+FROM mirror_contacts c;
+
+-- Every phone number of every contact. `number_key` is the normalized form that matches
+-- numbers however they were written (the join key to events' numbers).
+CREATE VIEW contact_numbers AS
+SELECT n.contact_uuid AS uuid,
+       c.formatted_name AS name,
+       e.value AS number,                           -- as written in the contact
+       e.local_value,                               -- in national format, when upstream gave it
+       n.number_key,
+       n.types,                                     -- comma-separated: WORK, HOME, CELL, FAX, ...
+       n.position,                                  -- order within the contact
+       CASE c.upstream_state WHEN 'deleted' THEN 1 ELSE 0 END AS gone_upstream
+FROM mirror_contact_numbers n
+JOIN mirror_contacts c ON c.uuid = n.contact_uuid
+JOIN mirror_contact_entries e ON e.contact_uuid = n.contact_uuid AND e.position = n.position;
+
+------------------------------------------------------------------------------------------------
+-- Full-text search (FTS5). Query with MATCH, e.g.
+--   SELECT rowid, snippet(search_messages, 0, '[', ']', '…', 8) FROM search_messages
+--    WHERE search_messages MATCH 'rückruf' ORDER BY rank;
+-- Case and accents are ignored ('muller' finds 'Müller'); 'word*' matches prefixes.
+------------------------------------------------------------------------------------------------
+
+-- SMS texts and voicemail transcriptions; rowid = the event's id. Kept current by triggers on
+-- the tables the sync writes.
+CREATE VIRTUAL TABLE search_messages USING fts5(text, tokenize = 'unicode61 remove_diacritics 2');
+
+INSERT INTO search_messages (rowid, text) SELECT event_id, text FROM mirror_sms WHERE text IS NOT NULL;
+INSERT INTO search_messages (rowid, text)
+SELECT event_id, transcription FROM mirror_voicemails WHERE transcription IS NOT NULL;
+
+CREATE TRIGGER search_sms_insert AFTER INSERT ON mirror_sms WHEN NEW.text IS NOT NULL
+BEGIN INSERT INTO search_messages (rowid, text) VALUES (NEW.event_id, NEW.text); END;
+CREATE TRIGGER search_sms_update AFTER UPDATE OF text ON mirror_sms WHEN NEW.text IS NOT OLD.text
+BEGIN
+    DELETE FROM search_messages WHERE rowid = OLD.event_id;
+    INSERT INTO search_messages (rowid, text) SELECT NEW.event_id, NEW.text WHERE NEW.text IS NOT NULL;
+END;
+CREATE TRIGGER search_sms_delete AFTER DELETE ON mirror_sms
+BEGIN DELETE FROM search_messages WHERE rowid = OLD.event_id; END;
+
+CREATE TRIGGER search_voicemail_insert AFTER INSERT ON mirror_voicemails WHEN NEW.transcription IS NOT NULL
+BEGIN INSERT INTO search_messages (rowid, text) VALUES (NEW.event_id, NEW.transcription); END;
+CREATE TRIGGER search_voicemail_update AFTER UPDATE OF transcription ON mirror_voicemails
+WHEN NEW.transcription IS NOT OLD.transcription
+BEGIN
+    DELETE FROM search_messages WHERE rowid = OLD.event_id;
+    INSERT INTO search_messages (rowid, text)
+    SELECT NEW.event_id, NEW.transcription WHERE NEW.transcription IS NOT NULL;
+END;
+CREATE TRIGGER search_voicemail_delete AFTER DELETE ON mirror_voicemails
+BEGIN DELETE FROM search_messages WHERE rowid = OLD.event_id; END;
+
+-- Contacts: name, organisation, every number (as written, national and normalized) and every
+-- e-mail; rowid = the rowid of mirror_contacts. The sync rewrites a contact's row whenever it
+-- stores the contact (its entries are written after the contact row, so a trigger on
+-- mirror_contacts would see none).
+CREATE VIRTUAL TABLE search_contacts USING fts5(
+    name, organization, numbers, emails, tokenize = 'unicode61 remove_diacritics 2');
+
+INSERT INTO search_contacts (rowid, name, organization, numbers, emails)
+SELECT c.rowid, c.formatted_name, c.organization,
+       (SELECT group_concat(e.value || ' ' || coalesce(e.local_value, '') || ' ' || coalesce(n.number_key, ''), ' ')
+          FROM mirror_contact_entries e
+          LEFT JOIN mirror_contact_numbers n ON n.contact_uuid = e.contact_uuid AND n.position = e.position
+         WHERE e.contact_uuid = c.uuid AND e.entry_name = 'TEL'),
+       (SELECT group_concat(e.value, ' ') FROM mirror_contact_entries e
+         WHERE e.contact_uuid = c.uuid AND e.entry_name = 'EMAIL')
+FROM mirror_contacts c;
+
+CREATE TRIGGER search_contacts_delete AFTER DELETE ON mirror_contacts
+BEGIN DELETE FROM search_contacts WHERE rowid = OLD.rowid; END;
