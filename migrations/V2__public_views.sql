@@ -61,6 +61,7 @@ CREATE TABLE sync_meta (
 -- event_flags: the editable core.
 ------------------------------------------------------------------------------------------------
 
+-- The editable fields of every event; the other views pass their edits on to this one.
 CREATE VIEW event_flags AS
 SELECT id,
        kind,                                        -- call, fax, sms, voicemail
@@ -68,7 +69,7 @@ SELECT id,
        starred,                                     -- 0/1
        labels,                                      -- comma-separated; '' = none
        location,                                    -- inbox, sent, archive, trash
-       CASE upstream_state WHEN 'deleted' THEN 1 ELSE 0 END AS gone_upstream
+       CASE upstream_state WHEN 'deleted' THEN 1 ELSE 0 END AS gone_upstream -- 1: no longer upstream
 FROM mirror_events;
 
 CREATE TRIGGER event_flags_no_insert INSTEAD OF INSERT ON event_flags
@@ -182,7 +183,7 @@ END;
 
 -- Every event. `from_*` is the first source (the caller), `to_*` the first target (the callee).
 CREATE VIEW events AS
-SELECT e.id,
+SELECT e.id,                                        -- upstream's id; use it with `sipmirror event`
        e.kind,                                      -- call, fax, sms, voicemail
        e.created_utc AS created,                    -- UTC, YYYY-MM-DDTHH:MM:SS.sssZ
        coalesce(e.created_local, datetime(e.created_utc, 'localtime')) AS created_local,
@@ -195,23 +196,23 @@ SELECT e.id,
                    FROM mirror_contact_numbers n JOIN mirror_contacts c ON c.uuid = n.contact_uuid
                   WHERE n.number_key = s.number_key AND c.upstream_state = 'present'
                   ORDER BY c.formatted_name, c.uuid LIMIT 1),
-                nullif(s.contact_fn, '')) AS from_name,
-       t.number_e164 AS to_number,
-       t.number_key AS to_number_key,
+                nullif(s.contact_fn, '')) AS from_name, -- the contact with that number, else upstream's name
+       t.number_e164 AS to_number,                  -- as upstream sent it
+       t.number_key AS to_number_key,               -- normalized
        coalesce((SELECT c.formatted_name
                    FROM mirror_contact_numbers n JOIN mirror_contacts c ON c.uuid = n.contact_uuid
                   WHERE n.number_key = t.number_key AND c.upstream_state = 'present'
                   ORDER BY c.formatted_name, c.uuid LIMIT 1),
-                nullif(t.contact_fn, '')) AS to_name,
+                nullif(t.contact_fn, '')) AS to_name,   -- the same for the callee
        e.extension_id AS extension,                 -- the internal endpoint, e.g. e0
        e.extension_alias,                           -- its name
-       e.comment,
+       e.comment,                                   -- a note upstream keeps with the event
        e.read,                                      -- editable: 0/1
        e.starred,                                   -- editable: 0/1
        e.labels,                                    -- editable: comma-separated, '' = none
        e.location,                                  -- editable: only to 'trash'
-       CASE e.upstream_state WHEN 'deleted' THEN 1 ELSE 0 END AS gone_upstream,
-       EXISTS (SELECT 1 FROM outbox o WHERE o.event_id = e.id) AS edit_pending
+       CASE e.upstream_state WHEN 'deleted' THEN 1 ELSE 0 END AS gone_upstream, -- 1: no longer upstream
+       EXISTS (SELECT 1 FROM outbox o WHERE o.event_id = e.id) AS edit_pending -- 1: a local edit waits for push
 FROM mirror_events e
 LEFT JOIN mirror_event_endpoints s ON s.event_id = e.id AND s.role = 'source' AND s.position = 0
 LEFT JOIN mirror_event_endpoints t ON t.event_id = e.id AND t.role = 'target' AND t.position = 0;
@@ -221,7 +222,7 @@ CREATE VIEW calls AS
 SELECT ev.*,
        c.duration_s,                                -- talk time in seconds, when upstream says
        CASE WHEN ev.direction LIKE 'missed%' THEN 1 ELSE 0 END AS missed,
-       (SELECT count(*) FROM mirror_call_recordings r WHERE r.event_id = ev.id) AS recordings
+       (SELECT count(*) FROM mirror_call_recordings r WHERE r.event_id = ev.id) AS recordings -- how many
 FROM events ev JOIN mirror_calls c ON c.event_id = ev.id;
 
 -- Faxes, sent and received.
@@ -230,14 +231,14 @@ SELECT ev.*,
        f.page_count,
        f.sent_upstream AS sent,                     -- when it was sent, as upstream wrote it
        f.fail_reason,                               -- why sending failed, if it did
-       f.content_url
+       f.content_url                                -- the document upstream (PDF)
 FROM events ev JOIN mirror_faxes f ON f.event_id = ev.id;
 
 -- SMS, sent and received.
 CREATE VIEW sms AS
 SELECT ev.*,
        m.sent_upstream AS sent,
-       m.text
+       m.text                                       -- the message
 FROM events ev JOIN mirror_sms m ON m.event_id = ev.id;
 
 -- Voicemails.
@@ -245,7 +246,7 @@ CREATE VIEW voicemails AS
 SELECT ev.*,
        v.duration_s,                                -- length of the recording in seconds
        v.transcription,
-       v.content_url
+       v.content_url                                -- the recording upstream
 FROM events ev JOIN mirror_voicemails v ON v.event_id = ev.id;
 
 -- The views above pass edits on to event_flags. Their read-only triggers name every column
@@ -332,7 +333,7 @@ BEGIN SELECT RAISE(ABORT, 'sipmirror: only read, starred, labels and location ca
 -- Every contact. The primary number is the first TEL entry that is not a fax, else the first
 -- fax number; the primary e-mail the first EMAIL entry.
 CREATE VIEW contacts AS
-SELECT c.uuid,
+SELECT c.uuid,                                      -- upstream's id of the contact
        c.formatted_name AS name,                    -- FN, or built from N / ORG
        c.family_name,
        c.given_name,
@@ -343,21 +344,21 @@ SELECT c.uuid,
        (SELECT e.value FROM mirror_contact_entries e
          WHERE e.contact_uuid = c.uuid AND e.entry_name = 'EMAIL'
          ORDER BY e.position LIMIT 1) AS primary_email,
-       (SELECT count(*) FROM mirror_contact_numbers n WHERE n.contact_uuid = c.uuid) AS number_count,
-       CASE c.upstream_state WHEN 'deleted' THEN 1 ELSE 0 END AS gone_upstream
+       (SELECT count(*) FROM mirror_contact_numbers n WHERE n.contact_uuid = c.uuid) AS number_count, -- phone numbers
+       CASE c.upstream_state WHEN 'deleted' THEN 1 ELSE 0 END AS gone_upstream -- 1: no longer upstream
 FROM mirror_contacts c;
 
 -- Every phone number of every contact. `number_key` is the normalized form that matches
 -- numbers however they were written (the join key to events' numbers).
 CREATE VIEW contact_numbers AS
-SELECT n.contact_uuid AS uuid,
-       c.formatted_name AS name,
+SELECT n.contact_uuid AS uuid,                      -- the contact
+       c.formatted_name AS name,                    -- its name
        e.value AS number,                           -- as written in the contact
        e.local_value,                               -- in national format, when upstream gave it
        n.number_key,
        n.types,                                     -- comma-separated: WORK, HOME, CELL, FAX, ...
        n.position,                                  -- order within the contact
-       CASE c.upstream_state WHEN 'deleted' THEN 1 ELSE 0 END AS gone_upstream
+       CASE c.upstream_state WHEN 'deleted' THEN 1 ELSE 0 END AS gone_upstream -- 1: contact no longer upstream
 FROM mirror_contact_numbers n
 JOIN mirror_contacts c ON c.uuid = n.contact_uuid
 JOIN mirror_contact_entries e ON e.contact_uuid = n.contact_uuid AND e.position = n.position;

@@ -145,6 +145,8 @@ pub enum CommandLine {
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
+    /// Print the reference of the mirror's tables and views (Markdown; docs/schema.md is this)
+    Schema,
     /// Show the settings in effect and where the config file is (the password is never shown)
     Config,
     /// Run the built-in emulator of the sipgate API, for trying sipmirror without an account

@@ -120,3 +120,17 @@ fn help_never_shows_secrets_from_the_environment() {
     assert!(text.contains("Usage"));
     assert!(!text.contains("7f3a9c"), "{text}");
 }
+
+#[test]
+fn the_schema_reference_in_docs_is_current() {
+    // Regenerate with: cargo run -- schema > docs/schema.md
+    let home = TestHome::new();
+    let output = home.cmd().arg("schema").output().expect("run");
+    assert!(output.status.success());
+    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/schema.md"))
+        .expect("docs/schema.md");
+    assert!(
+        String::from_utf8_lossy(&output.stdout) == committed,
+        "docs/schema.md is out of date: run `cargo run -- schema > docs/schema.md`"
+    );
+}

@@ -10,6 +10,7 @@ mod init;
 mod outbox;
 mod push;
 mod query;
+mod schema;
 mod sql;
 mod status;
 mod sync;
@@ -23,6 +24,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     // Completions need no settings: they must work before any config exists.
     match &cli.command {
         CommandLine::Completions { shell } => return completions::run(*shell),
+        // The reference comes from the migrations built in, not from any mirror.
+        CommandLine::Schema => return schema::run(),
         // The emulator serves tests and demos; a broken config file must not stop it.
         CommandLine::Emulator(args) => return emulator::run(args, cli.global.json),
         CommandLine::Demo { dir } => return demo::run(dir, &cli.global),
@@ -39,7 +42,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         CommandLine::Sql { sql, format } => sql::run(&settings, &sql, format),
         CommandLine::Event(command) => event::run(&settings, &command),
         CommandLine::Outbox { command } => outbox::run(&settings, command.as_ref()),
-        CommandLine::Completions { .. } | CommandLine::Emulator(_) | CommandLine::Demo { .. } => {
+        CommandLine::Completions { .. }
+        | CommandLine::Schema
+        | CommandLine::Emulator(_)
+        | CommandLine::Demo { .. } => {
             unreachable!("handled above")
         }
     }

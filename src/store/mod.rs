@@ -8,6 +8,7 @@ pub mod events;
 mod lock;
 pub mod outbox;
 pub mod runs;
+pub mod schema_doc;
 pub mod settings;
 mod status;
 
