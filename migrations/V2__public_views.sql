@@ -44,14 +44,25 @@
 -- The views ask "does this event have a waiting edit?" by event id alone.
 CREATE INDEX outbox_event ON outbox (event_id);
 
+-- Reports read events of one type in a time window; this index holds every column they filter
+-- and group by, so they never touch the (wide) rows. It replaces the narrower (kind, created).
+DROP INDEX mirror_events_kind_created;
+
 -- The event's creation time as a wall-clock time in the configured time zone (`timezone` in
 -- the config file, else the system's), 'YYYY-MM-DD HH:MM:SS'. Written by the sync; when the
 -- time zone changes, the next sync rewrites the column (see sync_meta). NULL only in a mirror
 -- not yet synced by a version that knows it; the views fall back to the reading machine's zone.
 ALTER TABLE mirror_events ADD COLUMN created_local TEXT;
 
+CREATE INDEX mirror_events_kind_created ON mirror_events
+    (kind, created_utc, direction, status, created_local, extension_id, read, location);
+
+-- Labelled events, by their label list (for counts per label).
+CREATE INDEX mirror_events_labels ON mirror_events (labels, kind, read) WHERE labels <> '';
+
 -- Small facts about the mirror as a whole, as key/value pairs.
---   timezone   the IANA zone `mirror_events.created_local` is written in, e.g. Europe/Berlin
+--   timezone       the IANA zone `mirror_events.created_local` is written in, e.g. Europe/Berlin
+--   country_code   the country of national numbers (`country_code` in the config), e.g. 49
 CREATE TABLE sync_meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL

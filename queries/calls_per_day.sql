@@ -1,14 +1,17 @@
 -- title: Calls per day
 -- Calls per local day over the last `days` days: answered incoming, outgoing, missed incoming,
--- outgoing calls nobody took, and the talk time in minutes.
+-- outgoing calls nobody took, and the talk time in minutes. (Reads the tables behind the
+-- `calls` view, through an index that holds every column it needs, to stay fast on big mirrors.)
 -- param: days (integer, default 30): how many days back
-SELECT date(created_local) AS day,
-       sum(direction = 'incoming') AS incoming,
-       sum(direction = 'outgoing') AS outgoing,
-       sum(direction = 'missed_incoming') AS missed,
-       sum(direction = 'missed_outgoing') AS not_reached,
-       round(coalesce(sum(duration_s), 0) / 60.0, 1) AS talk_minutes
-FROM calls
-WHERE created >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || coalesce(:days, 30) || ' days')
+SELECT date(e.created_local) AS day,
+       sum(e.direction = 'incoming') AS incoming,
+       sum(e.direction = 'outgoing') AS outgoing,
+       sum(e.direction = 'missed_incoming') AS missed,
+       sum(e.direction = 'missed_outgoing') AS not_reached,
+       round(coalesce(sum(c.duration_s), 0) / 60.0, 1) AS talk_minutes
+FROM mirror_events e
+JOIN mirror_calls c ON c.event_id = e.id
+WHERE e.kind = 'call'
+  AND e.created_utc >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || coalesce(:days, 30) || ' days')
 GROUP BY day
 ORDER BY day;

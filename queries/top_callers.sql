@@ -3,14 +3,29 @@
 -- belongs to a contact, with the talk time.
 -- param: days (integer, default 90): how many days back
 -- param: limit (integer, default 10): how many callers
-SELECT coalesce(from_name, from_number, '(unknown)') AS caller,
-       from_number AS number,
-       count(*) AS calls,
-       sum(direction = 'missed_incoming') AS missed,
-       round(coalesce(sum(duration_s), 0) / 60.0, 1) AS talk_minutes
-FROM calls
-WHERE direction IN ('incoming', 'missed_incoming')
-  AND created >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || coalesce(:days, 90) || ' days')
-GROUP BY coalesce(from_number_key, from_number)
-ORDER BY calls DESC, talk_minutes DESC, caller
-LIMIT coalesce(:limit, 10);
+WITH top AS (
+    SELECT s.number_key AS number_key,
+           min(s.number_e164) AS number,
+           count(*) AS calls,
+           sum(e.direction = 'missed_incoming') AS missed,
+           coalesce(sum(c.duration_s), 0) AS seconds
+    FROM mirror_events e
+    JOIN mirror_calls c ON c.event_id = e.id
+    LEFT JOIN mirror_event_endpoints s ON s.event_id = e.id AND s.role = 'source' AND s.position = 0
+    WHERE e.kind = 'call'
+      AND e.direction IN ('incoming', 'missed_incoming')
+      AND e.created_utc >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || coalesce(:days, 90) || ' days')
+    GROUP BY coalesce(s.number_key, s.number_e164)
+    ORDER BY calls DESC, seconds DESC, number
+    LIMIT coalesce(:limit, 10)
+)
+SELECT coalesce((SELECT k.formatted_name FROM mirror_contact_numbers n
+                   JOIN mirror_contacts k ON k.uuid = n.contact_uuid AND k.upstream_state = 'present'
+                  WHERE n.number_key = top.number_key ORDER BY k.formatted_name, k.uuid LIMIT 1),
+                nullif(number, ''), '(unknown)') AS caller,
+       nullif(number, '') AS number,
+       calls,
+       missed,
+       round(seconds / 60.0, 1) AS talk_minutes
+FROM top
+ORDER BY calls DESC, seconds DESC, number;

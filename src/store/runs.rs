@@ -112,3 +112,13 @@ pub fn finish_stream(conn: &Connection, stream: &str, full: bool, now: &str) -> 
     .execute(params![stream, now, full])?;
     Ok(())
 }
+
+/// Records a fact about the mirror in `sync_meta` (see migration V2).
+pub fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO sync_meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE value IS NOT excluded.value",
+    )?
+    .execute(params![key, value])?;
+    Ok(())
+}

@@ -170,6 +170,8 @@ pub fn run(
     let requests_before = client.requests();
     let started = Utc::now();
     let run_id = runs::start_run(mirror.conn(), "sync", &now_utc())?;
+    // The reports read these to interpret local times and national numbers as the sync does.
+    runs::set_meta(mirror.conn(), "country_code", &settings.country_code)?;
     let relocalized = crate::store::events::localize_times(mirror.conn_mut(), settings.timezone)?;
     if relocalized > 0 {
         tracing::info!(
