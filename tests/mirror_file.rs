@@ -245,17 +245,19 @@ fn a_first_migration_killed_half_way_is_completed_by_the_next_open() {
 
 #[test]
 fn a_version_1_mirror_is_upgraded_and_keeps_its_rows() {
-    // What a mirror written before the editable views (schema version 1) looks like.
+    // A mirror as sipmirror 0.1 (schema version 1, before the views) left it, with an SMS.
     let home = TestHome::new();
-    home.run(&["init"]).assert().success();
+    sipmirror::store::create_at_schema_version(&home.db(), 1).expect("version 1 mirror");
     let conn = Connection::open(home.db()).expect("open");
     conn.execute_batch(
-        "DROP VIEW event_flags; DROP VIEW events; DROP VIEW calls; DROP VIEW faxes; DROP VIEW sms;
-         DROP VIEW voicemails; DROP INDEX outbox_event;
-         DELETE FROM refinery_schema_history WHERE version > 1;
-         INSERT INTO sync_runs (command, started_at) VALUES ('old', '2026-01-01T00:00:00.000Z');",
+        "INSERT INTO mirror_events (id, kind, created_upstream, created_utc, read, read_base,
+             starred, starred_base, labels, labels_base, location, location_base, first_seen_at,
+             updated_at, raw_json)
+         VALUES (7, 'sms', '2026-01-01T12:00:00.000+0100', '2026-01-01T11:00:00.000Z', 0, 0, 0, 0,
+                 '', '', 'inbox', 'inbox', 'x', 'x', '{}');
+         INSERT INTO mirror_sms (event_id, text) VALUES (7, 'Bitte um Rückruf');",
     )
-    .expect("downgrade");
+    .expect("old rows");
     drop(conn);
     // Read-only commands ask for the upgrade rather than doing it.
     let output = home.run(&["outbox", "list"]).output().expect("run");
@@ -266,18 +268,29 @@ fn a_version_1_mirror_is_upgraded_and_keeps_its_rows() {
     let views: i64 = conn
         .query_row(
             "SELECT count(*) FROM sqlite_schema WHERE type = 'view'
-             AND name IN ('event_flags', 'events', 'calls', 'faxes', 'sms', 'voicemails')",
+             AND name IN ('event_flags', 'events', 'calls', 'faxes', 'sms', 'voicemails', 'contacts', 'contact_numbers')",
             [],
             |r| r.get(0),
         )
         .expect("views");
-    assert_eq!(views, 6);
-    let runs: i64 = conn
+    assert_eq!(views, 8);
+    // The old SMS is in the view (local time from the reader's zone until the next sync) and
+    // in the full-text index.
+    let (text, local): (String, Option<String>) = conn
         .query_row(
-            "SELECT count(*) FROM sync_runs WHERE command = 'old'",
+            "SELECT text, created_local FROM sms WHERE id = 7",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("sms");
+    assert_eq!(text, "Bitte um Rückruf");
+    assert!(local.is_some());
+    let hits: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM search_messages WHERE search_messages MATCH 'ruckruf'",
             [],
             |r| r.get(0),
         )
-        .expect("runs");
-    assert_eq!(runs, 1);
+        .expect("search");
+    assert_eq!(hits, 1);
 }

@@ -99,4 +99,14 @@ fn names_are_resolved_through_the_contacts() {
         )
         .expect("names");
     assert_eq!(name.as_deref(), Some(contact_name.as_str()));
+    // The full-text index follows the contact's new number.
+    let hits: i64 = db
+        .query_row(
+            "SELECT count(*) FROM search_contacts s JOIN mirror_contacts c ON c.rowid = s.rowid
+             WHERE search_contacts MATCH ?1 AND c.uuid = ?2",
+            rusqlite::params![format!("\"{number}\""), uuid],
+            |r| r.get(0),
+        )
+        .expect("search");
+    assert_eq!(hits, 1);
 }

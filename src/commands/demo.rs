@@ -26,6 +26,8 @@ pub fn run(dir: &Path, global: &GlobalArgs) -> Result<ExitCode> {
         seed: DEMO_SEED,
         events: DEMO_EVENTS,
         contacts: DEMO_CONTACTS,
+        // The history ends today, so the reports' "last N days" have something to show.
+        anchor_ms: chrono::Utc::now().timestamp_millis(),
         ..EmulatorConfig::default()
     })?;
     let mut settings = Settings::for_local(
@@ -64,6 +66,8 @@ pub fn run(dir: &Path, global: &GlobalArgs) -> Result<ExitCode> {
          \x20 sqlite3 {shown} \"SELECT formatted_name, organization FROM mirror_contacts ORDER BY family_name LIMIT 10\"\n\
          \x20 sqlite3 {shown} \"UPDATE voicemails SET read = 1 WHERE id = (SELECT max(id) FROM voicemails)\"   # a local edit\n\
          \x20 sipmirror --db {shown} outbox list      # it waits for `sipmirror push`\n\
+         \x20 sipmirror --db {shown} query --list\n\
+         \x20 sipmirror --db {shown} query missed_calls_not_called_back --param days=30\n\
          \x20 sipmirror --db {shown} status\n\n\
          Against your own account: set SIPGATE_USERNAME and SIPGATE_PASSWORD, then run `sipmirror sync`.\n",
         summary = report.summary(),

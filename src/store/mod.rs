@@ -242,6 +242,19 @@ fn applied_version(conn: &Connection) -> Result<Option<i64>> {
     .map_err(sqlite_error)
 }
 
+/// Creates a mirror at an older schema version, as an older sipmirror would have left it: for
+/// the upgrade tests.
+#[doc(hidden)]
+pub fn create_at_schema_version(path: &Path, version: i32) -> Result<()> {
+    let mut conn = Connection::open(path)?;
+    embedded::migrations::runner()
+        .set_grouped(true)
+        .set_target(refinery::Target::Version(version))
+        .run(&mut conn)
+        .map_err(|e| Error::store(one_line(&e.to_string())))?;
+    Ok(())
+}
+
 fn migrate(conn: &mut Connection) -> Result<()> {
     let report = embedded::migrations::runner()
         .set_grouped(true)
