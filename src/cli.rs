@@ -134,6 +134,11 @@ pub enum CommandLine {
         #[arg(long, value_name = "DIR", default_value = "sipmirror-demo")]
         dir: PathBuf,
     },
+    /// Write the contacts as vCards or as a desk-phone phone book
+    #[command(subcommand)]
+    Export(ExportCommand),
+    /// Serve the phone books and vCards over HTTP for desk phones to fetch, from the mirror
+    ServePhonebook(ServeArgs),
     /// Run a named report from queries/ (missed calls, talk time, unheard voicemails, ...)
     Query(QueryArgs),
     /// Run one read-only SQL statement on the mirror and print the result
@@ -156,6 +161,94 @@ pub enum CommandLine {
         /// The shell to write completions for
         shell: Shell,
     },
+}
+
+/// Options every phone-book format shares.
+#[derive(Debug, Clone, Args)]
+pub struct PhoneArgs {
+    /// How numbers are written: as your phone receives callers' numbers
+    #[arg(long = "numbers", value_enum, default_value = "e164")]
+    pub style: crate::export::NumberStyle,
+    /// Keep fax numbers (left out by default; snom has no fax type and never gets them)
+    #[arg(long)]
+    pub include_fax: bool,
+    /// The most entries to write; what does not fit is named in a warning
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub max_entries: usize,
+    /// Only contacts whose name, company, e-mail or number contains TEXT
+    #[arg(long, value_name = "TEXT")]
+    pub filter: Option<String>,
+}
+
+/// `sipmirror export ...`.
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// vCards: a folder with one <uid>.vcf per contact (khard, vdirsyncer), or one file
+    Vcard {
+        /// The folder to keep in step with the mirror (files of gone contacts are removed)
+        #[arg(long, value_name = "DIR", required_unless_present = "single")]
+        out: Option<PathBuf>,
+        /// Write all contacts into this one file instead
+        #[arg(long, value_name = "FILE", conflicts_with = "out")]
+        single: Option<PathBuf>,
+        /// The vCard version
+        #[arg(long, value_enum, default_value = "3.0")]
+        vcard_version: crate::export::vcard::Version,
+        /// Only contacts whose name, company, e-mail or number contains TEXT
+        #[arg(long, value_name = "TEXT")]
+        filter: Option<String>,
+    },
+    /// snom tbook, for the phone's local directory
+    Snom {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// classic: all firmware since 8.x; v2: one contact per person (newer firmware)
+        #[arg(long, value_enum, default_value = "classic")]
+        snom_format: crate::export::snom::SnomFormat,
+        #[command(flatten)]
+        phone: PhoneArgs,
+    },
+    /// Grandstream AddressBook (phonebook.xml)
+    Grandstream {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// The SIP account the numbers dial out on (0-based on current firmware)
+        #[arg(long, default_value_t = 0, value_name = "N")]
+        account_index: u32,
+        #[command(flatten)]
+        phone: PhoneArgs,
+    },
+    /// Yealink remote phone book
+    Yealink {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        #[command(flatten)]
+        phone: PhoneArgs,
+    },
+    /// FRITZ!Box phone book, for import in its web interface
+    Fritzbox {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        #[command(flatten)]
+        phone: PhoneArgs,
+    },
+}
+
+/// `sipmirror serve-phonebook`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on
+    #[arg(long, default_value = "127.0.0.1:8081")]
+    pub listen: SocketAddr,
+    /// Require HTTP Basic auth with this user; the password comes from
+    /// SIPMIRROR_PHONEBOOK_PASSWORD
+    #[arg(long, value_name = "USER")]
+    pub auth_user: Option<String>,
+    /// Grandstream: the SIP account the numbers dial out on
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub account_index: u32,
+    #[command(flatten)]
+    pub phone: PhoneArgs,
 }
 
 /// `sipmirror query`.

@@ -10,6 +10,7 @@ pub mod commands;
 pub mod config;
 pub mod emulator;
 pub mod error;
+pub mod export;
 pub mod logging;
 pub mod numbers;
 pub mod output;

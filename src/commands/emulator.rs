@@ -89,7 +89,7 @@ fn config(args: &EmulatorArgs) -> Result<EmulatorConfig> {
 }
 
 /// Blocks until SIGINT or SIGTERM.
-fn wait_for_interrupt() -> Result<()> {
+pub(crate) fn wait_for_interrupt() -> Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -6,11 +6,13 @@ mod config;
 mod demo;
 mod emulator;
 mod event;
+mod export;
 mod init;
 mod outbox;
 mod push;
 mod query;
 mod schema;
+mod serve_phonebook;
 mod sql;
 mod status;
 mod sync;
@@ -39,6 +41,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         CommandLine::Sync(args) => sync::run(&settings, &args),
         CommandLine::Push { dry_run } => push::run(&settings, dry_run),
         CommandLine::Query(args) => query::run(&settings, &args),
+        CommandLine::Export(command) => export::run(&settings, &command),
+        CommandLine::ServePhonebook(args) => serve_phonebook::run(&settings, &args),
         CommandLine::Sql { sql, format } => sql::run(&settings, &sql, format),
         CommandLine::Event(command) => event::run(&settings, &command),
         CommandLine::Outbox { command } => outbox::run(&settings, command.as_ref()),

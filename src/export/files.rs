@@ -1,0 +1,132 @@
+//! Writing exports: every file atomically (a temporary file in the same directory, fsync,
+//! rename, fsync of the directory), so a phone or a sync tool never reads half a file; and the
+//! vCard folder ("vdir", one `<uid>.vcf` per contact) kept in step with the mirror.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::contact::Contact;
+use super::vcard::{self, Version};
+use crate::error::{Error, Result};
+
+/// The list of files `export vcard` wrote into a folder, so that it removes only its own.
+pub const MANIFEST: &str = ".sipmirror-export";
+
+fn io_error(what: &str, path: &Path, e: std::io::Error) -> Error {
+    Error::io(format!("{what} {}: {e}", path.display()))
+}
+
+/// Writes `bytes` to `path` atomically.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| io_error("cannot create", &dir, e))?;
+    let mut temp = tempfile::Builder::new()
+        .prefix(".sipmirror-")
+        .tempfile_in(&dir)
+        .map_err(|e| io_error("cannot write in", &dir, e))?;
+    temp.write_all(bytes)
+        .and_then(|()| temp.as_file().sync_all())
+        .map_err(|e| io_error("cannot write", path, e))?;
+    temp.persist(path)
+        .map_err(|e| io_error("cannot replace", path, e.error))?;
+    if let Ok(d) = std::fs::File::open(&dir) {
+        // Makes the rename itself durable; not possible on every file system, hence no error.
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// A file name for a contact that stays inside the folder whatever its UUID holds: the UUID
+/// itself when it is plain (letters, digits, `-`, `_`, `.`, not starting with a dot), else a
+/// hash of it.
+pub fn file_name(uuid: &str) -> String {
+    let plain = !uuid.is_empty()
+        && uuid.len() <= 100
+        && !uuid.starts_with('.')
+        && uuid
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if plain {
+        format!("{uuid}.vcf")
+    } else {
+        let digest = Sha256::digest(uuid.as_bytes());
+        let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        format!("{hex}.vcf")
+    }
+}
+
+/// What a folder export did.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct FolderReport {
+    pub written: usize,
+    pub unchanged: usize,
+    pub removed: usize,
+}
+
+/// Brings the vdir at `dir` in step with `contacts`: writes new and changed cards, leaves
+/// unchanged ones alone, removes the cards it wrote earlier for contacts that are gone, and
+/// never touches files it did not write.
+pub fn write_folder(dir: &Path, contacts: &[Contact], version: Version) -> Result<FolderReport> {
+    std::fs::create_dir_all(dir).map_err(|e| io_error("cannot create", dir, e))?;
+    let manifest_path = dir.join(MANIFEST);
+    let previous: BTreeSet<String> = std::fs::read_to_string(&manifest_path)
+        .map(|text| text.lines().map(str::to_string).collect())
+        .unwrap_or_default();
+    let mut report = FolderReport::default();
+    let mut current = BTreeSet::new();
+    for contact in contacts {
+        let mut name = file_name(&contact.uuid);
+        if current.contains(&name) {
+            // Two contacts whose plain names collide (case, length): keep both.
+            name = file_name(&format!("{}\u{0}{}", contact.uuid, current.len()));
+        }
+        let path = dir.join(&name);
+        let card = vcard::render(contact, version);
+        let same = std::fs::read(&path).is_ok_and(|old| old == card.as_bytes());
+        if same {
+            report.unchanged += 1;
+        } else {
+            write_atomic(&path, card.as_bytes())?;
+            report.written += 1;
+        }
+        current.insert(name);
+    }
+    for old in previous.difference(&current) {
+        // Only plain names this command wrote: never a path, never a hidden file.
+        if old.contains(['/', '\\']) || old.starts_with('.') || !old.ends_with(".vcf") {
+            continue;
+        }
+        match std::fs::remove_file(dir.join(old)) {
+            Ok(()) => report.removed += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_error("cannot remove", &dir.join(old), e)),
+        }
+    }
+    let manifest: String = current.iter().map(|n| format!("{n}\n")).collect();
+    write_atomic(&manifest_path, manifest.as_bytes())?;
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_stay_inside_the_folder() {
+        assert_eq!(file_name("4fbe8971-0bc3"), "4fbe8971-0bc3.vcf");
+        for hostile in ["../x", "a/b", ".hidden", "", "x\u{0}y", "é"] {
+            let name = file_name(hostile);
+            assert!(
+                !name.contains('/') && !name.starts_with('.'),
+                "{hostile:?} -> {name}"
+            );
+            assert_eq!(name.len(), 36, "{name}");
+        }
+    }
+}
