@@ -47,6 +47,26 @@ fn demo_syncs_the_demo_account_and_says_what_to_try() {
             .is_some()
         {}
     }
+    // The exports are there and say so.
+    for file in [
+        "snom.xml",
+        "snom-v2.xml",
+        "phonebook.xml",
+        "yealink.xml",
+        "fritzbox.xml",
+    ] {
+        let bytes = std::fs::read(home.path().join("tour/exports").join(file)).expect(file);
+        common::xml_root(&bytes);
+    }
+    assert!(
+        home.path()
+            .join("tour/exports/vcards")
+            .read_dir()
+            .expect("vcards")
+            .count()
+            > 400
+    );
+    assert!(text.contains("exports/"), "{text}");
     // Running it again brings the same mirror up to date instead of failing.
     home.cmd()
         .args(["demo", "--dir", "tour", "--json"])

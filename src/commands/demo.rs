@@ -49,11 +49,18 @@ pub fn run(dir: &Path, global: &GlobalArgs) -> Result<ExitCode> {
         &SyncOptions::default(),
         &progress,
     )?;
+    let exports = write_exports(&mirror, &settings, &dir.join("exports"))?;
     if global.json {
-        output::json(&serde_json::json!({ "db": db.display().to_string(), "sync": report }))?;
+        output::json(&serde_json::json!({
+            "db": db.display().to_string(),
+            "sync": report,
+            "exports": exports.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+        }))?;
         return Ok(ExitCode::Ok);
     }
     let status = MirrorStatus::read(&mirror, 3)?;
+    let exported = dir.join("exports");
+    let exported = exported.display();
     let shown = db.display();
     let text = format!(
         "sipmirror demo: synced a demo account from the built-in emulator into {shown}\n\
@@ -67,6 +74,9 @@ pub fn run(dir: &Path, global: &GlobalArgs) -> Result<ExitCode> {
          \x20 sqlite3 {shown} \"UPDATE voicemails SET read = 1 WHERE id = (SELECT max(id) FROM voicemails)\"   # a local edit\n\
          \x20 sipmirror --db {shown} outbox list      # it waits for `sipmirror push`\n\
          \x20 sipmirror --db {shown} query --list\n\
+         \x20 sipmirror --db {shown} serve-phonebook   # then point a phone at http://127.0.0.1:8081/snom.xml\n\n\
+         The phone books and vCards are in {exported}/ (snom.xml, snom-v2.xml, phonebook.xml for\n\
+         Grandstream, yealink.xml, fritzbox.xml, vcards/).\n\n\
          \x20 sipmirror --db {shown} query missed_calls_not_called_back --param days=30\n\
          \x20 sipmirror --db {shown} status\n\n\
          Against your own account: set SIPGATE_USERNAME and SIPGATE_PASSWORD, then run `sipmirror sync`.\n",
@@ -79,4 +89,38 @@ pub fn run(dir: &Path, global: &GlobalArgs) -> Result<ExitCode> {
     } else {
         ExitCode::Partial
     })
+}
+
+/// Writes every export format into `dir`, as `sipmirror export` would.
+fn write_exports(
+    mirror: &Mirror,
+    settings: &Settings,
+    dir: &std::path::Path,
+) -> Result<Vec<std::path::PathBuf>> {
+    use crate::export::{self, PhoneFormat, PhoneOptions, contact, files, snom::SnomFormat};
+    let contacts = contact::load(mirror.conn(), None)?;
+    let options = PhoneOptions {
+        style: export::NumberStyle::E164,
+        include_fax: false,
+        max_entries: 1000,
+        country_code: settings.country_code.clone(),
+    };
+    let mut written = Vec::new();
+    for (name, format) in [
+        ("snom.xml", PhoneFormat::Snom(SnomFormat::Classic)),
+        ("snom-v2.xml", PhoneFormat::Snom(SnomFormat::V2)),
+        (
+            "phonebook.xml",
+            PhoneFormat::Grandstream { account_index: 0 },
+        ),
+        ("yealink.xml", PhoneFormat::Yealink),
+        ("fritzbox.xml", PhoneFormat::Fritzbox),
+    ] {
+        let rendered = export::render_phone(&contacts, format, &options)?;
+        files::write_atomic(&dir.join(name), &rendered.bytes)?;
+        written.push(dir.join(name));
+    }
+    files::write_folder(&dir.join("vcards"), &contacts, export::vcard::Version::V3)?;
+    written.push(dir.join("vcards"));
+    Ok(written)
 }
