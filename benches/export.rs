@@ -95,6 +95,16 @@ fn export_all(db: &std::path::Path) {
             rendered.bytes.len() / 1024
         );
     }
+    let started = Instant::now();
+    let contacts = contact::load(mirror.conn(), None).expect("load");
+    let bytes = export::render_vcards(&contacts, export::vcard::Version::V3);
+    files::write_atomic(&out.path().join("all.vcf"), &bytes).expect("write");
+    println!(
+        "export: {:<14} {:>6.0} ms ({} KiB)",
+        "vcard single",
+        started.elapsed().as_secs_f64() * 1000.0,
+        bytes.len() / 1024
+    );
     for (name, version) in [
         ("vcards 3.0", export::vcard::Version::V3),
         ("vcards 4.0", export::vcard::Version::V4),
