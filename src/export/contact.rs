@@ -121,83 +121,99 @@ pub fn load(conn: &Connection, filter: Option<&str>) -> Result<Vec<Contact>> {
             contacts.push(contact);
         }
     }
-    // Two passes over the entries: the common ones (numbers, e-mails, notes) with few columns,
-    // then the structured ones with their parts. On 50,000 contacts this halves the work.
+    // The entries and their normalized numbers are both read in primary-key order (no sort, no
+    // index lookups) and merged here; only the columns an entry needs are copied.
+    let numbers: Vec<(String, i64, String)> = conn
+        .prepare("SELECT contact_uuid, position, number_key FROM mirror_contact_numbers NOT INDEXED ORDER BY contact_uuid, position")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut next_number = numbers.iter().peekable();
     let mut stmt = conn.prepare(
-        "SELECT e.contact_uuid, e.entry_name, e.types, e.value, e.local_value, n.number_key
-         FROM mirror_contact_entries e
-         LEFT JOIN mirror_contact_numbers n ON n.contact_uuid = e.contact_uuid AND n.position = e.position
-         WHERE e.entry_name IN ('TEL', 'EMAIL', 'NOTE')
-         ORDER BY e.contact_uuid, e.position",
-    )?;
-    let mut rows = stmt.query([])?;
-    while let Some(row) = rows.next()? {
-        let uuid = row.get_ref(0)?.as_str().unwrap_or_default();
-        let Some(&i) = index.get(uuid) else { continue };
-        let contact = &mut contacts[i];
-        let value: String = row.get::<_, Option<String>>(3)?.unwrap_or_default();
-        if value.trim().is_empty() {
-            continue;
-        }
-        match row.get_ref(1)?.as_str().unwrap_or_default() {
-            "TEL" => contact.numbers.push(Number {
-                value,
-                local: row.get(4)?,
-                key: row.get(5)?,
-                types: split_types(row.get_ref(2)?.as_str().unwrap_or_default()),
-            }),
-            "EMAIL" => contact.emails.push((
-                split_types(row.get_ref(2)?.as_str().unwrap_or_default()),
-                value,
-            )),
-            _ if contact.note.is_empty() => contact.note = value,
-            _ => {}
-        }
-    }
-    let mut stmt = conn.prepare(
-        "SELECT contact_uuid, entry_name, types, coalesce(po_box, ''), coalesce(extended, ''),
-                coalesce(street, ''), coalesce(city, ''), coalesce(region, ''),
-                coalesce(country, ''), coalesce(middle, ''), coalesce(prefixes, ''),
-                coalesce(suffixes, ''), lat, long, org_units
-         FROM mirror_contact_entries
-         WHERE entry_name IN ('ADR', 'N', 'ORG', 'GEO')
+        "SELECT contact_uuid, position, entry_name, types, value, local_value, po_box, extended,
+                street, city, region, country, middle, prefixes, suffixes, lat, long, org_units
+         FROM mirror_contact_entries NOT INDEXED
          ORDER BY contact_uuid, position",
     )?;
+    let text = |row: &rusqlite::Row<'_>, i: usize| -> rusqlite::Result<String> {
+        Ok(row.get_ref(i)?.as_str().unwrap_or_default().to_string())
+    };
     let mut rows = stmt.query([])?;
+    let mut current: Option<(String, usize)> = None;
     while let Some(row) = rows.next()? {
         let uuid = row.get_ref(0)?.as_str().unwrap_or_default();
-        let Some(&i) = index.get(uuid) else { continue };
+        let slot = match &current {
+            Some((u, i)) if u == uuid => Some(*i),
+            _ => {
+                let found = index.get(uuid).copied();
+                current = found.map(|i| (uuid.to_string(), i));
+                found
+            }
+        };
+        let Some(i) = slot else { continue };
+        let position: i64 = row.get(1)?;
         let contact = &mut contacts[i];
-        match row.get_ref(1)?.as_str().unwrap_or_default() {
+        match row.get_ref(2)?.as_str().unwrap_or_default() {
+            "TEL" => {
+                while next_number
+                    .peek()
+                    .is_some_and(|(u, p, _)| (u.as_str(), *p) < (uuid, position))
+                {
+                    next_number.next();
+                }
+                let key = next_number
+                    .peek()
+                    .filter(|(u, p, _)| u == uuid && *p == position)
+                    .map(|(_, _, k)| k.clone());
+                let value = text(row, 4)?;
+                if !value.trim().is_empty() {
+                    contact.numbers.push(Number {
+                        value,
+                        local: row.get(5)?,
+                        key,
+                        types: split_types(row.get_ref(3)?.as_str().unwrap_or_default()),
+                    });
+                }
+            }
+            "EMAIL" => {
+                let value = text(row, 4)?;
+                if !value.trim().is_empty() {
+                    let types = split_types(row.get_ref(3)?.as_str().unwrap_or_default());
+                    contact.emails.push((types, value));
+                }
+            }
+            "NOTE" if contact.note.is_empty() => contact.note = text(row, 4)?,
             "ADR" => contact.addresses.push(Address {
-                types: split_types(row.get_ref(2)?.as_str().unwrap_or_default()),
+                types: split_types(row.get_ref(3)?.as_str().unwrap_or_default()),
                 parts: [
-                    row.get(3)?,
-                    row.get(4)?,
-                    row.get(5)?,
-                    row.get(6)?,
-                    row.get(7)?,
+                    text(row, 6)?,
+                    text(row, 7)?,
+                    text(row, 8)?,
+                    text(row, 9)?,
+                    text(row, 10)?,
                     String::new(),
-                    row.get(8)?,
+                    text(row, 11)?,
                 ],
             }),
             "N" => {
-                contact.middle = row.get(9)?;
-                contact.prefixes = row.get(10)?;
-                contact.suffixes = row.get(11)?;
+                contact.middle = text(row, 12)?;
+                contact.prefixes = text(row, 13)?;
+                contact.suffixes = text(row, 14)?;
             }
             "ORG" => {
-                let units: Option<String> = row.get(14)?;
-                contact.org_units = units
-                    .and_then(|u| serde_json::from_str::<Vec<String>>(&u).ok())
+                contact.org_units = row
+                    .get_ref(17)?
+                    .as_str()
+                    .ok()
+                    .and_then(|u| serde_json::from_str::<Vec<String>>(u).ok())
                     .unwrap_or_default();
             }
-            _ => {
-                let (lat, long): (Option<String>, Option<String>) = (row.get(12)?, row.get(13)?);
+            "GEO" => {
+                let (lat, long): (Option<String>, Option<String>) = (row.get(15)?, row.get(16)?);
                 if let (Some(lat), Some(long)) = (lat, long) {
                     contact.geo = Some((lat, long));
                 }
             }
+            _ => {}
         }
     }
     if let Some(filter) = filter.filter(|f| !f.trim().is_empty()) {
