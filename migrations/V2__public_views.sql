@@ -63,6 +63,7 @@ CREATE INDEX mirror_events_labels ON mirror_events (labels, kind, read) WHERE la
 -- Small facts about the mirror as a whole, as key/value pairs.
 --   timezone       the IANA zone `mirror_events.created_local` is written in, e.g. Europe/Berlin
 --   country_code   the country of national numbers (`country_code` in the config), e.g. 49
+--   media_dir      the folder `media_files.path` is relative to
 CREATE TABLE sync_meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -242,7 +243,10 @@ SELECT ev.*,
        f.page_count,
        f.sent_upstream AS sent,                     -- when it was sent, as upstream wrote it
        f.fail_reason,                               -- why sending failed, if it did
-       f.content_url                                -- the document upstream (PDF)
+       f.content_url,                               -- the document upstream (PDF)
+       (SELECT (SELECT value FROM sync_meta WHERE key = 'media_dir') || '/' || m.path
+          FROM media_files m WHERE m.event_id = ev.id AND m.kind = 'fax_document') AS media_path
+                                                    -- the downloaded document (sync --media)
 FROM events ev JOIN mirror_faxes f ON f.event_id = ev.id;
 
 -- SMS, sent and received.
@@ -257,7 +261,10 @@ CREATE VIEW voicemails AS
 SELECT ev.*,
        v.duration_s,                                -- length of the recording in seconds
        v.transcription,
-       v.content_url                                -- the recording upstream
+       v.content_url,                               -- the recording upstream
+       (SELECT (SELECT value FROM sync_meta WHERE key = 'media_dir') || '/' || m.path
+          FROM media_files m WHERE m.event_id = ev.id AND m.kind = 'voicemail_audio') AS media_path
+                                                    -- the downloaded recording (sync --media)
 FROM events ev JOIN mirror_voicemails v ON v.event_id = ev.id;
 
 -- The views above pass edits on to event_flags. Their read-only triggers name every column
@@ -304,7 +311,7 @@ END;
 CREATE TRIGGER faxes_read_only INSTEAD OF UPDATE OF
     id, kind, created, created_local, direction, status, from_number, from_number_key, from_name,
     to_number, to_number_key, to_name, extension, extension_alias, comment, gone_upstream, edit_pending,
-    page_count, sent, fail_reason, content_url ON faxes
+    page_count, sent, fail_reason, content_url, media_path ON faxes
 BEGIN SELECT RAISE(ABORT, 'sipmirror: only read, starred, labels and location can be changed'); END;
 
 CREATE TRIGGER sms_no_insert INSTEAD OF INSERT ON sms
@@ -334,7 +341,7 @@ END;
 CREATE TRIGGER voicemails_read_only INSTEAD OF UPDATE OF
     id, kind, created, created_local, direction, status, from_number, from_number_key, from_name,
     to_number, to_number_key, to_name, extension, extension_alias, comment, gone_upstream, edit_pending,
-    duration_s, transcription, content_url ON voicemails
+    duration_s, transcription, content_url, media_path ON voicemails
 BEGIN SELECT RAISE(ABORT, 'sipmirror: only read, starred, labels and location can be changed'); END;
 
 ------------------------------------------------------------------------------------------------

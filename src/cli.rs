@@ -123,6 +123,9 @@ pub enum CommandLine {
     /// Edit events locally; `push` (or the next `sync`) sends the edits upstream
     #[command(subcommand)]
     Event(EventCommand),
+    /// Downloaded voicemail recordings and fax documents
+    #[command(subcommand)]
+    Media(MediaCommand),
     /// Local edits waiting for upstream: list them, retry failed ones, drop them
     Outbox {
         #[command(subcommand)]
@@ -314,6 +317,16 @@ pub enum EventCommand {
     },
 }
 
+/// `sipmirror media ...`.
+#[derive(Debug, Subcommand)]
+pub enum MediaCommand {
+    /// Print the file path(s) of an event's downloaded media, one per line
+    Path {
+        #[arg(value_name = "ID")]
+        id: i64,
+    },
+}
+
 /// `sipmirror outbox ...`.
 #[derive(Debug, Subcommand)]
 pub enum OutboxCommand {
@@ -408,4 +421,8 @@ pub struct SyncArgs {
     /// Do not push pending local edits first
     #[arg(long)]
     pub no_push: bool,
+    /// Also download voicemail recordings, fax documents and fax previews (whatever
+    /// `[media] fetch` says)
+    #[arg(long)]
+    pub media: bool,
 }

@@ -47,6 +47,17 @@
 //! # Events written at once (edits of one event always go one at a time). Default: 16
 //! concurrency = 16
 //!
+//! [media]
+//! # What `sync` downloads: "all", "voicemails", "faxes" or "none" (`sync --media` means all).
+//! # Default: none
+//! fetch = "voicemails"
+//! # Only media of events younger than this. Default: no limit
+//! max_age = "365d"
+//! # Where the files go (content-addressed). Default: a folder beside the database, <db>.media
+//! dir = "/var/lib/sipmirror/media"
+//! # Remove the files of events deleted upstream. Default: false (they are kept)
+//! prune = false
+//!
 //! [http]
 //! # Default: 10s and 60s
 //! connect_timeout = "10s"
@@ -155,6 +166,25 @@ pub enum ConflictPolicy {
     Fail,
 }
 
+/// Which media `sync` downloads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MediaFetch {
+    All,
+    Voicemails,
+    Faxes,
+    None,
+}
+
+/// Media downloads. See the `[media]` keys above.
+#[derive(Debug, Clone)]
+pub struct MediaSettings {
+    pub fetch: MediaFetch,
+    pub max_age: Option<Duration>,
+    pub dir: PathBuf,
+    pub prune: bool,
+}
+
 /// How local edits are replayed. See the `[push]` keys above.
 #[derive(Debug, Clone)]
 pub struct PushSettings {
@@ -180,6 +210,7 @@ pub struct Settings {
     pub connection: Connection,
     pub sync: SyncSettings,
     pub push: PushSettings,
+    pub media: MediaSettings,
     pub http: HttpSettings,
     pub country_code: String,
     /// The zone of `created_local` and the reports' days and weeks.
@@ -208,7 +239,18 @@ struct FileConfig {
     #[serde(default)]
     push: FilePush,
     #[serde(default)]
+    media: FileMedia,
+    #[serde(default)]
     http: FileHttp,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileMedia {
+    fetch: Option<MediaFetch>,
+    max_age: Option<String>,
+    dir: Option<PathBuf>,
+    prune: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -322,6 +364,23 @@ impl Settings {
                 "config file {where_}: push.concurrency must be between 1 and 64"
             )));
         }
+        let media = MediaSettings {
+            fetch: file.media.fetch.unwrap_or(MediaFetch::None),
+            max_age: match &file.media.max_age {
+                Some(_) => Some(duration(
+                    "media.max_age",
+                    &file.media.max_age,
+                    Duration::ZERO,
+                )?),
+                None => None,
+            },
+            dir: file.media.dir.clone().unwrap_or_else(|| {
+                let mut name = db_path.as_os_str().to_os_string();
+                name.push(".media");
+                PathBuf::from(name)
+            }),
+            prune: file.media.prune.unwrap_or(false),
+        };
         let http = HttpSettings {
             connect_timeout: duration(
                 "http.connect_timeout",
@@ -353,6 +412,7 @@ impl Settings {
             connection,
             sync,
             push,
+            media,
             http,
             country_code,
             timezone,

@@ -81,6 +81,7 @@ impl Client {
         })?;
         let password = connection.password.resolve()?;
         let http = reqwest::Client::builder()
+            .redirect(same_host_redirects())
             .connect_timeout(settings.connect_timeout)
             .timeout(settings.timeout)
             .user_agent(concat!("sipmirror/", env!("CARGO_PKG_VERSION")))
@@ -202,6 +203,68 @@ impl Client {
     }
 }
 
+/// Downloads follow upstream's 307 to the file, but only on the same host and port (the
+/// credentials must not travel elsewhere) and at most five times (no loops).
+fn same_host_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let origin = attempt
+            .previous()
+            .first()
+            .map(|u| (u.host_str().map(str::to_string), u.port_or_known_default()));
+        let target = (
+            attempt.url().host_str().map(str::to_string),
+            attempt.url().port_or_known_default(),
+        );
+        if attempt.previous().len() > 5 {
+            attempt.error("too many redirects (a loop?)")
+        } else if origin.is_some_and(|o| o != target) {
+            let to = attempt.url().host_str().unwrap_or("?").to_string();
+            attempt.error(format!("redirect to another host ({to}) refused"))
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
+impl Client {
+    /// GETs an absolute upstream URL (a content or preview link from an event) and returns the
+    /// body and its Content-Type, retrying transient failures. The URL must be on the
+    /// configured upstream.
+    pub async fn download(&self, url: &str) -> Result<(String, Bytes), ApiError> {
+        if !url.starts_with(&self.base) {
+            return Err(ApiError::new(
+                ApiErrorKind::Permanent,
+                format!("{url} is not on the configured upstream {}", self.base),
+            ));
+        }
+        self.with_retries(&format!("GET {url}"), || async {
+            self.requests.fetch_add(1, Ordering::Relaxed);
+            let response = self
+                .http
+                .get(url)
+                .query(&[("version", self.version.as_str())])
+                .basic_auth(&self.username, Some(self.password.expose()))
+                .send()
+                .await
+                .map_err(transport_error)?;
+            let status = response.status();
+            let content_type = response
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("application/octet-stream")
+                .to_string();
+            let body = response.bytes().await.map_err(transport_error)?;
+            if status.is_success() {
+                Ok((content_type, body))
+            } else {
+                Err(status_error(status, &body, None))
+            }
+        })
+        .await
+    }
+}
+
 fn status_error(status: StatusCode, body: &[u8], retry_after: Option<Duration>) -> ApiError {
     let detail = upstream_message(body);
     let (kind, text) = match status.as_u16() {
@@ -239,6 +302,9 @@ fn upstream_message(body: &[u8]) -> String {
 }
 
 fn transport_error(e: reqwest::Error) -> ApiError {
+    if e.is_redirect() {
+        return ApiError::new(ApiErrorKind::Permanent, chain(&e));
+    }
     let what = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {

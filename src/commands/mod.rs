@@ -8,6 +8,7 @@ mod emulator;
 mod event;
 mod export;
 mod init;
+mod media;
 mod outbox;
 mod push;
 mod query;
@@ -45,6 +46,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         CommandLine::ServePhonebook(args) => serve_phonebook::run(&settings, &args),
         CommandLine::Sql { sql, format } => sql::run(&settings, &sql, format),
         CommandLine::Event(command) => event::run(&settings, &command),
+        CommandLine::Media(command) => media::run(&settings, &command),
         CommandLine::Outbox { command } => outbox::run(&settings, command.as_ref()),
         CommandLine::Completions { .. }
         | CommandLine::Schema

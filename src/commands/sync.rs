@@ -3,8 +3,9 @@
 
 use crate::api::Upstream;
 use crate::cli::SyncArgs;
-use crate::config::Settings;
+use crate::config::{MediaFetch, Settings};
 use crate::error::{ExitCode, Result};
+use crate::media;
 use crate::output;
 use crate::progress::Progress;
 use crate::push;
@@ -33,6 +34,20 @@ pub fn run(settings: &Settings, args: &SyncArgs) -> Result<ExitCode> {
     let progress = Progress::new(!settings.quiet && !settings.json);
     let mut report = sync::run(&mut mirror, settings, &upstream, &options, &progress)?;
     report.push = pushed;
+    let fetch = if args.media {
+        MediaFetch::All
+    } else {
+        settings.media.fetch
+    };
+    if fetch != MediaFetch::None || settings.media.prune {
+        report.media = Some(media::run(
+            &mut mirror,
+            settings,
+            &upstream,
+            fetch,
+            &progress,
+        )?);
+    }
     report_outcome(settings, &report)
 }
 
@@ -48,11 +63,21 @@ pub(crate) fn report_outcome(settings: &Settings, report: &SyncReport) -> Result
     if let Some(problem) = &push_problem {
         eprintln!("sipmirror: push: {problem}");
     }
+    let media_failed = report.media.as_ref().filter(|m| m.failed > 0);
+    if let Some(media) = media_failed {
+        let first = media.errors.first().map(String::as_str).unwrap_or("");
+        eprintln!(
+            "sipmirror: media: {} downloads failed (they are tried again next run); first: {first}",
+            media.failed
+        );
+    }
+    let some_failed = push_problem.is_some() || media_failed.is_some();
     let failed: Vec<_> = report.failed_streams().collect();
     let Some(first) = failed.first() else {
-        return Ok(match push_problem {
-            Some(_) => ExitCode::Partial,
-            None => ExitCode::Ok,
+        return Ok(if some_failed {
+            ExitCode::Partial
+        } else {
+            ExitCode::Ok
         });
     };
     let more = match failed.len() {

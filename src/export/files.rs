@@ -3,43 +3,20 @@
 //! vCard folder ("vdir", one `<uid>.vcf` per contact) kept in step with the mirror.
 
 use std::collections::BTreeSet;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
 use super::contact::Contact;
 use super::vcard::{self, Version};
 use crate::error::{Error, Result};
+pub use crate::fsutil::write_atomic;
 
 /// The list of files `export vcard` wrote into a folder, so that it removes only its own.
 pub const MANIFEST: &str = ".sipmirror-export";
 
 fn io_error(what: &str, path: &Path, e: std::io::Error) -> Error {
     Error::io(format!("{what} {}: {e}", path.display()))
-}
-
-/// Writes `bytes` to `path` atomically.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir).map_err(|e| io_error("cannot create", &dir, e))?;
-    let mut temp = tempfile::Builder::new()
-        .prefix(".sipmirror-")
-        .tempfile_in(&dir)
-        .map_err(|e| io_error("cannot write in", &dir, e))?;
-    temp.write_all(bytes)
-        .and_then(|()| temp.as_file().sync_all())
-        .map_err(|e| io_error("cannot write", path, e))?;
-    temp.persist(path)
-        .map_err(|e| io_error("cannot replace", path, e.error))?;
-    if let Ok(d) = std::fs::File::open(&dir) {
-        // Makes the rename itself durable; not possible on every file system, hence no error.
-        let _ = d.sync_all();
-    }
-    Ok(())
 }
 
 /// A file name for a contact that stays inside the folder whatever its UUID holds: the UUID

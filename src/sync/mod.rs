@@ -112,6 +112,9 @@ pub struct SyncReport {
     /// The push that ran before the pull, unless `--no-push`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub push: Option<crate::push::PushReport>,
+    /// The media downloads after the pull, with `--media` or `[media] fetch`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub media: Option<crate::media::MediaReport>,
 }
 
 impl SyncReport {
@@ -252,6 +255,7 @@ pub fn run(
         seconds: (Utc::now() - started).num_milliseconds() as f64 / 1000.0,
         streams: reports,
         push: None,
+        media: None,
     })
 }
 

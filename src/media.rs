@@ -1,0 +1,304 @@
+//! Media: voicemail recordings, fax documents and fax page previews, downloaded into a
+//! content-addressed folder (`<sha256[..2]>/<sha256>.<ext>`) and indexed in `media_files`.
+//!
+//! A file appears only whole: it is written to a temporary file, checked (the body must be what
+//! its kind says: WAV/MP3, PDF/TIFF, PNG/JPEG/GIF), fsynced and renamed; only then is its row
+//! written. What is indexed and on disk is not fetched again. One item's failure (a 404, a cut
+//! connection, a redirect to another host, a full disk) is reported and the others go on.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+use rusqlite::params;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::api::{ApiErrorKind, Upstream};
+use crate::config::{MediaFetch, Settings};
+use crate::error::{Error, Result};
+use crate::progress::Progress;
+use crate::store::{Mirror, now_utc};
+
+/// What a media run did, as `sync --json` prints it under `media`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct MediaReport {
+    pub fetched: u64,
+    pub bytes: u64,
+    pub failed: u64,
+    pub pruned: u64,
+    /// The first few failures, one line each.
+    pub errors: Vec<String>,
+}
+
+/// One file to fetch.
+#[derive(Debug, Clone)]
+struct Item {
+    event_id: i64,
+    kind: String,
+    page: i64,
+    url: String,
+}
+
+const CANDIDATES: &str = "
+SELECT e.id, 'voicemail_audio', 0, v.content_url
+FROM mirror_events e JOIN mirror_voicemails v ON v.event_id = e.id
+WHERE ?1 AND e.upstream_state = 'present' AND v.content_url IS NOT NULL AND e.created_utc >= ?3
+UNION ALL
+SELECT e.id, 'fax_document', 0, f.content_url
+FROM mirror_events e JOIN mirror_faxes f ON f.event_id = e.id
+WHERE ?2 AND e.upstream_state = 'present' AND f.content_url IS NOT NULL AND e.created_utc >= ?3
+UNION ALL
+SELECT e.id, 'fax_preview_big', p.page_number, p.big_url
+FROM mirror_events e JOIN mirror_fax_pages p ON p.event_id = e.id
+WHERE ?2 AND e.upstream_state = 'present' AND p.big_url IS NOT NULL AND e.created_utc >= ?3";
+
+/// The items not yet in `media_files` (or whose file went missing).
+fn wanted(mirror: &Mirror, settings: &Settings, fetch: MediaFetch) -> Result<Vec<Item>> {
+    let conn = mirror.conn();
+    // Rows whose file is gone from disk are forgotten, so the file is fetched again.
+    let rows: Vec<(i64, String, i64, String)> = conn
+        .prepare("SELECT event_id, kind, page, path FROM media_files")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (event, kind, page, path) in rows {
+        if !settings.media.dir.join(&path).is_file() {
+            conn.execute(
+                "DELETE FROM media_files WHERE event_id = ?1 AND kind = ?2 AND page = ?3",
+                params![event, kind, page],
+            )?;
+        }
+    }
+    let since = settings
+        .media
+        .max_age
+        .and_then(|age| chrono::Duration::from_std(age).ok())
+        .map(|age| {
+            (chrono::Utc::now() - age)
+                .format("%Y-%m-%dT%H:%M:%S")
+                .to_string()
+        })
+        .unwrap_or_default();
+    let voicemails = matches!(fetch, MediaFetch::All | MediaFetch::Voicemails);
+    let faxes = matches!(fetch, MediaFetch::All | MediaFetch::Faxes);
+    let mut stmt = conn.prepare(CANDIDATES)?;
+    let mut have = conn.prepare_cached(
+        "SELECT 1 FROM media_files WHERE event_id = ?1 AND kind = ?2 AND page = ?3",
+    )?;
+    let mut items = Vec::new();
+    let mut rows = stmt.query(params![voicemails, faxes, since])?;
+    while let Some(row) = rows.next()? {
+        let item = Item {
+            event_id: row.get(0)?,
+            kind: row.get(1)?,
+            page: row.get(2)?,
+            url: row.get(3)?,
+        };
+        if !have.exists(params![item.event_id, item.kind, item.page])? {
+            items.push(item);
+        }
+    }
+    Ok(items)
+}
+
+/// Whether `body` is what a file of `kind` must be; returns the file extension.
+fn check_body(kind: &str, body: &[u8]) -> std::result::Result<&'static str, String> {
+    let starts = |magic: &[u8]| body.starts_with(magic);
+    let found = match kind {
+        "voicemail_audio" | "call_recording" => {
+            if starts(b"RIFF") && body.get(8..12) == Some(b"WAVE") {
+                Some("wav")
+            } else if starts(b"ID3") || starts(&[0xFF, 0xFB]) {
+                Some("mp3")
+            } else {
+                None
+            }
+        }
+        "fax_document" => {
+            if starts(b"%PDF-") {
+                Some("pdf")
+            } else if starts(b"II*\0") || starts(b"MM\0*") {
+                Some("tiff")
+            } else {
+                None
+            }
+        }
+        _ => {
+            if starts(b"\x89PNG\r\n\x1a\n") {
+                Some("png")
+            } else if starts(&[0xFF, 0xD8, 0xFF]) {
+                Some("jpg")
+            } else if starts(b"GIF8") {
+                Some("gif")
+            } else {
+                None
+            }
+        }
+    };
+    found.ok_or_else(|| format!("the body is not a {kind} file ({} bytes)", body.len()))
+}
+
+/// Stores a checked body; returns its path relative to `dir`, its size and hash.
+fn store(dir: &Path, kind: &str, body: &[u8]) -> Result<(String, u64, String), String> {
+    let extension = check_body(kind, body)?;
+    let hash: String = Sha256::digest(body)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let relative = format!("{}/{hash}.{extension}", &hash[..2]);
+    let path = dir.join(&relative);
+    let same = std::fs::metadata(&path).is_ok_and(|m| m.len() == body.len() as u64);
+    if !same {
+        crate::fsutil::write_atomic(&path, body).map_err(|e| e.to_string())?;
+    }
+    Ok((relative, body.len() as u64, hash))
+}
+
+/// Downloads what is wanted, bounded by the sync's concurrency. The caller holds the lock.
+pub fn run(
+    mirror: &mut Mirror,
+    settings: &Settings,
+    upstream: &Upstream,
+    fetch: MediaFetch,
+    progress: &Progress,
+) -> Result<MediaReport> {
+    let mut report = MediaReport::default();
+    if settings.media.prune {
+        report.pruned = prune(mirror, &settings.media.dir)?;
+    }
+    if fetch == MediaFetch::None {
+        return Ok(report);
+    }
+    std::fs::create_dir_all(&settings.media.dir).map_err(|e| {
+        Error::io(format!(
+            "cannot create the media folder {}: {e}",
+            settings.media.dir.display()
+        ))
+    })?;
+    crate::store::runs::set_meta(
+        mirror.conn(),
+        "media_dir",
+        &settings.media.dir.display().to_string(),
+    )?;
+    let items = wanted(mirror, settings, fetch)?;
+    let bar = progress.bar("media", "files");
+    bar.set_total(items.len() as u64);
+    let dir = Arc::new(settings.media.dir.clone());
+    upstream.block_on(async {
+        let mut results = futures_util::stream::iter(items)
+            .map(|item| {
+                let client = upstream.client.clone();
+                let dir = dir.clone();
+                async move {
+                    let outcome = match client.download(&item.url).await {
+                        Ok((mime, body)) => {
+                            let dir = dir.clone();
+                            let kind = item.kind.clone();
+                            tokio::task::spawn_blocking(move || {
+                                store(&dir, &kind, &body).map(|stored| (mime, stored))
+                            })
+                            .await
+                            .unwrap_or_else(|e| Err(e.to_string()))
+                        }
+                        Err(e) if e.kind == ApiErrorKind::Unauthorized => {
+                            return (item, Err((true, e.message)));
+                        }
+                        Err(e) => Err(e.message),
+                    };
+                    (item, outcome.map_err(|m| (false, m)))
+                }
+            })
+            .buffer_unordered(settings.sync.concurrency);
+        while let Some((item, outcome)) = results.next().await {
+            bar.advance(1);
+            match outcome {
+                Ok((mime, (path, size, hash))) => {
+                    mirror.conn().execute(
+                        "INSERT INTO media_files (event_id, kind, page, mime_type, size, sha256, path, source_url, fetched_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                         ON CONFLICT (event_id, kind, page) DO UPDATE SET mime_type = excluded.mime_type,
+                           size = excluded.size, sha256 = excluded.sha256, path = excluded.path,
+                           source_url = excluded.source_url, fetched_at = excluded.fetched_at",
+                        params![item.event_id, item.kind, item.page, mime, size as i64, hash, path, item.url, now_utc()],
+                    )?;
+                    report.fetched += 1;
+                    report.bytes += size;
+                }
+                Err((stop, message)) => {
+                    report.failed += 1;
+                    let line = format!("event {} {}: {message}", item.event_id, item.kind);
+                    tracing::info!("{line}");
+                    if report.errors.len() < 5 {
+                        report.errors.push(line);
+                    }
+                    if stop {
+                        return Err(Error::usage(message));
+                    }
+                }
+            }
+        }
+        Ok(())
+    })?;
+    bar.finish(&format!("{} files", report.fetched));
+    Ok(report)
+}
+
+/// Removes the media of events deleted upstream; a file shared with a kept event stays.
+fn prune(mirror: &mut Mirror, dir: &Path) -> Result<u64> {
+    let tx = mirror.conn_mut().transaction()?;
+    let gone: Vec<(i64, String, i64, String, String)> = tx
+        .prepare(
+            "SELECT m.event_id, m.kind, m.page, m.path, m.sha256 FROM media_files m
+             JOIN mirror_events e ON e.id = m.event_id WHERE e.upstream_state = 'deleted'",
+        )?
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    for (event, kind, page, path, hash) in &gone {
+        tx.execute(
+            "DELETE FROM media_files WHERE event_id = ?1 AND kind = ?2 AND page = ?3",
+            params![event, kind, page],
+        )?;
+        let shared: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM media_files WHERE sha256 = ?1)",
+            [hash],
+            |r| r.get(0),
+        )?;
+        if !shared {
+            let _ = std::fs::remove_file(dir.join(path));
+        }
+    }
+    tx.commit()?;
+    Ok(gone.len() as u64)
+}
+
+/// The absolute paths of an event's media files.
+pub fn paths(mirror: &Mirror, dir: &Path, event_id: i64) -> Result<Vec<PathBuf>> {
+    let paths: Vec<String> = mirror
+        .conn()
+        .prepare("SELECT path FROM media_files WHERE event_id = ?1 ORDER BY kind, page")?
+        .query_map([event_id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(paths.into_iter().map(|p| dir.join(p)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_must_be_what_their_kind_says() {
+        assert_eq!(check_body("fax_document", b"%PDF-1.4 ..."), Ok("pdf"));
+        assert_eq!(
+            check_body("voicemail_audio", b"RIFF\0\0\0\0WAVEfmt "),
+            Ok("wav")
+        );
+        assert_eq!(
+            check_body("fax_preview_big", b"\x89PNG\r\n\x1a\n"),
+            Ok("png")
+        );
+        assert!(check_body("fax_document", b"<html>error</html>").is_err());
+        assert!(check_body("voicemail_audio", b"").is_err());
+    }
+}
