@@ -101,7 +101,7 @@ mod tests {
         let text = String::from_utf8(xml.finish()).unwrap();
         assert!(!text.contains("<b"), "{text}");
         assert!(text.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>"));
-        assert!(text.contains("Tom &amp; Jerry &lt;3 line"), "{text}");
+        assert!(text.contains("Tom &amp; Jerry &lt;3  line"), "{text}");
         assert!(
             text.contains("x=\"&quot;q&quot; &amp; &lt;b&gt;\""),
             "{text}"
