@@ -99,6 +99,9 @@ fn split_types(types: &str) -> Vec<String> {
 
 /// Every contact present upstream, in export order, optionally only those matching `filter`.
 pub fn load(conn: &Connection, filter: Option<&str>) -> Result<Vec<Contact>> {
+    // The load scans each table once; a large page cache would only hold pages never read
+    // again (and a phone book server should stay small).
+    conn.pragma_update(None, "cache_size", -8192)?;
     let mut contacts: Vec<Contact> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     {
