@@ -160,3 +160,29 @@ fn a_missing_download_fails_alone() {
         .expect("run");
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[test]
+fn redirects_elsewhere_or_in_circles_are_refused() {
+    let synced = Synced::start(60, 5);
+    synced.sync_ok(&[]);
+    for target in ["http://192.0.2.1:9", "loop"] {
+        synced.control(
+            "PUT",
+            "/_emulator/faults",
+            Some(json!({ "media_redirect": target })),
+        );
+        let output = synced.sync(&["--media", "--only", "balance"]);
+        assert_eq!(output.status.code(), Some(3), "{target}");
+        let stderr = one_line_stderr(&output);
+        let expected = if target == "loop" {
+            "too many redirects"
+        } else {
+            "redirect to another host (192.0.2.1) refused"
+        };
+        assert!(stderr.contains(expected), "{target}: {stderr}");
+        assert!(rows(&synced).is_empty());
+    }
+    synced.control("PUT", "/_emulator/faults", Some(json!({})));
+    synced.sync_ok(&["--media"]);
+    assert!(!rows(&synced).is_empty());
+}

@@ -1,7 +1,7 @@
 //! `/{userId}/events/...`: listings, single events, flags, labels, trash, content, sending.
 
 use axum::body::Bytes;
-use axum::extract::{Extension, Path, State};
+use axum::extract::{Extension, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::{MethodRouter, get};
 use serde_json::json;
@@ -282,7 +282,8 @@ async fn put_starred(
 /// Voicemail audio and fax documents: a 307 to the real bytes.
 async fn content(
     State(shared): State<Shr>,
-    Path((_, kind_segment, id)): Path<(String, String, String)>,
+    Path((user, kind_segment, id)): Path<(String, String, String)>,
+    RawQuery(query): RawQuery,
 ) -> ApiResult {
     let kind = kind(&kind_segment)?;
     if !matches!(kind, Kind::Fax | Kind::Voicemail) {
@@ -292,16 +293,39 @@ async fn content(
         )));
     }
     modify(&shared, &kind_segment, &id, |_| {})?;
-    let base = &shared.base_url;
-    Ok(Reply::Redirect(format!(
-        "{base}/_media/{}/{id}",
-        kind.singular()
+    let own = with_query(
+        format!("/{user}/events/{kind_segment}/{id}/content/"),
+        query,
+    );
+    Ok(Reply::Redirect(media_location(
+        &shared,
+        &format!("/_media/{}/{id}", kind.singular()),
+        &own,
     )))
+}
+
+fn with_query(path: String, query: Option<String>) -> String {
+    match query {
+        Some(q) => format!("{path}?{q}"),
+        None => path,
+    }
+}
+
+/// The file URL a content or preview resource redirects to, unless the `media_redirect`
+/// fault sends it elsewhere (`own` is the resource's path, for a loop).
+fn media_location(shared: &Shr, path: &str, own: &str) -> String {
+    let base = &shared.base_url;
+    match shared.faults().faults.media_redirect.clone() {
+        Some(target) if target == "loop" => format!("{base}{own}"),
+        Some(other) => format!("{}{path}", other.trim_end_matches('/')),
+        None => format!("{base}{path}"),
+    }
 }
 
 async fn preview(
     State(shared): State<Shr>,
-    Path((_, kind_segment, id, page, size)): Path<(String, String, String, String, String)>,
+    Path((user, kind_segment, id, page, size)): Path<(String, String, String, String, String)>,
+    RawQuery(query): RawQuery,
 ) -> ApiResult {
     if kind(&kind_segment)? != Kind::Fax {
         return Err(ApiError::not_found("only faxes have previews"));
@@ -323,9 +347,14 @@ async fn preview(
     if page == 0 || page > pages {
         return Err(ApiError::not_found(format!("fax {id} has no page {page}")));
     }
-    let base = &shared.base_url;
-    Ok(Reply::Redirect(format!(
-        "{base}/_media/preview/{id}/{page}/{size}"
+    let own = with_query(
+        format!("/{user}/events/{kind_segment}/{id}/preview/{page}/{size}/"),
+        query,
+    );
+    Ok(Reply::Redirect(media_location(
+        &shared,
+        &format!("/_media/preview/{id}/{page}/{size}"),
+        &own,
     )))
 }
 
