@@ -82,6 +82,14 @@ fn visible_and_base(synced: &Synced, id: i64, field: &str) -> (String, String) {
         .expect("event")
 }
 
+/// The id of the one outbox entry.
+fn only_entry(synced: &Synced) -> i64 {
+    synced
+        .db()
+        .query_row("SELECT id FROM outbox", [], |r| r.get(0))
+        .expect("one outbox entry")
+}
+
 fn log_results(synced: &Synced) -> Vec<String> {
     let db = synced.db();
     let mut stmt = db
@@ -595,10 +603,7 @@ fn conflicts_can_fail_and_wait_for_the_user() {
     let status: serde_json::Value = serde_json::from_slice(&status.stdout).expect("json");
     assert_eq!(status["counts"]["outbox_failed"], 1, "{status}");
     // `outbox retry` pushes the local value against what upstream has now.
-    let entry: i64 = synced
-        .db()
-        .query_row("SELECT id FROM outbox", [], |r| r.get(0))
-        .expect("entry");
+    let entry = only_entry(&synced);
     synced
         .cmd(&["outbox", "retry", &entry.to_string()])
         .assert()
@@ -617,10 +622,7 @@ fn dropping_an_edit_shows_the_upstream_value_again() {
         .cmd(&["event", "read", &id.to_string()])
         .assert()
         .success();
-    let entry: i64 = synced
-        .db()
-        .query_row("SELECT id FROM outbox", [], |r| r.get(0))
-        .expect("entry");
+    let entry = only_entry(&synced);
     synced
         .cmd(&["outbox", "drop", &entry.to_string()])
         .assert()
@@ -738,10 +740,7 @@ fn transient_errors_leave_the_edit_pending_for_a_later_run() {
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
     assert_eq!(report["waiting"], 1);
     assert!(!upstream_flags(&synced, id).0);
-    let entry: i64 = synced
-        .db()
-        .query_row("SELECT id FROM outbox", [], |r| r.get(0))
-        .expect("entry");
+    let entry = only_entry(&synced);
     synced
         .cmd(&["outbox", "retry", &entry.to_string()])
         .assert()

@@ -3,7 +3,7 @@
 
 use crate::cli::{ExportCommand, PhoneArgs};
 use crate::config::Settings;
-use crate::error::{ExitCode, Result};
+use crate::error::{Error, ExitCode, Result};
 use crate::export::files::{write_atomic, write_folder};
 use crate::export::{self, PhoneFormat, PhoneOptions, contact};
 use crate::output;
@@ -36,7 +36,9 @@ pub fn run(settings: &Settings, command: &ExportCommand) -> Result<ExitCode> {
                 );
             }
             let Some(dir) = out else {
-                return Ok(ExitCode::Usage);
+                return Err(Error::usage(
+                    "export vcard needs --out DIR or --single FILE",
+                ));
             };
             let report = write_folder(dir, &contacts, *vcard_version)?;
             return done(

@@ -54,11 +54,6 @@ pub struct PushReport {
 }
 
 impl PushReport {
-    /// Whether some edit is not upstream yet because of an error.
-    pub fn has_failures(&self) -> bool {
-        self.failed_in_outbox > 0 || self.deferred > 0
-    }
-
     /// Whether there was nothing to do: no edit due, waiting or failed.
     pub fn is_idle(&self) -> bool {
         self.requests == 0 && self.waiting == 0 && self.failed_in_outbox == 0
@@ -101,7 +96,7 @@ pub fn plan(mirror: &Mirror) -> Result<PushReport> {
     let now = now_utc();
     Ok(PushReport {
         planned: outbox::due_entries(mirror.conn(), &now)?,
-        waiting: outbox::waiting(mirror.conn(), &now)?.0,
+        waiting: outbox::waiting(mirror.conn(), &now)?,
         failed_in_outbox: failed_count(mirror)?,
         ..PushReport::default()
     })
@@ -112,7 +107,7 @@ pub fn run(mirror: &mut Mirror, settings: &Settings, upstream: &Upstream) -> Res
     let now = now_utc();
     let due = outbox::due_entries(mirror.conn(), &now)?;
     let mut report = PushReport {
-        waiting: outbox::waiting(mirror.conn(), &now)?.0,
+        waiting: outbox::waiting(mirror.conn(), &now)?,
         ..PushReport::default()
     };
     let requests_before = upstream.client.requests();

@@ -318,9 +318,10 @@ pub fn mark_deleted(conn: &Connection, ids: &[i64], now: &str) -> Result<()> {
     Ok(())
 }
 
-/// Makes `created_local` agree with `timezone`: when the zone changed since the last sync (or
-/// was never recorded), every event's local time is rewritten, in one transaction; otherwise
-/// only rows that lack it are filled. Returns how many rows were written.
+/// Makes `created_local` agree with `timezone`. Every event the sync writes gets its local
+/// time at once, so only a change of zone (or the first sync after the upgrade that added the
+/// column, when no zone is recorded yet) rewrites them all, in one transaction. Returns how many
+/// rows were written; on an unchanged zone it costs one lookup.
 pub fn localize_times(conn: &mut Connection, timezone: Tz) -> Result<u64> {
     let stored: Option<String> = conn
         .query_row(
@@ -329,18 +330,13 @@ pub fn localize_times(conn: &mut Connection, timezone: Tz) -> Result<u64> {
             |row| row.get(0),
         )
         .optional()?;
-    let changed = stored.as_deref() != Some(timezone.name());
+    if stored.as_deref() == Some(timezone.name()) {
+        return Ok(0);
+    }
     let tx = conn.transaction()?;
     let mut written = 0;
     {
-        let filter = if changed {
-            ""
-        } else {
-            "WHERE created_local IS NULL"
-        };
-        let mut select = tx.prepare(&format!(
-            "SELECT id, created_utc FROM mirror_events {filter}"
-        ))?;
+        let mut select = tx.prepare("SELECT id, created_utc FROM mirror_events")?;
         let mut update = tx.prepare("UPDATE mirror_events SET created_local = ?2 WHERE id = ?1")?;
         let mut rows = select.query([])?;
         while let Some(row) = rows.next()? {
@@ -350,13 +346,11 @@ pub fn localize_times(conn: &mut Connection, timezone: Tz) -> Result<u64> {
             written += 1;
         }
     }
-    if changed {
-        tx.execute(
-            "INSERT INTO sync_meta (key, value) VALUES ('timezone', ?1)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [timezone.name()],
-        )?;
-    }
+    tx.execute(
+        "INSERT INTO sync_meta (key, value) VALUES ('timezone', ?1)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [timezone.name()],
+    )?;
     tx.commit()?;
     Ok(written)
 }

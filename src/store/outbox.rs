@@ -222,15 +222,14 @@ pub fn due_entries(conn: &Connection, now: &str) -> Result<Vec<Entry>> {
     Ok(entries)
 }
 
-/// Pending entries that wait for a later retry, and the earliest time one is due.
-pub fn waiting(conn: &Connection, now: &str) -> Result<(u64, Option<String>)> {
-    let (count, first): (i64, Option<String>) = conn.query_row(
-        "SELECT count(*), min(next_attempt_at) FROM outbox
-         WHERE state = 'pending' AND next_attempt_at > ?1",
+/// How many pending entries wait for a later retry.
+pub fn waiting(conn: &Connection, now: &str) -> Result<u64> {
+    let count: i64 = conn.query_row(
+        "SELECT count(*) FROM outbox WHERE state = 'pending' AND next_attempt_at > ?1",
         [now],
-        |row| Ok((row.get(0)?, row.get(1)?)),
+        |row| row.get(0),
     )?;
-    Ok((count.max(0) as u64, first))
+    Ok(count.max(0) as u64)
 }
 
 /// How an entry was closed, as `outbox_log.result` records it.
