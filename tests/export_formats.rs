@@ -354,7 +354,8 @@ proptest! {
                     // vcard4 unescapes backslashes and newlines only in part; calcard checks
                     // those, vcard4 the rest.
                     if !fn_.contains('\\') && !fn_.contains('\n') {
-                        prop_assert_eq!(&strict[0].formatted_name[0].value, &fn_);
+                        // vcard4 leaves some `\,` escaped (at the end of a value).
+                        prop_assert_eq!(strict[0].formatted_name[0].value.replace('\\', ""), fn_.clone());
                     }
                     prop_assert_eq!(strict[0].tel.len(), contact.numbers.len());
                 }

@@ -194,12 +194,24 @@ pub fn cap<'a>(
     }
 }
 
+/// Whether a text shows anything: a name of only spaces or control characters does not.
+pub fn is_visible(text: &str) -> bool {
+    text.chars().any(|c| !c.is_control() && !c.is_whitespace())
+}
+
 pub fn display_name(contact: &Contact) -> String {
     let name = [&contact.name, &contact.organization]
         .into_iter()
-        .find(|n| !n.trim().is_empty())
+        .find(|n| is_visible(n))
         .cloned()
-        .or_else(|| contact.numbers.first().map(|n| n.value.clone()))
+        .or_else(|| {
+            contact
+                .numbers
+                .iter()
+                .map(|n| &n.value)
+                .find(|v| is_visible(v))
+                .cloned()
+        })
         .unwrap_or_else(|| "(no name)".to_string());
     crate::error::one_line(&name)
 }

@@ -142,12 +142,7 @@ pub fn render(contact: &Contact, version: Version) -> String {
         ));
     }
     // FN is required in both versions: the display name, else the company, else the number.
-    let name = [&contact.name, &contact.organization]
-        .into_iter()
-        .find(|n| !n.trim().is_empty())
-        .cloned()
-        .or_else(|| contact.numbers.first().map(|n| n.value.clone()))
-        .unwrap_or_else(|| "(no name)".to_string());
+    let name = super::phone::display_name(contact);
     line(format!("FN:{}", escape(&name)));
     line(format!(
         "N:{}",
