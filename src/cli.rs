@@ -126,7 +126,27 @@ pub enum CommandLine {
     /// Downloaded voicemail recordings and fax documents
     #[command(subcommand)]
     Media(MediaCommand),
-    /// Local edits waiting for upstream: list them, retry failed ones, drop them
+    /// Send an SMS or a fax: queued in the outbox and sent exactly once, at once when upstream
+    /// is reachable, else by the next push or sync
+    #[command(subcommand)]
+    Send(SendCommand),
+    /// Running calls: dial, list, show, hang up, record, park (online, not mirrored)
+    #[command(subcommand)]
+    Call(CallCommand),
+    /// Get the number to dial for a callthrough call from SOURCE to TARGET (online)
+    Callthrough {
+        /// The phone you call from
+        #[arg(long, value_name = "NUMBER")]
+        source: String,
+        /// Whom you want to reach
+        #[arg(long, value_name = "NUMBER")]
+        target: String,
+    },
+    /// Change account settings upstream (DND, outgoing number, mobile extensions); the
+    /// mirror's settings are refreshed afterwards
+    #[command(subcommand)]
+    Settings(SettingsCommand),
+    /// Local edits and sends waiting for upstream: list them, retry failed ones, drop them
     Outbox {
         #[command(subcommand)]
         command: Option<OutboxCommand>,
@@ -328,16 +348,155 @@ pub enum MediaCommand {
 }
 
 /// `sipmirror outbox ...`.
+/// When and how a queued send goes out.
+#[derive(Debug, Args)]
+pub struct SendOptions {
+    /// Recipient: E.164 (+4930123456) or national (030 123456, with country_code); repeat
+    /// for several
+    #[arg(long = "to", value_name = "NUMBER", required = true, action = ArgAction::Append)]
+    pub to: Vec<String>,
+    /// Have upstream send it at this local time ('YYYY-MM-DD HH:MM:SS', in the configured
+    /// timezone); must be in the future
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// Only queue it; the next push or sync sends it
+    #[arg(long)]
+    pub queue_only: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SendCommand {
+    /// Send an SMS (at most 460 characters)
+    Sms {
+        #[command(flatten)]
+        options: SendOptions,
+        /// The text; `-` reads it from stdin
+        #[arg(long, value_name = "TEXT")]
+        text: String,
+        /// Send from this number of the account [default: the account's SMS number]
+        #[arg(long = "from", value_name = "NUMBER")]
+        from: Option<String>,
+    },
+    /// Send a PDF document as a fax
+    Fax {
+        #[command(flatten)]
+        options: SendOptions,
+        /// Send from this fax extension (e.g. f0) [default: the account's fax extension]
+        #[arg(long = "from", value_name = "EXTENSION")]
+        from: Option<String>,
+        /// The document
+        #[arg(value_name = "FILE.pdf")]
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CallCommand {
+    /// Start a call between two endpoints (upstream rings the caller first)
+    Dial {
+        /// tel:+4930... (a phone) or sip:e0 (an extension)
+        #[arg(long, value_name = "ENDPOINT")]
+        caller: String,
+        /// tel:+4930... or sip:...
+        #[arg(long, value_name = "ENDPOINT")]
+        callee: String,
+        /// Register the call on this SIP extension (e.g. e0)
+        #[arg(long, value_name = "ID")]
+        register_sip: Option<String>,
+    },
+    /// List running calls
+    List,
+    /// Show one running call
+    Show {
+        #[arg(value_name = "ID")]
+        id: String,
+    },
+    /// Hang up a running call
+    Hangup {
+        #[arg(value_name = "ID")]
+        id: String,
+    },
+    /// Switch recording of a running call on or off
+    Record {
+        #[arg(value_name = "ID")]
+        id: String,
+        #[arg(value_enum, value_name = "on|off")]
+        state: Switch,
+    },
+    /// Park or unpark a member of a running call
+    Park {
+        #[arg(value_name = "ID")]
+        id: String,
+        #[arg(value_name = "MEMBER")]
+        member: String,
+        #[arg(value_enum, value_name = "on|off")]
+        state: Switch,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
+}
+
+impl Switch {
+    pub fn is_on(self) -> bool {
+        self == Switch::On
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SettingsCommand {
+    /// Switch Do Not Disturb of an extension on or off
+    Dnd {
+        #[arg(value_name = "EXTENSION")]
+        extension: String,
+        #[arg(value_enum, value_name = "on|off")]
+        state: Switch,
+    },
+    /// Set the number an extension shows when it calls out
+    OutgoingNumber {
+        #[arg(value_name = "EXTENSION")]
+        extension: String,
+        /// One of the account's numbers
+        #[arg(value_name = "NUMBER")]
+        number: String,
+    },
+    /// Mobile extensions (a mobile phone that rings as an extension)
+    #[command(subcommand)]
+    MobileExtension(MobileExtensionCommand),
+    /// Print the GSM code that forwards a mobile's unanswered calls to the sipgate voicemail
+    GsmCode,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MobileExtensionCommand {
+    /// Set up a mobile phone as an extension
+    Add {
+        /// The mobile's number
+        #[arg(long, value_name = "NUMBER")]
+        phone: String,
+        #[arg(long)]
+        model: String,
+        #[arg(long)]
+        vendor: String,
+        #[arg(long)]
+        firmware: String,
+    },
+}
+
 #[derive(Debug, Subcommand)]
 pub enum OutboxCommand {
-    /// List waiting and failed edits (the default)
+    /// List waiting and failed edits and sends (the default)
     List,
-    /// Make a failed or waiting edit due again; the next push tries it
+    /// Make a failed or waiting entry due again; the next push tries it
     Retry {
         #[arg(value_name = "ID")]
         id: i64,
     },
-    /// Forget an edit; the event shows the upstream value again
+    /// Forget an entry: an edit (the event shows the upstream value again) or a send (it is
+    /// not sent)
     Drop {
         #[arg(value_name = "ID")]
         id: i64,

@@ -6,6 +6,16 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
+/// The SHA-256 of `bytes` in lowercase hex: the name of content-addressed files, and the
+/// checksum recorded for media, contacts and fax documents.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 fn io_error(what: &str, path: &Path, e: std::io::Error) -> Error {
     Error::io(format!("{what} {}: {e}", path.display()))
 }

@@ -12,7 +12,6 @@ use std::sync::Arc;
 use futures_util::StreamExt;
 use rusqlite::params;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::api::{ApiErrorKind, Upstream};
 use crate::config::{MediaFetch, Settings};
@@ -141,10 +140,7 @@ fn check_body(kind: &str, body: &[u8]) -> std::result::Result<&'static str, Stri
 /// Stores a checked body; returns its path relative to `dir`, its size and hash.
 fn store(dir: &Path, kind: &str, body: &[u8]) -> Result<(String, u64, String), String> {
     let extension = check_body(kind, body)?;
-    let hash: String = Sha256::digest(body)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hash = crate::fsutil::sha256_hex(body);
     let relative = format!("{}/{hash}.{extension}", &hash[..2]);
     let path = dir.join(&relative);
     let same = std::fs::metadata(&path).is_ok_and(|m| m.len() == body.len() as u64);

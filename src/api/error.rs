@@ -23,6 +23,9 @@ pub struct ApiError {
     pub message: String,
     /// The upstream's `Retry-After`, when it sent one.
     pub retry_after: Option<Duration>,
+    /// False only when the request certainly never reached upstream (the connection could not
+    /// be made); decides whether a failed create may have taken effect.
+    pub reached_upstream: bool,
 }
 
 impl ApiError {
@@ -32,6 +35,16 @@ impl ApiError {
             status: None,
             message: message.into(),
             retry_after: None,
+            reached_upstream: true,
+        }
+    }
+
+    /// Whether upstream may have acted on the request that failed so.
+    pub fn delivery(&self) -> super::Delivery {
+        match self.status {
+            Some(400..=499) => super::Delivery::NotDelivered,
+            None if !self.reached_upstream => super::Delivery::NotDelivered,
+            _ => super::Delivery::Unknown,
         }
     }
 

@@ -9,6 +9,9 @@
 mod error;
 pub mod events;
 pub mod resources;
+mod sends;
+pub mod sessions;
+mod settings_writes;
 mod upstream;
 mod writes;
 
@@ -22,6 +25,7 @@ use reqwest::{StatusCode, header};
 use serde::de::DeserializeOwned;
 
 pub use error::{ApiError, ApiErrorKind};
+pub use sends::Outgoing;
 pub use upstream::Upstream;
 
 use crate::config::{Connection, HttpSettings, Secret};
@@ -59,6 +63,33 @@ fn random_unit() -> f64 {
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
     hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
     (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// What a request carries besides its query string.
+#[derive(Debug, Clone, Copy)]
+pub enum Body<'a> {
+    Empty,
+    /// `application/x-www-form-urlencoded` fields; repeated keys for lists (`target`).
+    Form(&'a [(&'a str, String)]),
+    /// A raw PDF document (a fax).
+    Pdf(&'a Bytes),
+}
+
+/// Whether upstream may have acted on a request that failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// It did not: the connection was never made, or upstream answered with a 4xx (429
+    /// included) saying it refused.
+    NotDelivered,
+    /// It may have: the request went out and the answer was lost, cut, timed out, or a 5xx.
+    Unknown,
+}
+
+/// A failed [`Client::create`].
+#[derive(Debug, Clone)]
+pub struct CreateError {
+    pub error: ApiError,
+    pub delivery: Delivery,
 }
 
 pub struct Client {
@@ -103,6 +134,17 @@ impl Client {
         })
     }
 
+    /// How many times a request is tried in all; also how often a send is attempted in one
+    /// run.
+    pub fn max_attempts(&self) -> u32 {
+        self.policy.max_attempts
+    }
+
+    /// The pause before attempt `attempt + 1`.
+    pub fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        self.policy.delay(attempt, retry_after)
+    }
+
     /// HTTP requests sent so far, retries included.
     pub fn requests(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
@@ -123,27 +165,52 @@ impl Client {
         let url = self.url(path);
         let resource = format!("GET /{}/{path}", self.user_id);
         self.with_retries(&resource, || async {
-            let body = self.send(Method::GET, &url, query).await?;
+            let body = self.send(Method::GET, &url, query, Body::Empty).await?;
             parse_json(&body)
         })
         .await
     }
 
-    /// Sends an idempotent write (PUT or DELETE) to `path`, retrying transient failures: doing
-    /// it twice leaves upstream as doing it once. Creates (POST) never come through here.
+    /// Sends an idempotent write to `path`, retrying transient failures: doing it twice leaves
+    /// upstream as doing it once. PUT and DELETE, and the POSTs that set a value (DND, the
+    /// outgoing number), whose fields go in a form body. Creates never come through here; see
+    /// [`Client::create`].
     pub async fn write_idempotent(
         &self,
         method: Method,
         path: &str,
         query: &[(&str, String)],
-    ) -> Result<(), ApiError> {
-        debug_assert!(method == Method::PUT || method == Method::DELETE);
+    ) -> Result<Bytes, ApiError> {
         let url = self.url(path);
         let resource = format!("{method} /{}/{path}", self.user_id);
+        let (query, form) = if method == Method::POST {
+            (&[][..], Body::Form(query))
+        } else {
+            (query, Body::Empty)
+        };
         self.with_retries(&resource, || async {
-            self.send(method.clone(), &url, query).await.map(drop)
+            self.send(method.clone(), &url, query, form).await
         })
         .await
+    }
+
+    /// Sends a request that is not idempotent (an SMS, a fax, a call) exactly once: no
+    /// automatic retry. On failure, the error says whether upstream may have acted, so the
+    /// caller can look before trying again.
+    pub async fn create(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        body: Body<'_>,
+    ) -> Result<Bytes, CreateError> {
+        let url = self.url(path);
+        let resource = format!("POST /{}/{path}", self.user_id);
+        self.send(Method::POST, &url, query, body)
+            .await
+            .map_err(|error| CreateError {
+                delivery: error.delivery(),
+                error: error.context(&resource),
+            })
     }
 
     async fn with_retries<T, F, Fut>(&self, resource: &str, mut attempt: F) -> Result<T, ApiError>
@@ -175,19 +242,25 @@ impl Client {
         method: Method,
         url: &str,
         query: &[(&str, String)],
+        body: Body<'_>,
     ) -> Result<Bytes, ApiError> {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let mut params: Vec<(&str, &str)> = vec![("version", self.version.as_str())];
         params.extend(query.iter().map(|(k, v)| (*k, v.as_str())));
-        let response = self
+        let mut request = self
             .http
             .request(method, url)
             .query(&params)
             .basic_auth(&self.username, Some(self.password.expose()))
-            .header(header::ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(transport_error)?;
+            .header(header::ACCEPT, "application/json");
+        request = match body {
+            Body::Empty => request,
+            Body::Form(fields) => request.form(fields),
+            Body::Pdf(bytes) => request
+                .header(header::CONTENT_TYPE, "application/pdf")
+                .body(bytes.clone()),
+        };
+        let response = request.send().await.map_err(transport_error)?;
         let status = response.status();
         let retry_after = response
             .headers()
@@ -288,6 +361,7 @@ fn status_error(status: StatusCode, body: &[u8], retry_after: Option<Duration>) 
         status: Some(status.as_u16()),
         message: text,
         retry_after,
+        reached_upstream: true,
     }
 }
 
@@ -314,7 +388,9 @@ fn transport_error(e: reqwest::Error) -> ApiError {
     } else {
         "request failed"
     };
-    ApiError::new(ApiErrorKind::Transient, format!("{what}: {}", chain(&e)))
+    let mut error = ApiError::new(ApiErrorKind::Transient, format!("{what}: {}", chain(&e)));
+    error.reached_upstream = !e.is_connect();
+    error
 }
 
 /// An error and its sources on one line.

@@ -184,7 +184,7 @@ pub struct WireDevice {
 }
 
 /// A registered mobile device or a mobile extension (they share the shape).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, serde::Serialize)]
 pub struct WireMobile {
     #[serde(alias = "deviceId", alias = "extensionId")]
     pub id: String,
@@ -389,50 +389,6 @@ impl Client {
     }
 }
 
-/// A running call (`/sessions/calls/`).
-#[derive(Debug, Deserialize, Clone, PartialEq)]
-pub struct WireSession {
-    #[serde(rename = "sessionId")]
-    pub session_id: String,
-    #[serde(default)]
-    pub status: Option<String>,
-    #[serde(default)]
-    pub caller: Option<String>,
-    #[serde(default)]
-    pub callee: Option<String>,
-    #[serde(default)]
-    pub recording: Option<bool>,
-    #[serde(default)]
-    pub members: Vec<WireMember>,
-}
-
-#[derive(Debug, Deserialize, Clone, PartialEq)]
-pub struct WireMember {
-    #[serde(rename = "memberId")]
-    pub member_id: String,
-    #[serde(default)]
-    pub number: Option<String>,
-    #[serde(default)]
-    pub parked: Option<bool>,
-}
-
-#[derive(Deserialize)]
-struct SessionsEnvelope {
-    sessions: SessionList,
-}
-
-#[derive(Deserialize)]
-struct SessionList {
-    #[serde(default)]
-    calls: Vec<WireSession>,
-}
-
-#[derive(Deserialize)]
-struct CallEnvelope {
-    #[serde(rename = "Call")]
-    call: WireSession,
-}
-
 #[derive(Deserialize)]
 struct PropertyEnvelope {
     property: Property,
@@ -513,18 +469,6 @@ impl Client {
         })?;
         let contact = WireContact::parse(&raw, &format!("contacts/{uuid}"))?;
         Ok((raw.get().to_string(), contact))
-    }
-
-    /// Running calls.
-    pub async fn sessions(&self) -> Result<Vec<WireSession>, ApiError> {
-        let envelope: SessionsEnvelope = self.get_json("sessions/calls/", &[]).await?;
-        Ok(envelope.sessions.calls)
-    }
-
-    /// One running call.
-    pub async fn session(&self, id: &str) -> Result<WireSession, ApiError> {
-        let envelope: CallEnvelope = self.get_json(&format!("sessions/calls/{id}/"), &[]).await?;
-        Ok(envelope.call)
     }
 
     /// The GSM code that forwards a mobile's conditional calls to the sipgate voicemail.

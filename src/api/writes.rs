@@ -16,6 +16,7 @@ impl Client {
         let path = format!("events/{}/{id}/{name}/", kind.plural());
         self.write_idempotent(Method::PUT, &path, &[("value", value.to_string())])
             .await
+            .map(drop)
     }
 
     /// `PUT /{userId}/events/{kind}/{id}/?value=a,b`: the whole list, replacing the old one.
@@ -23,11 +24,15 @@ impl Client {
         let path = format!("events/{}/{id}/", kind.plural());
         self.write_idempotent(Method::PUT, &path, &[("value", labels.to_string())])
             .await
+            .map(drop)
     }
 
     /// `DELETE /{userId}/events/{kind}/{id}/`: moves the event to the trash.
     pub async fn trash_event(&self, kind: EventKind, id: i64) -> Result<(), ApiError> {
         let path = format!("events/{}/{id}/", kind.plural());
-        self.write_idempotent(Method::DELETE, &path, &[]).await
+        self.write_idempotent(Method::DELETE, &path, &[])
+            .await
+            .map(drop)
+            .map(drop)
     }
 }

@@ -1,6 +1,8 @@
 //! One file per subcommand. Each wires the library modules together; none holds logic that
 //! another command could need.
 
+mod call;
+mod callthrough;
 mod completions;
 mod config;
 mod demo;
@@ -13,7 +15,9 @@ mod outbox;
 mod push;
 mod query;
 mod schema;
+mod send;
 mod serve_phonebook;
+mod settings;
 mod sql;
 mod status;
 mod sync;
@@ -48,6 +52,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         CommandLine::Event(command) => event::run(&settings, &command),
         CommandLine::Media(command) => media::run(&settings, &command),
         CommandLine::Outbox { command } => outbox::run(&settings, command.as_ref()),
+        CommandLine::Send(command) => send::run(&settings, &command),
+        CommandLine::Call(command) => call::run(&settings, &command),
+        CommandLine::Callthrough { source, target } => {
+            callthrough::run(&settings, &source, &target)
+        }
+        CommandLine::Settings(command) => settings::run(&settings, &command),
         CommandLine::Completions { .. }
         | CommandLine::Schema
         | CommandLine::Emulator(_)

@@ -1,4 +1,5 @@
-//! `sipmirror outbox [list|retry ID|drop ID]`: the local edits that wait for upstream.
+//! `sipmirror outbox [list|retry ID|drop ID]`: the local edits and the sends that wait for
+//! upstream.
 
 use crate::cli::OutboxCommand;
 use crate::commands::push::describe;
@@ -6,6 +7,7 @@ use crate::config::Settings;
 use crate::error::{ExitCode, Result};
 use crate::output;
 use crate::store::outbox;
+use crate::store::sends;
 use crate::store::{Access, Mirror, now_utc};
 
 pub fn run(settings: &Settings, command: Option<&OutboxCommand>) -> Result<ExitCode> {
@@ -21,6 +23,22 @@ pub fn run(settings: &Settings, command: Option<&OutboxCommand>) -> Result<ExitC
         }
         Some(OutboxCommand::Drop { id }) => {
             let mut mirror = Mirror::open(&settings.db_path, Access::ReadWrite)?;
+            if let Some(send) = sends::find(mirror.conn(), *id)? {
+                sends::drop_send(mirror.conn_mut(), &send, &now_utc())?;
+                if send.attempt_started_at.is_some() {
+                    eprintln!(
+                        "sipmirror: outbox entry {id} may have reached upstream before it was dropped; check the sent {} there",
+                        send.kind
+                    );
+                }
+                if !settings.quiet {
+                    output::line(&format!(
+                        "dropped outbox entry {id} ({}); it will not be sent",
+                        sends::describe(&send)
+                    ))?;
+                }
+                return Ok(ExitCode::Ok);
+            }
             let entry = outbox::drop_entry(mirror.conn_mut(), *id, &now_utc())?;
             if !settings.quiet {
                 output::line(&format!(
@@ -36,26 +54,61 @@ pub fn run(settings: &Settings, command: Option<&OutboxCommand>) -> Result<ExitC
 fn list(settings: &Settings) -> Result<ExitCode> {
     let mirror = Mirror::open(&settings.db_path, Access::ReadOnly)?;
     let entries = outbox::all_entries(mirror.conn())?;
+    let sends = sends::all(mirror.conn())?;
     if settings.json {
-        output::json(&entries)?;
+        output::json(&serde_json::json!({ "edits": entries, "sends": sends }))?;
         return Ok(ExitCode::Ok);
     }
-    if entries.is_empty() {
-        output::line("The outbox is empty: every local edit is upstream.")?;
+    if entries.is_empty() && sends.is_empty() {
+        output::line("The outbox is empty: every local edit is upstream and every message sent.")?;
         return Ok(ExitCode::Ok);
     }
-    for entry in &entries {
-        let mut line = format!("{:>6}  {:<8} {}", entry.id, entry.state, describe(entry));
-        if entry.attempts > 0 {
-            line.push_str(&format!("; {} attempts", entry.attempts));
+    let mut lines: Vec<(i64, String)> = entries
+        .iter()
+        .map(|e| {
+            let state = (
+                e.attempts,
+                e.next_attempt_at.as_deref(),
+                e.last_error.as_deref(),
+            );
+            (e.id, line(e.id, &e.state, &describe(e), state))
+        })
+        .collect();
+    lines.extend(sends.iter().map(|s| {
+        let mut what = sends::describe(s);
+        if s.attempt_started_at.is_some() {
+            what.push_str("; may have reached upstream, will be looked up before sending again");
         }
-        if let Some(next) = &entry.next_attempt_at {
-            line.push_str(&format!(", next after {next}"));
-        }
-        if let Some(error) = &entry.last_error {
-            line.push_str(&format!("; {error}"));
-        }
-        output::line(&line)?;
+        let state = (
+            s.attempts,
+            s.next_attempt_at.as_deref(),
+            s.last_error.as_deref(),
+        );
+        (s.id, line(s.id, &s.state, &what, state))
+    }));
+    lines.sort();
+    for (_, text) in lines {
+        output::line(&text)?;
     }
     Ok(ExitCode::Ok)
+}
+
+/// One entry of `outbox list`: id, state, what, and how its attempts went.
+fn line(
+    id: i64,
+    state: &str,
+    what: &str,
+    (attempts, next, error): (i64, Option<&str>, Option<&str>),
+) -> String {
+    let mut line = format!("{id:>6}  {state:<9} {what}");
+    if attempts > 0 {
+        line.push_str(&format!("; {attempts} attempts"));
+    }
+    if let Some(next) = next {
+        line.push_str(&format!(", next after {next}"));
+    }
+    if let Some(error) = error {
+        line.push_str(&format!("; {error}"));
+    }
+    line
 }

@@ -44,11 +44,17 @@ fn report_outcome(settings: &Settings, report: &PushReport) -> Result<ExitCode> 
 }
 
 fn print_plan(report: &PushReport) -> Result<()> {
-    if report.planned.is_empty() {
+    if report.planned.is_empty() && report.planned_sends.is_empty() {
         output::line("Nothing to push.")?;
     }
     for entry in &report.planned {
         output::line(&format!("would push: {}", describe(entry)))?;
+    }
+    for send in &report.planned_sends {
+        output::line(&format!(
+            "would send: {}",
+            crate::store::sends::describe(send)
+        ))?;
     }
     if report.waiting > 0 {
         output::line(&format!(

@@ -56,6 +56,8 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 
 pub use faults::Faults;
+/// A small valid PDF of `pages` pages, as the emulator serves for faxes; tests send it.
+pub use media::pdf as sample_pdf;
 pub use model::{Detail, Kind, Location};
 pub use server::Stats;
 pub use state::{ContactPatch, EventPatch, State};

@@ -1,4 +1,5 @@
-//! Push: replays the outbox's event edits upstream.
+//! Push: replays the outbox's event edits upstream, then sends the queued SMS and faxes
+//! (`sends`, exactly once).
 //!
 //! The rules (see `sync-lessons.md` 7–12): entries hold target values, so a replay is safe to
 //! repeat; before writing, the upstream value is read and compared with the base, and a
@@ -11,6 +12,7 @@
 //! order.
 
 mod replay;
+mod sends;
 
 use std::collections::HashMap;
 
@@ -22,6 +24,7 @@ use crate::api::Upstream;
 use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::store::outbox::{self, Closed, Entry};
+use crate::store::sends::{self as store_sends, Send};
 use crate::store::{Mirror, now_utc};
 
 pub use replay::Outcome;
@@ -39,18 +42,26 @@ pub struct PushReport {
     pub upstream_won: u64,
     /// Edits of events gone upstream; closed with a record.
     pub gone: u64,
-    /// Edits that failed for good in this run (kept, see `outbox list`).
+    /// SMS and faxes sent.
+    pub sent: u64,
+    /// Sends whose answer was lost on an earlier attempt and that were found upstream (not
+    /// sent again).
+    pub sent_found_upstream: u64,
+    /// Entries that failed for good in this run (kept, see `outbox list`).
     pub failed: u64,
-    /// Edits that met a transient error; tried again on a later run.
+    /// Entries that met a transient error; tried again on a later run.
     pub deferred: u64,
-    /// Edits waiting for their retry time, not tried in this run.
+    /// Entries waiting for their retry time, not tried in this run.
     pub waiting: u64,
-    /// Failed edits in the outbox after this run, older ones included.
+    /// Failed entries in the outbox after this run, older ones included.
     pub failed_in_outbox: u64,
     pub requests: u64,
     /// The edits a dry run would push.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub planned: Vec<Entry>,
+    /// The sends a dry run would send.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub planned_sends: Vec<Send>,
 }
 
 impl PushReport {
@@ -61,8 +72,10 @@ impl PushReport {
 
     pub fn summary(&self) -> String {
         format!(
-            "push: {} pushed, {} already upstream, {} conflicts ({} upstream won), {} gone upstream, {} failed, {} to retry, {} waiting; {} requests",
+            "push: {} pushed, {} sent, {} found sent, {} already upstream, {} conflicts ({} upstream won), {} gone upstream, {} failed, {} to retry, {} waiting; {} requests",
             self.pushed,
+            self.sent,
+            self.sent_found_upstream,
             self.already_upstream,
             self.conflicts,
             self.upstream_won,
@@ -78,13 +91,13 @@ impl PushReport {
     pub fn problem(&self) -> Option<String> {
         if self.failed_in_outbox > 0 {
             return Some(format!(
-                "{} local edits failed and wait in the outbox; see `sipmirror outbox list`",
+                "{} outbox entries failed and wait; see `sipmirror outbox list`",
                 self.failed_in_outbox
             ));
         }
         (self.deferred > 0).then(|| {
             format!(
-                "{} local edits met upstream errors and will be retried; see `sipmirror outbox list`",
+                "{} outbox entries met upstream errors and will be retried; see `sipmirror outbox list`",
                 self.deferred
             )
         })
@@ -96,6 +109,7 @@ pub fn plan(mirror: &Mirror) -> Result<PushReport> {
     let now = now_utc();
     Ok(PushReport {
         planned: outbox::due_entries(mirror.conn(), &now)?,
+        planned_sends: store_sends::due(mirror.conn(), &now)?,
         waiting: outbox::waiting(mirror.conn(), &now)?,
         failed_in_outbox: failed_count(mirror)?,
         ..PushReport::default()
@@ -111,7 +125,10 @@ pub fn run(mirror: &mut Mirror, settings: &Settings, upstream: &Upstream) -> Res
         ..PushReport::default()
     };
     let requests_before = upstream.client.requests();
-    let result = upstream.block_on(replay_all(mirror, settings, upstream, due, &mut report));
+    let result = upstream.block_on(async {
+        replay_all(mirror, settings, upstream, due, &mut report).await?;
+        sends::deliver_all(mirror, upstream, &settings.country_code, &mut report).await
+    });
     report.requests = upstream.client.requests() - requests_before;
     report.failed_in_outbox = failed_count(mirror)?;
     result.map(|()| report)
@@ -222,7 +239,7 @@ fn record(
 
 /// Backoff between runs for an entry that met transient errors: 30 s, doubling per attempt,
 /// at most an hour.
-fn next_attempt_at(attempts: i64) -> String {
+pub(crate) fn next_attempt_at(attempts: i64) -> String {
     let seconds = 30i64
         .saturating_mul(1 << (attempts - 1).clamp(0, 7))
         .min(3600);

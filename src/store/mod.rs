@@ -9,6 +9,7 @@ mod lock;
 pub mod outbox;
 pub mod runs;
 pub mod schema_doc;
+pub mod sends;
 pub mod settings;
 mod status;
 

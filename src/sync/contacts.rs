@@ -3,7 +3,6 @@
 use std::collections::HashSet;
 
 use serde_json::value::RawValue;
-use sha2::{Digest, Sha256};
 
 use super::{Context, StreamFailure};
 use crate::api::ApiError;
@@ -161,7 +160,7 @@ fn to_record(raw: &RawValue, index: u64, country_code: &str) -> Result<ContactRe
         family_name: n.and_then(|n| n.family.clone()),
         given_name: n.and_then(|n| n.given.clone()),
         organization: org,
-        content_hash: hex_sha256(raw.get().as_bytes()),
+        content_hash: crate::fsutil::sha256_hex(raw.get().as_bytes()),
         raw_json: raw.get().to_string(),
         entries,
         numbers,
@@ -203,11 +202,4 @@ fn entry(e: &WireEntry) -> EntryRecord {
         org_name: e.name.clone(),
         org_units: (!e.unit.is_empty()).then(|| serde_json::to_string(&e.unit).unwrap_or_default()),
     }
-}
-
-pub fn hex_sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }

@@ -1,0 +1,167 @@
+//! `sipmirror call dial|list|show|hangup|record|park`: running calls, online. Nothing is
+//! mirrored (a call session lives only while it rings or talks); the mirror sees the call in
+//! its history with the next sync.
+
+use crate::api::Upstream;
+use crate::api::sessions::WireSession;
+use crate::cli::CallCommand;
+use crate::config::Settings;
+use crate::error::{Error, ExitCode, Result};
+use crate::output;
+use crate::validate::{endpoint, path_id};
+
+pub fn run(settings: &Settings, command: &CallCommand) -> Result<ExitCode> {
+    // Every argument is checked before the connection is made.
+    let request = Request::check(command, &settings.country_code)?;
+    let upstream = Upstream::connect(settings)?;
+    let client = &upstream.client;
+    let answer = upstream.block_on(async {
+        match &request {
+            Request::Dial {
+                caller,
+                callee,
+                register_sip,
+            } => client
+                .dial(caller, callee, register_sip.as_deref())
+                .await
+                .map(|s| Answer::Sessions(vec![s]))
+                .map_err(|e| {
+                    let hint = match e.delivery {
+                        crate::api::Delivery::Unknown => {
+                            "; the call may have started all the same: see `sipmirror call list`"
+                        }
+                        crate::api::Delivery::NotDelivered => "",
+                    };
+                    let error = Error::from(e.error);
+                    Error::new(error.kind(), format!("call dial: {error}{hint}"))
+                }),
+            Request::List => client
+                .sessions()
+                .await
+                .map(Answer::Sessions)
+                .map_err(Error::from),
+            Request::Show(id) => client
+                .session(id)
+                .await
+                .map(|s| Answer::Sessions(vec![s]))
+                .map_err(Error::from),
+            Request::Hangup(id) => client
+                .hang_up(id)
+                .await
+                .map(|()| Answer::Done(format!("call {id} hung up")))
+                .map_err(Error::from),
+            Request::Record(id, on) => client
+                .set_recording(id, *on)
+                .await
+                .map(|s| Answer::Sessions(vec![s]))
+                .map_err(Error::from),
+            Request::Park(id, member, on) => client
+                .set_parking(id, member, *on)
+                .await
+                .map(|s| Answer::Sessions(vec![s]))
+                .map_err(Error::from),
+        }
+    })?;
+    print(settings, &answer)?;
+    Ok(ExitCode::Ok)
+}
+
+/// A command with its arguments checked.
+enum Request {
+    Dial {
+        caller: String,
+        callee: String,
+        register_sip: Option<String>,
+    },
+    List,
+    Show(String),
+    Hangup(String),
+    Record(String, bool),
+    Park(String, String, bool),
+}
+
+impl Request {
+    fn check(command: &CallCommand, country_code: &str) -> Result<Request> {
+        let id = |raw: &str| path_id(raw, "call id");
+        Ok(match command {
+            CallCommand::Dial {
+                caller,
+                callee,
+                register_sip,
+            } => Request::Dial {
+                caller: endpoint(caller, "--caller", country_code)?,
+                callee: endpoint(callee, "--callee", country_code)?,
+                register_sip: register_sip
+                    .as_deref()
+                    .map(|r| path_id(r, "--register-sip"))
+                    .transpose()?,
+            },
+            CallCommand::List => Request::List,
+            CallCommand::Show { id: raw } => Request::Show(id(raw)?),
+            CallCommand::Hangup { id: raw } => Request::Hangup(id(raw)?),
+            CallCommand::Record { id: raw, state } => Request::Record(id(raw)?, state.is_on()),
+            CallCommand::Park {
+                id: raw,
+                member,
+                state,
+            } => Request::Park(id(raw)?, path_id(member, "member")?, state.is_on()),
+        })
+    }
+}
+
+enum Answer {
+    Sessions(Vec<WireSession>),
+    Done(String),
+}
+
+fn print(settings: &Settings, answer: &Answer) -> Result<()> {
+    match answer {
+        Answer::Sessions(sessions) if settings.json => output::json(sessions),
+        Answer::Done(message) if settings.json => {
+            output::json(&serde_json::json!({ "ok": true, "message": message }))
+        }
+        Answer::Sessions(sessions) if sessions.is_empty() => output::line("No running calls."),
+        Answer::Sessions(sessions) => {
+            for session in sessions {
+                output::line(&describe(session))?;
+            }
+            Ok(())
+        }
+        Answer::Done(message) => output::line(message),
+    }
+}
+
+/// `call 17: tel:+4930... -> tel:+4940..., ringing, recording; members: 1 (+4930..., parked)`
+fn describe(s: &WireSession) -> String {
+    let unknown = "?";
+    let mut line = format!(
+        "call {}: {} -> {}, {}",
+        s.session_id,
+        s.caller.as_deref().unwrap_or(unknown),
+        s.callee.as_deref().unwrap_or(unknown),
+        s.status.as_deref().unwrap_or(unknown)
+    );
+    if s.recording == Some(true) {
+        line.push_str(", recording");
+    }
+    if !s.members.is_empty() {
+        let members: Vec<String> = s
+            .members
+            .iter()
+            .map(|m| {
+                let parked = if m.parked == Some(true) {
+                    ", parked"
+                } else {
+                    ""
+                };
+                format!(
+                    "{} ({}{parked})",
+                    m.member_id,
+                    m.number.as_deref().unwrap_or(unknown)
+                )
+            })
+            .collect();
+        line.push_str(&format!("; members: {}", members.join(", ")));
+    }
+    line
+}

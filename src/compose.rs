@@ -1,0 +1,133 @@
+//! Turns what a user typed for `send sms|fax` into a checked [`SendRequest`]. Everything is
+//! checked here, before anything is queued, so a mistake is one clear line at once, not a
+//! failed send an hour later from cron.
+
+use chrono::{NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+
+use crate::error::{Error, Result};
+use crate::store::sends::SendRequest;
+use crate::validate::phone_number;
+
+/// Upstream's limit for one SMS (it splits longer texts into parts up to this).
+pub const MAX_SMS_CHARS: usize = 460;
+
+/// The recipients, each checked; duplicates are removed (one message per recipient).
+pub fn recipients(raw: &[String], country_code: &str) -> Result<Vec<String>> {
+    let mut numbers: Vec<String> = Vec::with_capacity(raw.len());
+    for r in raw {
+        let number = phone_number(r, "--to", country_code)?;
+        if !numbers.contains(&number) {
+            numbers.push(number);
+        }
+    }
+    Ok(numbers)
+}
+
+/// An SMS text: not empty, at most 460 characters, no control characters but line breaks
+/// and tabs.
+pub fn sms_text(text: &str) -> Result<String> {
+    let text = text.trim_end_matches(['\n', '\r']);
+    if text.trim().is_empty() {
+        return Err(Error::usage("--text: the SMS text is empty"));
+    }
+    let length = text.chars().count();
+    if length > MAX_SMS_CHARS {
+        return Err(Error::usage(format!(
+            "--text: {length} characters; an SMS may have {MAX_SMS_CHARS} at most"
+        )));
+    }
+    if let Some(c) = text
+        .chars()
+        .find(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(Error::usage(format!(
+            "--text: contains the control character U+{:04X}",
+            c as u32
+        )));
+    }
+    Ok(text.to_string())
+}
+
+/// `--at` ('YYYY-MM-DD HH:MM[:SS]' in `tz`) as upstream's `schedule`: UTC
+/// 'YYYY-MM-DD HH:MM:SS'. It must be in the future.
+pub fn schedule(at: &str, tz: Tz, now: chrono::DateTime<Utc>) -> Result<String> {
+    let wall = NaiveDateTime::parse_from_str(at.trim(), "%Y-%m-%d %H:%M:%S")
+        .or_else(|_| NaiveDateTime::parse_from_str(at.trim(), "%Y-%m-%d %H:%M"))
+        .map_err(|_| {
+            Error::usage(format!(
+                "--at {at:?}: not a time; use 'YYYY-MM-DD HH:MM:SS' (local time, {tz})"
+            ))
+        })?;
+    // In the hour a clock is turned back, the earlier of the two instants.
+    let instant = tz.from_local_datetime(&wall).earliest().ok_or_else(|| {
+        Error::usage(format!(
+            "--at {at:?}: that time does not exist in {tz} (the clocks skip it)"
+        ))
+    })?;
+    let utc = instant.with_timezone(&Utc);
+    if utc <= now {
+        return Err(Error::usage(format!(
+            "--at {at:?}: that is in the past ({tz}); leave --at out to send at once"
+        )));
+    }
+    Ok(utc.format("%Y-%m-%d %H:%M:%S").to_string())
+}
+
+/// The checked request of an SMS.
+pub fn sms(
+    to: &[String],
+    text: &str,
+    from: Option<&str>,
+    at: Option<&str>,
+    country_code: &str,
+    tz: Tz,
+) -> Result<SendRequest> {
+    Ok(SendRequest {
+        targets: recipients(to, country_code)?,
+        source: from
+            .map(|f| phone_number(f, "--from", country_code))
+            .transpose()?,
+        schedule: at.map(|a| schedule(a, tz, Utc::now())).transpose()?,
+        text: Some(sms_text(text)?),
+        file_name: None,
+        pages: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recipients_are_deduplicated() {
+        assert_eq!(
+            recipients(&["+4930123456".into(), "030 123456".into()], "49").unwrap(),
+            vec!["+4930123456"]
+        );
+    }
+
+    #[test]
+    fn texts_are_checked() {
+        assert_eq!(sms_text("Hallo\n").unwrap(), "Hallo");
+        assert!(sms_text("  \n").is_err());
+        assert!(sms_text(&"ä".repeat(460)).is_ok());
+        assert!(sms_text(&"ä".repeat(461)).is_err());
+        assert!(sms_text("a\u{0}b").is_err());
+        assert!(sms_text("two\nlines\ttab").is_ok());
+    }
+
+    #[test]
+    fn schedules_are_local_future_times() {
+        let now = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+        let berlin: Tz = "Europe/Berlin".parse().unwrap();
+        assert_eq!(
+            schedule("2026-03-01 14:30", berlin, now).unwrap(),
+            "2026-03-01 13:30:00"
+        );
+        assert!(schedule("2026-03-01 12:59:59", berlin, now).is_err());
+        assert!(schedule("tomorrow", berlin, now).is_err());
+        // 02:30 on the day clocks go forward does not exist in Berlin.
+        assert!(schedule("2026-03-29 02:30:00", berlin, now).is_err());
+    }
+}
