@@ -492,8 +492,11 @@ pub enum OutboxCommand {
     List,
     /// Make a failed or waiting entry due again; the next push tries it
     Retry {
-        #[arg(value_name = "ID")]
-        id: i64,
+        #[arg(value_name = "ID", required_unless_present = "all")]
+        id: Option<i64>,
+        /// Every failed or waiting entry
+        #[arg(long, conflicts_with = "id")]
+        all: bool,
     },
     /// Forget an entry: an edit (the event shows the upstream value again) or a send (it is
     /// not sent)

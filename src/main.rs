@@ -36,13 +36,20 @@ fn usage_error(err: clap::Error) -> std::process::ExitCode {
             std::process::ExitCode::from(code as u8)
         }
         _ => {
+            // The message's first paragraph, folded: clap lists missing arguments on the
+            // lines after "not provided:", and they are the point of the message.
             let rendered = err.to_string();
-            let first = rendered
+            let paragraph: Vec<&str> = rendered
                 .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("invalid arguments")
-                .trim_start_matches("error: ");
-            eprintln!("sipmirror: {first} (see `sipmirror --help`)");
+                .skip_while(|l| l.trim().is_empty())
+                .take_while(|l| !l.trim().is_empty())
+                .map(str::trim)
+                .collect();
+            let message = match paragraph.join(" ") {
+                m if m.is_empty() => "invalid arguments".to_string(),
+                m => m.trim_start_matches("error: ").to_string(),
+            };
+            eprintln!("sipmirror: {message} (see `sipmirror --help`)");
             std::process::ExitCode::from(ExitCode::Usage as u8)
         }
     }

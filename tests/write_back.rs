@@ -591,7 +591,7 @@ fn conflicts_can_fail_and_wait_for_the_user() {
     let id = conflicting_labels(&synced);
     let output = synced.cmd(&["push"]).output().expect("push");
     assert_eq!(output.status.code(), Some(3));
-    assert!(one_line_stderr(&output).contains("1 local edits failed"));
+    assert!(one_line_stderr(&output).contains("1 outbox entry failed and is waiting"));
     assert_eq!(upstream_flags(&synced, id).2, "theirs");
     let list = synced.cmd(&["outbox", "list"]).output().expect("list");
     let text = String::from_utf8_lossy(&list.stdout);

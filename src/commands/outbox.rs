@@ -13,11 +13,20 @@ use crate::store::{Access, Mirror, now_utc};
 pub fn run(settings: &Settings, command: Option<&OutboxCommand>) -> Result<ExitCode> {
     match command {
         None | Some(OutboxCommand::List) => list(settings),
-        Some(OutboxCommand::Retry { id }) => {
+        Some(OutboxCommand::Retry { id, all }) => {
             let mirror = Mirror::open(&settings.db_path, Access::ReadWrite)?;
-            outbox::retry(mirror.conn(), *id, &now_utc())?;
+            let done = match (id, all) {
+                (Some(id), _) => {
+                    outbox::retry(mirror.conn(), *id, &now_utc())?;
+                    format!("outbox entry {id} will be pushed on the next run")
+                }
+                (None, _) => {
+                    let count = outbox::retry_all(mirror.conn(), &now_utc())?;
+                    format!("{count} outbox entries will be pushed on the next run")
+                }
+            };
             if !settings.quiet {
-                output::line(&format!("outbox entry {id} will be pushed on the next run"))?;
+                output::line(&done)?;
             }
             Ok(ExitCode::Ok)
         }

@@ -15,7 +15,7 @@
 //! | `GET /events/calls/{id}/` | `{"call": {..}}` (`fax`, `sms`, `voicemail`) |
 //! | `GET .../{id}/read/`, `.../starred/` | `{"property": {"name", "value"}}` |
 //! | `PUT .../{id}/read/?value=`, `.../starred/`, `PUT .../{id}/?value=labels`, `DELETE .../{id}/` | 204 |
-//! | `POST /events/sms/` (form), `POST /events/faxes/` (PDF body) | the new event, `{"sms": {..}}` / `{"fax": {..}}` |
+//! | `POST /events/sms/` (form), `POST /events/faxes/` (PDF body) | the new event, `{"sms": {..}}` / `{"fax": {..}}`; `target` repeatable, `source` a number or (faxes) a fax extension id such as `f0`, `schedule` UTC `YYYY-MM-DD HH:MM:SS` |
 //! | `GET /contacts/`, `GET /contacts/{uuid}/` | `{"Contacts": {"items": [..], "overallMatches"}}` |
 //! | `GET /settings/numbers/` | `{"numbers": {"allowAdd", "allowEmptyOadc", "phonenumbers": [{numberE164, numberPretty, type, extensionId}]}}` |
 //! | `GET /settings/numbers/list/` | `{"numberlist": {"numbers": ["4921..", ..]}}` |

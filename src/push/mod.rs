@@ -91,16 +91,29 @@ impl PushReport {
     pub fn problem(&self) -> Option<String> {
         if self.failed_in_outbox > 0 {
             return Some(format!(
-                "{} outbox entries failed and wait; see `sipmirror outbox list`",
-                self.failed_in_outbox
+                "{} failed and {} waiting; see `sipmirror outbox list`",
+                outbox_entries(self.failed_in_outbox),
+                if self.failed_in_outbox == 1 {
+                    "is"
+                } else {
+                    "are"
+                }
             ));
         }
         (self.deferred > 0).then(|| {
             format!(
-                "{} outbox entries met upstream errors and will be retried; see `sipmirror outbox list`",
-                self.deferred
+                "{} met upstream errors and will be retried; see `sipmirror outbox list`",
+                outbox_entries(self.deferred)
             )
         })
+    }
+}
+
+/// `1 outbox entry`, `2 outbox entries`.
+fn outbox_entries(count: u64) -> String {
+    match count {
+        1 => "1 outbox entry".to_string(),
+        n => format!("{n} outbox entries"),
     }
 }
 

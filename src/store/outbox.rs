@@ -367,6 +367,15 @@ pub fn retry(conn: &Connection, id: i64, now: &str) -> Result<()> {
     Ok(())
 }
 
+/// `outbox retry --all`: every failed or waiting entry becomes due now. Returns how many.
+pub fn retry_all(conn: &Connection, now: &str) -> Result<usize> {
+    Ok(conn.execute(
+        "UPDATE outbox SET state = 'pending', next_attempt_at = NULL, updated_at = ?1
+         WHERE state = 'failed' OR next_attempt_at IS NOT NULL",
+        [now],
+    )?)
+}
+
 /// `outbox drop ID`: forgets the edit and shows the upstream value again.
 pub fn drop_entry(conn: &mut Connection, id: i64, now: &str) -> Result<Entry> {
     let tx = conn.transaction()?;

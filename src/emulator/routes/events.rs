@@ -358,6 +358,22 @@ async fn preview(
     )))
 }
 
+/// The number a fax extension sends from: its outgoing number, else its first own number.
+fn fax_line_number(shared: &Shr, id: &str) -> Result<String, ApiError> {
+    let state = shared.read();
+    let extension = state
+        .account
+        .extension(id)
+        .filter(|e| e.kind == "fax")
+        .ok_or_else(|| ApiError::bad_request(format!("source: no fax extension {id:?}")))?;
+    extension
+        .outgoing_number
+        .clone()
+        .or_else(|| extension.incoming_numbers.first().cloned())
+        .or_else(|| state.account.numbers.first().map(|n| n.e164.clone()))
+        .ok_or_else(|| ApiError::bad_request(format!("source: fax extension {id:?} has no number")))
+}
+
 /// `POST /events/sms/` (form) and `POST /events/faxes/` (raw PDF): sends, recorded as new
 /// outgoing events. Not idempotent, as upstream: a retry sends again.
 async fn send(
@@ -382,11 +398,14 @@ async fn send(
     if targets.is_empty() {
         return Err(ApiError::bad_request("missing parameter: target"));
     }
-    let source = params
-        .get("source")
-        .filter(|s| !s.is_empty())
-        .map(e164_param)
-        .transpose()?;
+    let source = match params.get("source").filter(|s| !s.is_empty()) {
+        None => None,
+        // A fax may be sent from a fax extension (`f0`); it goes out with that line's number.
+        Some(id) if kind == Kind::Fax && id.starts_with(|c: char| c.is_ascii_alphabetic()) => {
+            Some(fax_line_number(&shared, id)?)
+        }
+        Some(number) => Some(e164_param(number)?),
+    };
     let schedule = schedule_param(&params)?;
     let id = match kind {
         Kind::Sms => {
