@@ -119,6 +119,9 @@ pub enum CommandLine {
         /// Show what would be pushed; contact nobody, change nothing
         #[arg(long)]
         dry_run: bool,
+        /// If another run holds the mirror, wait for it instead of exiting with code 4
+        #[arg(long)]
+        wait: bool,
     },
     /// Edit events locally; `push` (or the next `sync`) sends the edits upstream
     #[command(subcommand)]
@@ -587,4 +590,7 @@ pub struct SyncArgs {
     /// `[media] fetch` says)
     #[arg(long)]
     pub media: bool,
+    /// If another run holds the mirror, wait for it instead of exiting with code 4
+    #[arg(long)]
+    pub wait: bool,
 }

@@ -36,14 +36,33 @@ fn parse(spec: &str) -> Option<Target> {
     })
 }
 
+fn target() -> Option<&'static Target> {
+    TARGET
+        .get_or_init(|| {
+            std::env::var("SIPMIRROR_CRASH_AT")
+                .ok()
+                .and_then(|spec| parse(&spec))
+        })
+        .as_ref()
+}
+
+/// Commits `tx` with a crash point on each side: `NAME:before_commit` (the transaction's
+/// writes are in the WAL but not committed) and `NAME:committed`.
+pub fn commit(tx: rusqlite::Transaction<'_>, name: &str) -> rusqlite::Result<()> {
+    let armed = target().is_some();
+    if armed {
+        reached(&format!("{name}:before_commit"));
+    }
+    tx.commit()?;
+    if armed {
+        reached(&format!("{name}:committed"));
+    }
+    Ok(())
+}
+
 /// Marks a crash point. Kills the process here if the environment asks for it.
 pub fn reached(name: &str) {
-    let target = TARGET.get_or_init(|| {
-        std::env::var("SIPMIRROR_CRASH_AT")
-            .ok()
-            .and_then(|spec| parse(&spec))
-    });
-    let Some(target) = target else { return };
+    let Some(target) = target() else { return };
     if target.name.as_deref().is_some_and(|n| n != name) {
         return;
     }

@@ -209,6 +209,9 @@ pub fn run(
             bar.advance(1);
             match outcome {
                 Ok((mime, (path, size, hash))) => {
+                    // The file is in place but not yet indexed: the next run re-fetches and
+                    // finds it already there.
+                    crate::crashpoint::reached("media:file_stored");
                     mirror.conn().execute(
                         "INSERT INTO media_files (event_id, kind, page, mime_type, size, sha256, path, source_url, fetched_at)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
@@ -265,7 +268,7 @@ fn prune(mirror: &mut Mirror, dir: &Path) -> Result<u64> {
             let _ = std::fs::remove_file(dir.join(path));
         }
     }
-    tx.commit()?;
+    crate::crashpoint::commit(tx, "media:prune")?;
     Ok(gone.len() as u64)
 }
 

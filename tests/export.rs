@@ -2,10 +2,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
-
-use common::{Synced, xml_root};
+use common::{Stop, Synced, serve, xml_root};
 use serde_json::json;
 
 fn synced() -> Synced {
@@ -172,41 +169,6 @@ fn the_vcard_folder_follows_the_mirror_and_touches_only_its_own_files() {
     assert!(!sample.exists());
     assert!(dir.join("mine.vcf").exists());
     assert_eq!(cards(&dir).len(), first.len() - 1);
-}
-
-/// `serve-phonebook` on a free port; returns the child and its base URL.
-fn serve(synced: &Synced, extra: &[&str], password: Option<&str>) -> (Child, String) {
-    let mut args = vec!["serve-phonebook", "--listen", "127.0.0.1:0"];
-    args.extend_from_slice(extra);
-    let mut cmd = synced.std_cmd(&args);
-    if let Some(p) = password {
-        cmd.env("SIPMIRROR_PHONEBOOK_PASSWORD", p);
-    }
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("first line");
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .expect("address")
-        .to_string();
-    (child, url)
-}
-
-struct Stop(Child);
-
-impl Drop for Stop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 #[test]

@@ -3,75 +3,11 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use common::{Synced, one_line_stderr};
+use common::{KINDS, Synced, assert_mirror_equals_upstream, one_line_stderr};
 use rusqlite::params;
 use serde_json::{Value, json};
-
-const KINDS: [(&str, &str); 4] = [
-    ("calls", "call"),
-    ("faxes", "fax"),
-    ("sms", "sms"),
-    ("voicemails", "voicemail"),
-];
-
-/// Asserts that the mirror holds exactly upstream's events, flags and contacts.
-fn assert_mirror_equals_upstream(s: &Synced) {
-    let db = s.db();
-    let integrity: String = db
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .expect("check");
-    assert_eq!(integrity, "ok");
-    for (plural, kind) in KINDS {
-        let upstream = s.upstream_events(plural);
-        let expected: BTreeMap<String, (bool, bool, String, String)> = upstream
-            .iter()
-            .map(|e| {
-                (
-                    e["id"].as_str().expect("id").to_string(),
-                    (
-                        e["read"]["value"].as_bool().expect("read"),
-                        e["starred"]["value"].as_bool().expect("starred"),
-                        e["labels"]["value"].as_str().expect("labels").to_string(),
-                        e["location"].as_str().expect("location").to_string(),
-                    ),
-                )
-            })
-            .collect();
-        let mut stmt = db
-            .prepare("SELECT id, read, starred, labels, location FROM mirror_events WHERE kind = ?1 AND upstream_state = 'present'")
-            .expect("prepare");
-        let actual: BTreeMap<String, (bool, bool, String, String)> = stmt
-            .query_map([kind], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?.to_string(),
-                    (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?),
-                ))
-            })
-            .expect("query")
-            .collect::<Result<_, _>>()
-            .expect("rows");
-        assert_eq!(actual.len(), expected.len(), "{plural}: count");
-        assert!(actual == expected, "{plural}: mirror differs from upstream");
-    }
-    let contacts = s.http.json("/my/contacts/");
-    let expected: BTreeSet<String> = contacts["Contacts"]["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|c| c["contactMeta"]["UUID"].as_str().expect("uuid").to_string())
-        .collect();
-    let mut stmt = db
-        .prepare("SELECT uuid FROM mirror_contacts WHERE upstream_state = 'present'")
-        .expect("prepare");
-    let actual: BTreeSet<String> = stmt
-        .query_map([], |r| r.get(0))
-        .expect("query")
-        .collect::<Result<_, _>>()
-        .expect("rows");
-    assert_eq!(actual, expected, "contacts");
-}
 
 #[test]
 fn first_sync_mirrors_everything_field_by_field() {

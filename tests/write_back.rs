@@ -8,29 +8,9 @@ use rusqlite::OptionalExtension;
 use serde_json::json;
 
 /// The plural path segment of a mirror kind.
-fn plural(kind: &str) -> &'static str {
-    match kind {
-        "call" => "calls",
-        "fax" => "faxes",
-        "sms" => "sms",
-        _ => "voicemails",
-    }
-}
-
 /// An event's record upstream, through the API.
 fn upstream_event(synced: &Synced, id: i64) -> serde_json::Value {
-    let kind: String = synced
-        .db()
-        .query_row("SELECT kind FROM mirror_events WHERE id = ?1", [id], |r| {
-            r.get(0)
-        })
-        .expect("event in mirror");
-    let body = synced
-        .http
-        .json(&format!("/my/events/{}/{id}/", plural(&kind)));
-    body.as_object()
-        .and_then(|o| o.values().next().cloned())
-        .expect("event envelope")
+    synced.upstream_event(id)
 }
 
 fn upstream_flags(synced: &Synced, id: i64) -> (bool, bool, String, String) {

@@ -25,6 +25,21 @@ mod sync;
 use crate::cli::{Cli, CommandLine};
 use crate::config::Settings;
 use crate::error::{ExitCode, Result};
+use crate::store::WriterLock;
+
+/// The writer lock for a command that changes the mirror: at once (exit 4 if another run has
+/// it), or with `--wait` after the other run, saying on stderr whom it waits for.
+fn writer_lock(settings: &Settings, command: &str, wait: bool) -> Result<WriterLock> {
+    if !wait {
+        return WriterLock::acquire(&settings.db_path, command);
+    }
+    let quiet = settings.quiet;
+    WriterLock::acquire_waiting(&settings.db_path, command, &mut |holder| {
+        if !quiet {
+            eprintln!("sipmirror: {holder}");
+        }
+    })
+}
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<ExitCode> {
@@ -44,7 +59,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         CommandLine::Status => status::run(&settings),
         CommandLine::Config => config::run(&settings),
         CommandLine::Sync(args) => sync::run(&settings, &args),
-        CommandLine::Push { dry_run } => push::run(&settings, dry_run),
+        CommandLine::Push { dry_run, wait } => push::run(&settings, dry_run, wait),
         CommandLine::Query(args) => query::run(&settings, &args),
         CommandLine::Export(command) => export::run(&settings, &command),
         CommandLine::ServePhonebook(args) => serve_phonebook::run(&settings, &args),

@@ -7,9 +7,9 @@ use crate::error::{ExitCode, Result};
 use crate::output;
 use crate::push::{self, PushReport};
 use crate::store::outbox::Entry;
-use crate::store::{Access, Mirror, WriterLock};
+use crate::store::{Access, Mirror};
 
-pub fn run(settings: &Settings, dry_run: bool) -> Result<ExitCode> {
+pub fn run(settings: &Settings, dry_run: bool, wait: bool) -> Result<ExitCode> {
     if dry_run {
         let mirror = Mirror::open(&settings.db_path, Access::ReadOnly)?;
         let report = push::plan(&mirror)?;
@@ -20,7 +20,7 @@ pub fn run(settings: &Settings, dry_run: bool) -> Result<ExitCode> {
         }
         return Ok(ExitCode::Ok);
     }
-    let _lock = WriterLock::acquire(&settings.db_path, "push")?;
+    let _lock = super::writer_lock(settings, "push", wait)?;
     let mut mirror = Mirror::open(&settings.db_path, Access::ReadWrite)?;
     let upstream = Upstream::connect(settings)?;
     let report = push::run(&mut mirror, settings, &upstream)?;

@@ -9,7 +9,7 @@ use crate::media;
 use crate::output;
 use crate::progress::Progress;
 use crate::push;
-use crate::store::{Access, Mirror, WriterLock};
+use crate::store::{Access, Mirror};
 use crate::sync::{self, Stream, SyncOptions, SyncReport};
 
 pub fn run(settings: &Settings, args: &SyncArgs) -> Result<ExitCode> {
@@ -23,7 +23,7 @@ pub fn run(settings: &Settings, args: &SyncArgs) -> Result<ExitCode> {
             .unwrap_or_default(),
         force_delete: args.force_delete,
     };
-    let _lock = WriterLock::acquire(&settings.db_path, "sync")?;
+    let _lock = super::writer_lock(settings, "sync", args.wait)?;
     let mut mirror = Mirror::open(&settings.db_path, Access::ReadWrite)?;
     let upstream = Upstream::connect(settings)?;
     // Push first: the pull then reads upstream with the local edits in it.

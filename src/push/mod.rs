@@ -246,7 +246,7 @@ fn record(
             }
         }
     }
-    tx.commit()?;
+    crate::crashpoint::commit(tx, "push:event")?;
     Ok(())
 }
 

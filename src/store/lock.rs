@@ -39,6 +39,24 @@ pub struct WriterLock {
 impl WriterLock {
     /// Takes the lock for `db_path` or fails at once with [`ErrorKind::Locked`], naming the holder.
     pub fn acquire(db_path: &Path, command: &str) -> Result<WriterLock> {
+        Self::take(db_path, command, None)
+    }
+
+    /// Takes the lock for `db_path`, waiting as long as another run holds it; `waiting` is
+    /// told whom it waits for (once, before it blocks).
+    pub fn acquire_waiting(
+        db_path: &Path,
+        command: &str,
+        waiting: &mut dyn FnMut(&str),
+    ) -> Result<WriterLock> {
+        Self::take(db_path, command, Some(waiting))
+    }
+
+    fn take(
+        db_path: &Path,
+        command: &str,
+        waiting: Option<&mut dyn FnMut(&str)>,
+    ) -> Result<WriterLock> {
         let path = lock_path(db_path);
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| {
@@ -58,6 +76,15 @@ impl WriterLock {
                 let holder = read_holder(&mut file)
                     .map(|h| format!(" ({h})"))
                     .unwrap_or_default();
+                if let Some(waiting) = waiting {
+                    waiting(&format!(
+                        "waiting for another sipmirror run to release {}{holder}",
+                        db_path.display()
+                    ));
+                    file.lock()
+                        .map_err(|e| Error::io(format!("cannot lock {}: {e}", path.display())))?;
+                    return Self::hold(file, &path, command);
+                }
                 return Err(Error::new(
                     ErrorKind::Locked,
                     format!(
@@ -70,6 +97,11 @@ impl WriterLock {
                 return Err(Error::io(format!("cannot lock {}: {e}", path.display())));
             }
         }
+        Self::hold(file, &path, command)
+    }
+
+    /// Records who holds the lock just taken.
+    fn hold(mut file: File, path: &Path, command: &str) -> Result<WriterLock> {
         let holder = LockHolder {
             pid: std::process::id(),
             command: command.to_string(),

@@ -97,7 +97,7 @@ fn commit(
             Upserted::Unchanged => {}
         }
     }
-    tx.commit()?;
+    crate::crashpoint::commit(tx, "sync:contacts_page")?;
     counts.fetched += records.len() as u64;
     counts.pages += 1;
     Ok(())

@@ -202,7 +202,7 @@ fn commit_page(
         newest,
         &now,
     )?;
-    tx.commit()?;
+    crate::crashpoint::commit(tx, "sync:events_page")?;
     tracing::debug!(
         stream = kind.plural(),
         items = records.len(),

@@ -173,6 +173,7 @@ pub fn run(
     let requests_before = client.requests();
     let started = Utc::now();
     let run_id = runs::start_run(mirror.conn(), "sync", &now_utc())?;
+    crate::crashpoint::reached("sync:started");
     // The reports read these to interpret local times and national numbers as the sync does.
     runs::set_meta(mirror.conn(), "country_code", &settings.country_code)?;
     let relocalized = crate::store::events::localize_times(mirror.conn_mut(), settings.timezone)?;
@@ -245,6 +246,7 @@ pub fn run(
         first_error.as_deref(),
         &now_utc(),
     )?;
+    crate::crashpoint::reached("sync:finished");
     if let Some(error) = fatal {
         return Err(error);
     }
@@ -322,7 +324,7 @@ pub(crate) fn sweep<K: Eq + std::hash::Hash>(
     }
     let tx = mirror.conn_mut().transaction()?;
     mark(&tx, &missing, &now_utc())?;
-    tx.commit()?;
+    crate::crashpoint::commit(tx, "sync:sweep")?;
     Ok(missing.len() as u64)
 }
 

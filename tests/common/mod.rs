@@ -1,6 +1,7 @@
 //! Shared helpers for the integration tests: run the real binary in an isolated home.
 #![allow(dead_code)]
 
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
@@ -297,7 +298,131 @@ impl Synced {
         }
     }
 
+    /// An event's record upstream, through the API (its type from the mirror).
+    pub fn upstream_event(&self, id: i64) -> serde_json::Value {
+        let kind: String = self
+            .db()
+            .query_row("SELECT kind FROM mirror_events WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .expect("event in mirror");
+        let plural = KINDS
+            .iter()
+            .find(|(_, k)| *k == kind)
+            .map(|(p, _)| *p)
+            .expect("known kind");
+        let body = self.http.json(&format!("/my/events/{plural}/{id}/"));
+        body.as_object()
+            .and_then(|o| o.values().next().cloned())
+            .expect("event envelope")
+    }
+
     pub fn requests(&self) -> u64 {
         self.emulator.stats().requests_total
+    }
+}
+
+/// The event types: API plural and mirror kind.
+pub const KINDS: [(&str, &str); 4] = [
+    ("calls", "call"),
+    ("faxes", "fax"),
+    ("sms", "sms"),
+    ("voicemails", "voicemail"),
+];
+
+/// Asserts that the mirror holds exactly upstream's events, flags and contacts.
+pub fn assert_mirror_equals_upstream(s: &Synced) {
+    let db = s.db();
+    let integrity: String = db
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("check");
+    assert_eq!(integrity, "ok");
+    for (plural, kind) in KINDS {
+        let upstream = s.upstream_events(plural);
+        let expected: std::collections::BTreeMap<String, (bool, bool, String, String)> = upstream
+            .iter()
+            .map(|e| {
+                (
+                    e["id"].as_str().expect("id").to_string(),
+                    (
+                        e["read"]["value"].as_bool().expect("read"),
+                        e["starred"]["value"].as_bool().expect("starred"),
+                        e["labels"]["value"].as_str().expect("labels").to_string(),
+                        e["location"].as_str().expect("location").to_string(),
+                    ),
+                )
+            })
+            .collect();
+        let mut stmt = db
+            .prepare("SELECT id, read, starred, labels, location FROM mirror_events WHERE kind = ?1 AND upstream_state = 'present'")
+            .expect("prepare");
+        let actual: std::collections::BTreeMap<String, (bool, bool, String, String)> = stmt
+            .query_map([kind], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?.to_string(),
+                    (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?),
+                ))
+            })
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        assert_eq!(actual.len(), expected.len(), "{plural}: count");
+        assert!(actual == expected, "{plural}: mirror differs from upstream");
+    }
+    let contacts = s.http.json("/my/contacts/");
+    let expected: std::collections::BTreeSet<String> = contacts["Contacts"]["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|c| c["contactMeta"]["UUID"].as_str().expect("uuid").to_string())
+        .collect();
+    let mut stmt = db
+        .prepare("SELECT uuid FROM mirror_contacts WHERE upstream_state = 'present'")
+        .expect("prepare");
+    let actual: std::collections::BTreeSet<String> = stmt
+        .query_map([], |r| r.get(0))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert_eq!(actual, expected, "contacts");
+}
+
+/// `serve-phonebook` on a free port; returns the child and its base URL.
+pub fn serve(
+    synced: &Synced,
+    extra: &[&str],
+    password: Option<&str>,
+) -> (std::process::Child, String) {
+    let mut args = vec!["serve-phonebook", "--listen", "127.0.0.1:0"];
+    args.extend_from_slice(extra);
+    let mut cmd = synced.std_cmd(&args);
+    if let Some(p) = password {
+        cmd.env("SIPMIRROR_PHONEBOOK_PASSWORD", p);
+    }
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("first line");
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("address")
+        .to_string();
+    (child, url)
+}
+
+/// Kills and reaps a child process when dropped, so a failing test leaves no server behind.
+pub struct Stop(pub std::process::Child);
+
+impl Drop for Stop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
