@@ -505,11 +505,20 @@ pub fn default_db_path() -> Result<PathBuf> {
 fn load_file(path: &Path) -> Result<FileConfig> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::usage(format!("cannot read config file {}: {e}", path.display())))?;
-    let config: FileConfig = toml::from_str(&text).map_err(|e| {
+    let config = parse_file(&text, path)?;
+    if config.password.is_some() {
+        check_private(path)?;
+    }
+    Ok(config)
+}
+
+/// Parses a config file's text; errors name the file, line and column.
+fn parse_file(text: &str, path: &Path) -> Result<FileConfig> {
+    toml::from_str(text).map_err(|e| {
         let place = e
             .span()
             .map(|span| {
-                let (line, column) = line_and_column(&text, span.start);
+                let (line, column) = line_and_column(text, span.start);
                 format!("line {line}, column {column}: ")
             })
             .unwrap_or_default();
@@ -518,11 +527,27 @@ fn load_file(path: &Path) -> Result<FileConfig> {
             path.display(),
             one_line(e.message())
         ))
-    })?;
-    if config.password.is_some() {
-        check_private(path)?;
-    }
-    Ok(config)
+    })
+}
+
+/// Reads a config file's text as a run would, without touching the disk: for the fuzzer.
+#[doc(hidden)]
+pub fn settings_from_text(text: &str) -> Result<Settings> {
+    let path = Path::new("fuzz.toml");
+    let file = parse_file(text, path)?;
+    let args = GlobalArgs {
+        db: Some(PathBuf::from("fuzz.db")),
+        config: Some(path.to_path_buf()),
+        verbose: 0,
+        quiet: false,
+        json: false,
+        base_url: None,
+        username: None,
+        user_id: None,
+        api_version: None,
+        allow_insecure: false,
+    };
+    Settings::resolve_with(&args, file, Some(path.to_path_buf()))
 }
 
 fn line_and_column(text: &str, offset: usize) -> (usize, usize) {

@@ -116,8 +116,25 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 impl From<rusqlite::Error> for Error {
+    /// Failures of the disk under the mirror say so in words a user can act on; anything else
+    /// is a database error with SQLite's message.
     fn from(err: rusqlite::Error) -> Self {
-        Error::store(format!("database error: {}", one_line(&err.to_string())))
+        use rusqlite::ErrorCode;
+        let detail = one_line(&err.to_string());
+        let what = match err.sqlite_error_code() {
+            Some(ErrorCode::DiskFull) => "cannot write the mirror: the disk is full",
+            Some(ErrorCode::SystemIoFailure) => {
+                "cannot read or write the mirror: the disk failed (is it full?)"
+            }
+            Some(ErrorCode::ReadOnly) => {
+                "cannot write the mirror: it is read-only (check the permissions of the file and its folder)"
+            }
+            Some(ErrorCode::CannotOpen) => {
+                "cannot open the mirror (check the path and the folder's permissions)"
+            }
+            _ => return Error::store(format!("database error: {detail}")),
+        };
+        Error::io(format!("{what}; {detail}"))
     }
 }
 

@@ -14,6 +14,8 @@ pub mod emulator;
 pub mod error;
 pub mod export;
 pub mod fsutil;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod logging;
 pub mod media;
 pub mod numbers;

@@ -91,6 +91,7 @@ fn open(path: &Path, access: Access) -> Result<Mirror> {
     let conn = match access {
         Access::ReadWrite => {
             create_parent_dir(path)?;
+            check_folder_writable(path)?;
             Connection::open_with_flags(
                 path,
                 OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -104,10 +105,16 @@ fn open(path: &Path, access: Access) -> Result<Mirror> {
                     "does not exist; create it with `sipmirror init` or `sipmirror sync`",
                 ));
             }
-            Connection::open_with_flags(
-                path,
-                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )
+            if folder_access_error(path).and_then(|e| e.raw_os_error()) == Some(libc::EROFS) {
+                // On read-only media SQLite cannot create the -shm file a WAL reader needs;
+                // nothing can change the file there either, so it is opened as immutable.
+                open_immutable(path)
+            } else {
+                Connection::open_with_flags(
+                    path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )
+            }
         }
     }
     .map_err(|e| Error::io(format!("cannot open: {}", one_line(&e.to_string()))))?;
@@ -277,6 +284,49 @@ fn migrate(conn: &mut Connection) -> Result<()> {
 }
 
 /// Turns SQLite's messages about damaged or foreign files into something a person can act on.
+/// SQLite writes the mirror, its `-wal` and `-shm` files beside it: a folder it cannot write
+/// in gets a clear message here rather than "unable to open database file" later.
+fn check_folder_writable(path: &Path) -> Result<()> {
+    match folder_access_error(path) {
+        None => Ok(()),
+        Some(why) => Err(Error::io(format!(
+            "cannot write in the folder {} ({why}); the mirror and its -wal and -shm files need a writable folder (readers such as `status` and `sql` still work)",
+            folder_of(path).display()
+        ))),
+    }
+}
+
+fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// Why the mirror's folder cannot be written in, if it cannot.
+fn folder_access_error(path: &Path) -> Option<std::io::Error> {
+    use std::os::unix::ffi::OsStrExt;
+    let c_path = std::ffi::CString::new(folder_of(path).as_os_str().as_bytes()).ok()?;
+    // SAFETY: access(2) reads a NUL-terminated path and nothing else.
+    if unsafe { libc::access(c_path.as_ptr(), libc::W_OK) } == 0 {
+        return None;
+    }
+    Some(std::io::Error::last_os_error())
+}
+
+fn open_immutable(path: &Path) -> rusqlite::Result<Connection> {
+    let invalid = || rusqlite::Error::InvalidPath(path.to_path_buf());
+    let absolute = std::path::absolute(path).map_err(|_| invalid())?;
+    let mut uri = url::Url::from_file_path(absolute).map_err(|()| invalid())?;
+    uri.set_query(Some("immutable=1"));
+    Connection::open_with_flags(
+        uri.as_str(),
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+}
+
 fn sqlite_error(err: rusqlite::Error) -> Error {
     use rusqlite::ErrorCode;
     match err.sqlite_error_code() {

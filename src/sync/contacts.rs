@@ -103,7 +103,11 @@ fn commit(
     Ok(())
 }
 
-fn to_record(raw: &RawValue, index: u64, country_code: &str) -> Result<ContactRecord, ApiError> {
+pub(crate) fn to_record(
+    raw: &RawValue,
+    index: u64,
+    country_code: &str,
+) -> Result<ContactRecord, ApiError> {
     let contact = WireContact::parse(raw, &format!("contacts item {index}"))?;
     let first = |name: &str| {
         contact

@@ -245,7 +245,7 @@ pub fn utc_timestamp(created: &str) -> Option<String> {
     Some(parsed.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
 }
 
-fn to_record(
+pub(crate) fn to_record(
     kind: EventKind,
     raw: &RawValue,
     index: u64,

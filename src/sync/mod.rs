@@ -6,8 +6,8 @@
 //! complete listing catches the rest and deletions; rows missing from a complete listing are
 //! marked deleted, behind a guard against mass deletion.
 
-mod contacts;
-mod events;
+pub(crate) mod contacts;
+pub(crate) mod events;
 mod settings;
 
 use std::sync::Arc;
