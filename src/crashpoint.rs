@@ -4,7 +4,8 @@
 //! `SIPMIRROR_CRASH_AT` selects the place:
 //! - `NAME` kills at the first time `NAME` is reached (`send:posted`, `sync:page_committed`);
 //! - `NAME#N` kills the N-th time it is reached (counting from 1);
-//! - `*#N` kills at the N-th crash point of any name, for tests that pick points at random.
+//! - `*#N` kills at the N-th crash point of any name, for tests that pick points at random;
+//! - `panic:SPEC` panics there instead, to test what a bug's panic prints.
 //!
 //! Without the variable (every normal run) a crash point costs one relaxed atomic load. The
 //! kill is a real SIGKILL: no destructor runs, no buffer is flushed, no transaction is rolled
@@ -13,16 +14,22 @@
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// The parsed `SIPMIRROR_CRASH_AT`: which name (None = any) and which occurrence.
+/// The parsed `SIPMIRROR_CRASH_AT`: which name (None = any), which occurrence, and whether
+/// to panic instead of dying.
 struct Target {
     name: Option<String>,
     occurrence: u64,
+    panic: bool,
 }
 
 static TARGET: OnceLock<Option<Target>> = OnceLock::new();
 static REACHED: AtomicU64 = AtomicU64::new(0);
 
 fn parse(spec: &str) -> Option<Target> {
+    let (spec, panic) = match spec.strip_prefix("panic:") {
+        Some(rest) => (rest, true),
+        None => (spec, false),
+    };
     let (name, occurrence) = match spec.rsplit_once('#') {
         Some((name, n)) => (name, n.parse().ok()?),
         None => (spec, 1),
@@ -33,6 +40,7 @@ fn parse(spec: &str) -> Option<Target> {
     Some(Target {
         name: (name != "*").then(|| name.to_string()),
         occurrence,
+        panic,
     })
 }
 
@@ -67,6 +75,9 @@ pub fn reached(name: &str) {
         return;
     }
     if REACHED.fetch_add(1, Ordering::Relaxed) + 1 == target.occurrence {
+        if target.panic {
+            panic!("panic asked for at crash point {name}");
+        }
         tracing::debug!(crash_point = name, "killing the process as asked");
         kill_self();
     }
@@ -95,7 +106,9 @@ mod tests {
             (Some("sync:page_committed"), 3)
         );
         let t = parse("*#17").unwrap();
-        assert_eq!((t.name, t.occurrence), (None, 17));
+        assert_eq!((t.name, t.occurrence, t.panic), (None, 17, false));
+        let t = parse("panic:*#2").unwrap();
+        assert_eq!((t.name, t.occurrence, t.panic), (None, 2, true));
         assert!(parse("x#0").is_none());
         assert!(parse("#2").is_none());
         assert!(parse("x#y").is_none());

@@ -5,6 +5,7 @@ use sipmirror::cli::Cli;
 use sipmirror::error::ExitCode;
 
 fn main() -> std::process::ExitCode {
+    report_panics_on_one_line();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => return usage_error(err),
@@ -53,4 +54,25 @@ fn usage_error(err: clap::Error) -> std::process::ExitCode {
             std::process::ExitCode::from(ExitCode::Usage as u8)
         }
     }
+}
+
+/// A panic is a bug: say so on one line, like every other error, and where it happened. The
+/// exit code stays Rust's 101, distinct from the documented ones.
+fn report_panics_on_one_line() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_string());
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "sipmirror: internal error (a bug, please report it): {}{place}",
+            sipmirror::error::one_line(&message)
+        );
+    }));
 }

@@ -18,6 +18,8 @@ fn the_password_appears_nowhere() {
     })
     .expect("emulator");
     let home = TestHome::new();
+    // Fast retries: the fault runs below fail after their attempts, not after minutes.
+    home.write_config("[http]\nretry_base = \"1ms\"\nmax_attempts = 3\n", 0o600);
     let encoded = base64::engine::general_purpose::STANDARD.encode(format!("demo:{PASSWORD}"));
     let run = |args: &[&str], password: &str| {
         let mut cmd = home.std_cmd();
@@ -47,6 +49,90 @@ fn the_password_appears_nowhere() {
     assert!(!String::from_utf8_lossy(&refused.stderr).contains(&wrong));
     run(&["config"], PASSWORD);
     run(&["status"], PASSWORD);
+    // Every other command that talks to upstream or writes the mirror.
+    for args in [
+        &["event", "read", "100000001"][..],
+        &["push"],
+        &["push", "--dry-run"],
+        &[
+            "send",
+            "sms",
+            "--to",
+            "+4930123456",
+            "--text",
+            "secret test",
+        ],
+        &[
+            "send",
+            "sms",
+            "--queue-only",
+            "--to",
+            "+4930123456",
+            "--text",
+            "later",
+        ],
+        &["outbox", "list"],
+        &["sync", "--full"],
+        &[
+            "call",
+            "dial",
+            "--caller",
+            "sip:e0",
+            "--callee",
+            "+4930123456",
+        ],
+        &["call", "list"],
+        &[
+            "callthrough",
+            "--source",
+            "+4917012345678",
+            "--target",
+            "+4930123456",
+        ],
+        &["settings", "dnd", "e0", "on"],
+        &["settings", "gsm-code"],
+        &["query", "missed-calls"],
+        &["sql", "SELECT * FROM sync_runs"],
+        &["media", "path", "100000001"],
+    ] {
+        run(args, PASSWORD);
+    }
+    // Upstream errors of every kind, and a panic (a bug), print no secret either.
+    let http = reqwest::blocking::Client::new();
+    let faults = format!("{}/_emulator/faults", emulator.base_url());
+    for fault in [
+        r#"{"status_rates": {"500": 1.0}}"#,
+        r#"{"status_rates": {"400": 1.0}}"#,
+        r#"{"malformed_rate": 1.0}"#,
+        r#"{"truncate_rate": 1.0}"#,
+        r#"{"reset_rate": 1.0}"#,
+    ] {
+        http.put(&faults).body(fault).send().expect("faults");
+        let output = run(&["sync", "--full"], PASSWORD);
+        assert!(!output.status.success(), "{fault}");
+        run(
+            &["send", "sms", "--to", "+4930123456", "--text", "fault"],
+            PASSWORD,
+        );
+    }
+    http.delete(&faults).send().expect("faults off");
+    let panicked = {
+        let mut cmd = home.std_cmd();
+        cmd.arg("--db")
+            .arg(home.db())
+            .args(["-vvv", "sync"])
+            .env("RUST_LOG", "trace")
+            .env("RUST_BACKTRACE", "1")
+            .env("SIPMIRROR_CRASH_AT", "panic:*#3")
+            .env("SIPGATE_BASE_URL", emulator.base_url())
+            .env("SIPGATE_USERNAME", "demo")
+            .env("SIPGATE_PASSWORD", PASSWORD);
+        cmd.output().expect("run")
+    };
+    assert_eq!(panicked.status.code(), Some(101));
+    let text = String::from_utf8_lossy(&panicked.stderr);
+    assert!(text.contains("internal error"), "{text}");
+    assert!(!text.contains(PASSWORD) && !text.contains(&encoded));
     let out = home.path().join("out");
     let out_text = out.to_str().expect("path").to_string();
     run(&["export", "vcard", "--out", &out_text], PASSWORD);
