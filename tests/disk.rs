@@ -209,7 +209,14 @@ fn a_read_only_mirror_folder_refuses_writes_clearly_and_still_answers_queries() 
             "{args:?}: {line}"
         );
     }
-    for args in [&["status"][..], &["sql", "SELECT count(*) FROM events"]] {
+    let export = s.home.path().join("snom.xml");
+    let export = export.to_str().expect("path");
+    for args in [
+        &["status"][..],
+        &["sql", "SELECT count(*) FROM events"],
+        &["query", "unheard_voicemails"],
+        &["export", "snom", "--out", export],
+    ] {
         let output = run(args);
         assert!(
             output.status.success(),

@@ -91,7 +91,7 @@ fn the_password_appears_nowhere() {
         ],
         &["settings", "dnd", "e0", "on"],
         &["settings", "gsm-code"],
-        &["query", "missed-calls"],
+        &["query", "unheard_voicemails"],
         &["sql", "SELECT * FROM sync_runs"],
         &["media", "path", "100000001"],
     ] {

@@ -48,6 +48,8 @@ pub fn run(settings: &Settings, args: &SyncArgs) -> Result<ExitCode> {
             &progress,
         )?);
     }
+    // Measured last, so it covers the push, the pull and the media.
+    report.peak_memory_kib = sync::peak_memory_kib();
     report_outcome(settings, &report)
 }
 

@@ -108,6 +108,9 @@ pub struct SyncReport {
     pub outcome: &'static str,
     pub requests: u64,
     pub seconds: f64,
+    /// The process's peak memory (resident set) in KiB, where the system says (Linux).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peak_memory_kib: Option<u64>,
     pub streams: Vec<StreamReport>,
     /// The push that ran before the pull, unless `--no-push`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -255,6 +258,7 @@ pub fn run(
         outcome,
         requests: client.requests() - requests_before,
         seconds: (Utc::now() - started).num_milliseconds() as f64 / 1000.0,
+        peak_memory_kib: peak_memory_kib(),
         streams: reports,
         push: None,
         media: None,
@@ -351,4 +355,14 @@ pub(crate) fn check_mass_delete(
         ));
     }
     Ok(())
+}
+
+/// The peak resident set of this process (`VmHWM` in `/proc/self/status`), in KiB.
+pub fn peak_memory_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
 }
