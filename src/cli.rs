@@ -26,7 +26,7 @@ pub struct Cli {
 }
 
 /// Flags accepted before or after any subcommand.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct GlobalArgs {
     /// The mirror database [default: $XDG_DATA_HOME/sipmirror/mirror.db]
     #[arg(

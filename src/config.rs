@@ -434,15 +434,7 @@ impl Settings {
     ) -> Result<Settings> {
         let args = GlobalArgs {
             db: Some(db_path),
-            config: None,
-            verbose: 0,
-            quiet: false,
-            json: false,
-            base_url: None,
-            username: None,
-            user_id: None,
-            api_version: None,
-            allow_insecure: false,
+            ..GlobalArgs::default()
         };
         let mut settings = Settings::resolve_with(&args, FileConfig::default(), None)?;
         settings.connection.base_url = base_url.to_string();
@@ -538,14 +530,7 @@ pub fn settings_from_text(text: &str) -> Result<Settings> {
     let args = GlobalArgs {
         db: Some(PathBuf::from("fuzz.db")),
         config: Some(path.to_path_buf()),
-        verbose: 0,
-        quiet: false,
-        json: false,
-        base_url: None,
-        username: None,
-        user_id: None,
-        api_version: None,
-        allow_insecure: false,
+        ..GlobalArgs::default()
     };
     Settings::resolve_with(&args, file, Some(path.to_path_buf()))
 }
