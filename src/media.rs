@@ -100,41 +100,70 @@ fn wanted(mirror: &Mirror, settings: &Settings, fetch: MediaFetch) -> Result<Vec
     Ok(items)
 }
 
-/// Whether `body` is what a file of `kind` must be; returns the file extension.
+/// Whether `body` is what a file of `kind` must be, whole; returns the file extension. A file
+/// is recognised by its signature and, where the format says where it ends, checked to be
+/// complete: a body cut off or garbled after a good start is refused, not stored.
 fn check_body(kind: &str, body: &[u8]) -> std::result::Result<&'static str, String> {
-    let starts = |magic: &[u8]| body.starts_with(magic);
-    let found = match kind {
-        "voicemail_audio" | "call_recording" => {
-            if starts(b"RIFF") && body.get(8..12) == Some(b"WAVE") {
-                Some("wav")
-            } else if starts(b"ID3") || starts(&[0xFF, 0xFB]) {
-                Some("mp3")
-            } else {
-                None
-            }
-        }
-        "fax_document" => {
-            if starts(b"%PDF-") {
-                Some("pdf")
-            } else if starts(b"II*\0") || starts(b"MM\0*") {
-                Some("tiff")
-            } else {
-                None
-            }
-        }
-        _ => {
-            if starts(b"\x89PNG\r\n\x1a\n") {
-                Some("png")
-            } else if starts(&[0xFF, 0xD8, 0xFF]) {
-                Some("jpg")
-            } else if starts(b"GIF8") {
-                Some("gif")
-            } else {
-                None
-            }
-        }
+    let expected: &[(&str, fn(&[u8]) -> Option<bool>)] = match kind {
+        "voicemail_audio" | "call_recording" => &[("wav", wav), ("mp3", mp3)],
+        "fax_document" => &[("pdf", pdf), ("tiff", tiff)],
+        _ => &[("png", png), ("jpg", jpeg), ("gif", gif)],
     };
-    found.ok_or_else(|| format!("the body is not a {kind} file ({} bytes)", body.len()))
+    for (extension, check) in expected {
+        match check(body) {
+            Some(true) => return Ok(extension),
+            Some(false) => {
+                return Err(format!(
+                    "the {extension} body is incomplete or damaged ({} bytes)",
+                    body.len()
+                ));
+            }
+            None => {}
+        }
+    }
+    Err(format!(
+        "the body is not a {kind} file ({} bytes)",
+        body.len()
+    ))
+}
+
+// Each format check: None = not this format; Some(whole) = this format, whole or not.
+
+fn wav(b: &[u8]) -> Option<bool> {
+    (b.starts_with(b"RIFF") && b.get(8..12) == Some(b"WAVE")).then(|| {
+        let declared = u32::from_le_bytes([b[4], b[5], b[6], b[7]]) as usize;
+        declared.checked_add(8) == Some(b.len())
+    })
+}
+
+fn mp3(b: &[u8]) -> Option<bool> {
+    // MP3 has no length or end marker to check.
+    (b.starts_with(b"ID3") || b.starts_with(&[0xFF, 0xFB])).then_some(true)
+}
+
+fn pdf(b: &[u8]) -> Option<bool> {
+    b.starts_with(b"%PDF-").then(|| {
+        let tail = &b[b.len().saturating_sub(1024)..];
+        tail.windows(5).any(|w| w == b"%%EOF")
+    })
+}
+
+fn tiff(b: &[u8]) -> Option<bool> {
+    (b.starts_with(b"II*\0") || b.starts_with(b"MM\0*")).then_some(true)
+}
+
+fn png(b: &[u8]) -> Option<bool> {
+    b.starts_with(b"\x89PNG\r\n\x1a\n")
+        .then(|| b.ends_with(&[0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xAE, 0x42, 0x60, 0x82]))
+}
+
+fn jpeg(b: &[u8]) -> Option<bool> {
+    b.starts_with(&[0xFF, 0xD8, 0xFF])
+        .then(|| b.ends_with(&[0xFF, 0xD9]))
+}
+
+fn gif(b: &[u8]) -> Option<bool> {
+    b.starts_with(b"GIF8").then(|| b.ends_with(b";"))
 }
 
 /// Stores a checked body; returns its path relative to `dir`, its size and hash.
@@ -222,6 +251,7 @@ pub fn run(
                     )?;
                     report.fetched += 1;
                     report.bytes += size;
+                    bar.message(&format!("{} downloaded", human_bytes(report.bytes)));
                 }
                 Err((stop, message)) => {
                     report.failed += 1;
@@ -238,7 +268,11 @@ pub fn run(
         }
         Ok(())
     })?;
-    bar.finish(&format!("{} files", report.fetched));
+    bar.finish(&format!(
+        "{} files, {}",
+        report.fetched,
+        human_bytes(report.bytes)
+    ));
     Ok(report)
 }
 
@@ -282,22 +316,45 @@ pub fn paths(mirror: &Mirror, dir: &Path, event_id: i64) -> Result<Vec<PathBuf>>
     Ok(paths.into_iter().map(|p| dir.join(p)).collect())
 }
 
+/// `12.3 MiB`.
+fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["bytes", "KiB", "MiB", "GiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} bytes")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn bodies_must_be_what_their_kind_says() {
-        assert_eq!(check_body("fax_document", b"%PDF-1.4 ..."), Ok("pdf"));
-        assert_eq!(
-            check_body("voicemail_audio", b"RIFF\0\0\0\0WAVEfmt "),
-            Ok("wav")
-        );
-        assert_eq!(
-            check_body("fax_preview_big", b"\x89PNG\r\n\x1a\n"),
-            Ok("png")
-        );
+    fn bodies_must_be_whole_and_what_their_kind_says() {
+        use crate::emulator::media as sample;
+        let cases = [
+            ("voicemail_audio", sample::wav(3, 25), "wav"),
+            ("fax_document", sample::pdf(3, 2), "pdf"),
+            ("fax_preview_big", sample::png(3, 1, true), "png"),
+        ];
+        for (kind, whole, extension) in cases {
+            assert_eq!(check_body(kind, &whole), Ok(extension), "{kind}");
+            // What the emulator's `malformed` fault sends: a good start, then garbage.
+            let mut damaged = whole[..whole.len() / 3].to_vec();
+            damaged.extend_from_slice(b"\x00}<]]not-valid");
+            let error = check_body(kind, &damaged).unwrap_err();
+            assert!(error.contains("incomplete or damaged"), "{kind}: {error}");
+        }
         assert!(check_body("fax_document", b"<html>error</html>").is_err());
         assert!(check_body("voicemail_audio", b"").is_err());
+        assert_eq!(human_bytes(512), "512 bytes");
+        assert_eq!(human_bytes(3 * 1024 * 1024 / 2), "1.5 MiB");
     }
 }

@@ -51,6 +51,11 @@ impl StreamBar {
         self.bar.inc(n);
     }
 
+    /// Text shown after the count (bytes downloaded, the current item).
+    pub fn message(&self, message: &str) {
+        self.bar.set_message(message.to_string());
+    }
+
     pub fn finish(&self, message: &str) {
         self.bar.finish_with_message(message.to_string());
     }

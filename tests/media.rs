@@ -186,3 +186,38 @@ fn redirects_elsewhere_or_in_circles_are_refused() {
     synced.sync_ok(&["--media"]);
     assert!(!rows(&synced).is_empty());
 }
+
+#[test]
+fn bodies_that_are_not_what_their_type_says_are_refused_per_item() {
+    let synced = Synced::start(120, 5);
+    synced.sync_ok(&[]);
+    // Every answer starts well and ends in garbage, as a broken proxy or disk might send.
+    synced.control(
+        "PUT",
+        "/_emulator/faults",
+        Some(json!({ "malformed_rate": 1.0 })),
+    );
+    let output = synced
+        .cmd(&[
+            "--json",
+            "sync",
+            "--media",
+            "--no-push",
+            "--only",
+            "balance",
+        ])
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let media = &report["media"];
+    assert_eq!(media["fetched"], 0);
+    assert!(media["failed"].as_u64().unwrap_or(0) > 5, "{media}");
+    let first = media["errors"][0].as_str().unwrap_or_default();
+    assert!(first.contains("incomplete or damaged"), "{first}");
+    assert!(rows(&synced).is_empty(), "nothing damaged is indexed");
+    assert!(files(&media_dir(&synced)).is_empty(), "nor stored");
+    synced.control("DELETE", "/_emulator/faults", None);
+    synced.sync_ok(&["--media"]);
+    assert!(rows(&synced).len() > 5);
+}

@@ -42,7 +42,8 @@
 mod faults;
 mod formats;
 mod generate;
-mod media;
+/// The sample files it serves (WAV, PDF, PNG), also for tests that need real ones.
+pub mod media;
 mod model;
 mod prng;
 mod routes;
