@@ -104,7 +104,7 @@ fn wanted(mirror: &Mirror, settings: &Settings, fetch: MediaFetch) -> Result<Vec
 /// is recognised by its signature and, where the format says where it ends, checked to be
 /// complete: a body cut off or garbled after a good start is refused, not stored.
 fn check_body(kind: &str, body: &[u8]) -> std::result::Result<&'static str, String> {
-    let expected: &[(&str, fn(&[u8]) -> Option<bool>)] = match kind {
+    let expected: &[(&str, FormatCheck)] = match kind {
         "voicemail_audio" | "call_recording" => &[("wav", wav), ("mp3", mp3)],
         "fax_document" => &[("pdf", pdf), ("tiff", tiff)],
         _ => &[("png", png), ("jpg", jpeg), ("gif", gif)],
@@ -127,7 +127,8 @@ fn check_body(kind: &str, body: &[u8]) -> std::result::Result<&'static str, Stri
     ))
 }
 
-// Each format check: None = not this format; Some(whole) = this format, whole or not.
+/// A format check: None = not this format; Some(whole) = this format, whole or not.
+type FormatCheck = fn(&[u8]) -> Option<bool>;
 
 fn wav(b: &[u8]) -> Option<bool> {
     (b.starts_with(b"RIFF") && b.get(8..12) == Some(b"WAVE")).then(|| {
