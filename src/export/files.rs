@@ -1,6 +1,7 @@
 //! Writing exports: every file atomically (a temporary file in the same directory, fsync,
 //! rename, fsync of the directory), so a phone or a sync tool never reads half a file; and the
-//! vCard folder ("vdir", one `<uid>.vcf` per contact) kept in step with the mirror.
+//! vCard folder ("vdir", one `<uid>.vcf` per contact) kept in step with the mirror, its cards
+//! written as one batch (one flush for all, see `fsutil::Batch`).
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -57,6 +58,7 @@ pub fn write_folder(dir: &Path, contacts: &[Contact], version: Version) -> Resul
         .unwrap_or_default();
     let mut report = FolderReport::default();
     let mut current = BTreeSet::new();
+    let mut batch = crate::fsutil::Batch::new(dir)?;
     for contact in contacts {
         let mut name = file_name(&contact.uuid);
         if current.contains(&name) {
@@ -69,11 +71,11 @@ pub fn write_folder(dir: &Path, contacts: &[Contact], version: Version) -> Resul
         if same {
             report.unchanged += 1;
         } else {
-            write_atomic(&path, card.as_bytes())?;
-            report.written += 1;
+            batch.stage(&name, card.as_bytes())?;
         }
         current.insert(name);
     }
+    report.written = batch.commit()?;
     for old in previous.difference(&current) {
         // Only plain names this command wrote: never a path, never a hidden file.
         if old.contains(['/', '\\']) || old.starts_with('.') || !old.ends_with(".vcf") {
