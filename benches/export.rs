@@ -70,10 +70,13 @@ fn export_all(db: &std::path::Path) {
     let started = Instant::now();
     let contacts = contact::load(mirror.conn(), None).expect("load");
     println!(
-        "export: loaded {} contacts in {:.0} ms",
+        "export: loaded {} contacts in {:.0} ms (holding {} MiB, peak so far {} MiB)",
         contacts.len(),
-        started.elapsed().as_secs_f64() * 1000.0
+        started.elapsed().as_secs_f64() * 1000.0,
+        common::status_kib("VmRSS:") / 1024,
+        common::status_kib("VmHWM:") / 1024
     );
+    drop(contacts);
     for (name, format) in [
         ("snom.xml", PhoneFormat::Snom(SnomFormat::Classic)),
         ("snom-v2.xml", PhoneFormat::Snom(SnomFormat::V2)),
@@ -89,10 +92,11 @@ fn export_all(db: &std::path::Path) {
         let rendered = export::render_phone(&contacts, format, &options).expect("render");
         files::write_atomic(&out.path().join(name), &rendered.bytes).expect("write");
         println!(
-            "export: {name:<14} {:>6.0} ms ({} entries, {} KiB)",
+            "export: {name:<14} {:>6.0} ms ({} entries, {} KiB; peak so far {} MiB)",
             started.elapsed().as_secs_f64() * 1000.0,
             rendered.entries,
-            rendered.bytes.len() / 1024
+            rendered.bytes.len() / 1024,
+            common::status_kib("VmHWM:") / 1024
         );
     }
     let started = Instant::now();

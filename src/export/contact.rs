@@ -2,8 +2,6 @@
 //! then given name, then display name (case-insensitive), then UUID, so every run writes the
 //! same file for the same contacts.
 
-use std::collections::HashMap;
-
 use rusqlite::Connection;
 
 use crate::error::Result;
@@ -54,19 +52,23 @@ pub struct Contact {
 }
 
 impl Contact {
-    /// The sort key: family, given, name, uuid; case-insensitive.
-    fn sort_key(&self) -> (String, String, String, String) {
+    /// The sort key: family, given, name (case-insensitive), uuid, as one string with NUL
+    /// separators (one allocation per contact, compared like the tuple).
+    fn sort_key(&self) -> String {
         let family = if self.family.is_empty() && self.given.is_empty() {
             &self.name
         } else {
             &self.family
         };
-        (
-            family.to_lowercase(),
-            self.given.to_lowercase(),
-            self.name.to_lowercase(),
-            self.uuid.clone(),
-        )
+        let mut key = String::with_capacity(
+            family.len() + self.given.len() + self.name.len() + self.uuid.len() + 3,
+        );
+        for part in [family, &self.given, &self.name] {
+            key.extend(part.chars().flat_map(char::to_lowercase));
+            key.push('\0');
+        }
+        key.push_str(&self.uuid);
+        key
     }
 
     /// Whether `filter` (case-insensitive) occurs in the name, organisation, an e-mail or a
@@ -97,127 +99,146 @@ fn split_types(types: &str) -> Vec<String> {
         .collect()
 }
 
+/// Adds one entry row (TEL, EMAIL, NOTE, ADR, N, ORG, GEO) to its contact; `key` is the
+/// normalized number of a TEL entry.
+fn add_entry(contact: &mut Contact, row: &rusqlite::Row<'_>, key: Option<String>) -> Result<()> {
+    let text = |i: usize| -> rusqlite::Result<String> {
+        Ok(row.get_ref(i)?.as_str().unwrap_or_default().to_string())
+    };
+    let types = || -> rusqlite::Result<Vec<String>> {
+        Ok(split_types(row.get_ref(3)?.as_str().unwrap_or_default()))
+    };
+    match row.get_ref(2)?.as_str().unwrap_or_default() {
+        "TEL" => {
+            let value = text(4)?;
+            if !value.trim().is_empty() {
+                contact.numbers.push(Number {
+                    value,
+                    local: row.get(5)?,
+                    key,
+                    types: types()?,
+                });
+            }
+        }
+        "EMAIL" => {
+            let value = text(4)?;
+            if !value.trim().is_empty() {
+                contact.emails.push((types()?, value));
+            }
+        }
+        "NOTE" if contact.note.is_empty() => contact.note = text(4)?,
+        "ADR" => contact.addresses.push(Address {
+            types: types()?,
+            parts: [
+                text(6)?,
+                text(7)?,
+                text(8)?,
+                text(9)?,
+                text(10)?,
+                String::new(),
+                text(11)?,
+            ],
+        }),
+        "N" => {
+            contact.middle = text(12)?;
+            contact.prefixes = text(13)?;
+            contact.suffixes = text(14)?;
+        }
+        "ORG" => {
+            contact.org_units = row
+                .get_ref(17)?
+                .as_str()
+                .ok()
+                .and_then(|u| serde_json::from_str::<Vec<String>>(u).ok())
+                .unwrap_or_default();
+        }
+        "GEO" => {
+            let (lat, long): (Option<String>, Option<String>) = (row.get(15)?, row.get(16)?);
+            if let (Some(lat), Some(long)) = (lat, long) {
+                contact.geo = Some((lat, long));
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
 /// Every contact present upstream, in export order, optionally only those matching `filter`.
+///
+/// Contacts, their entries and the entries' normalized numbers are read by three statements
+/// stepped side by side, all in `(uuid, position)` order (primary keys: no sort, no lookups),
+/// and merged as they come, so nothing but the contacts themselves is held in memory.
 pub fn load(conn: &Connection, filter: Option<&str>) -> Result<Vec<Contact>> {
     // The load scans each table once; a large page cache would only hold pages never read
     // again (and a phone book server should stay small).
     conn.pragma_update(None, "cache_size", -8192)?;
     let mut contacts: Vec<Contact> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
     {
         let mut stmt = conn.prepare(
             "SELECT uuid, coalesce(formatted_name, ''), coalesce(family_name, ''),
                     coalesce(given_name, ''), coalesce(organization, '')
-             FROM mirror_contacts WHERE upstream_state = 'present'",
+             FROM mirror_contacts WHERE upstream_state = 'present' ORDER BY uuid",
         )?;
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
-            let contact = Contact {
+            contacts.push(Contact {
                 uuid: row.get(0)?,
                 name: row.get(1)?,
                 family: row.get(2)?,
                 given: row.get(3)?,
                 organization: row.get(4)?,
                 ..Contact::default()
-            };
-            index.insert(contact.uuid.clone(), contacts.len());
-            contacts.push(contact);
+            });
         }
     }
-    // The entries and their normalized numbers are both read in primary-key order (no sort, no
-    // index lookups) and merged here; only the columns an entry needs are copied.
-    let numbers: Vec<(String, i64, String)> = conn
-        .prepare("SELECT contact_uuid, position, number_key FROM mirror_contact_numbers NOT INDEXED ORDER BY contact_uuid, position")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut next_number = numbers.iter().peekable();
+    let mut number_stmt = conn.prepare(
+        "SELECT contact_uuid, position, number_key FROM mirror_contact_numbers NOT INDEXED
+         ORDER BY contact_uuid, position",
+    )?;
+    let mut numbers = number_stmt.query([])?;
+    let mut number = numbers.next()?;
     let mut stmt = conn.prepare(
         "SELECT contact_uuid, position, entry_name, types, value, local_value, po_box, extended,
                 street, city, region, country, middle, prefixes, suffixes, lat, long, org_units
          FROM mirror_contact_entries NOT INDEXED
          ORDER BY contact_uuid, position",
     )?;
-    let text = |row: &rusqlite::Row<'_>, i: usize| -> rusqlite::Result<String> {
-        Ok(row.get_ref(i)?.as_str().unwrap_or_default().to_string())
-    };
     let mut rows = stmt.query([])?;
-    let mut current: Option<(String, usize)> = None;
+    let mut slot = 0;
     while let Some(row) = rows.next()? {
         let uuid = row.get_ref(0)?.as_str().unwrap_or_default();
-        let slot = match &current {
-            Some((u, i)) if u == uuid => Some(*i),
-            _ => {
-                let found = index.get(uuid).copied();
-                current = found.map(|i| (uuid.to_string(), i));
-                found
-            }
-        };
-        let Some(i) = slot else { continue };
-        let position: i64 = row.get(1)?;
-        let contact = &mut contacts[i];
-        match row.get_ref(2)?.as_str().unwrap_or_default() {
-            "TEL" => {
-                while next_number
-                    .peek()
-                    .is_some_and(|(u, p, _)| (u.as_str(), *p) < (uuid, position))
-                {
-                    next_number.next();
-                }
-                let key = next_number
-                    .peek()
-                    .filter(|(u, p, _)| u == uuid && *p == position)
-                    .map(|(_, _, k)| k.clone());
-                let value = text(row, 4)?;
-                if !value.trim().is_empty() {
-                    contact.numbers.push(Number {
-                        value,
-                        local: row.get(5)?,
-                        key,
-                        types: split_types(row.get_ref(3)?.as_str().unwrap_or_default()),
-                    });
-                }
-            }
-            "EMAIL" => {
-                let value = text(row, 4)?;
-                if !value.trim().is_empty() {
-                    let types = split_types(row.get_ref(3)?.as_str().unwrap_or_default());
-                    contact.emails.push((types, value));
-                }
-            }
-            "NOTE" if contact.note.is_empty() => contact.note = text(row, 4)?,
-            "ADR" => contact.addresses.push(Address {
-                types: split_types(row.get_ref(3)?.as_str().unwrap_or_default()),
-                parts: [
-                    text(row, 6)?,
-                    text(row, 7)?,
-                    text(row, 8)?,
-                    text(row, 9)?,
-                    text(row, 10)?,
-                    String::new(),
-                    text(row, 11)?,
-                ],
-            }),
-            "N" => {
-                contact.middle = text(row, 12)?;
-                contact.prefixes = text(row, 13)?;
-                contact.suffixes = text(row, 14)?;
-            }
-            "ORG" => {
-                contact.org_units = row
-                    .get_ref(17)?
-                    .as_str()
-                    .ok()
-                    .and_then(|u| serde_json::from_str::<Vec<String>>(u).ok())
-                    .unwrap_or_default();
-            }
-            "GEO" => {
-                let (lat, long): (Option<String>, Option<String>) = (row.get(15)?, row.get(16)?);
-                if let (Some(lat), Some(long)) = (lat, long) {
-                    contact.geo = Some((lat, long));
-                }
-            }
-            _ => {}
+        // Contacts are in uuid order too: move forward to this entry's contact, if present.
+        while slot < contacts.len() && contacts[slot].uuid.as_str() < uuid {
+            slot += 1;
         }
+        if slot == contacts.len() || contacts[slot].uuid != uuid {
+            continue;
+        }
+        let position: i64 = row.get(1)?;
+        let key = if row.get_ref(2)?.as_str().unwrap_or_default() == "TEL" {
+            while let Some(n) = number {
+                let at = (
+                    n.get_ref(0)?.as_str().unwrap_or_default(),
+                    n.get::<_, i64>(1)?,
+                );
+                if at >= (uuid, position) {
+                    break;
+                }
+                number = numbers.next()?;
+            }
+            match number {
+                Some(n)
+                    if n.get_ref(0)?.as_str().unwrap_or_default() == uuid
+                        && n.get::<_, i64>(1)? == position =>
+                {
+                    n.get(2)?
+                }
+                _ => None,
+            }
+        } else {
+            None
+        };
+        add_entry(&mut contacts[slot], row, key)?;
     }
     if let Some(filter) = filter.filter(|f| !f.trim().is_empty()) {
         contacts.retain(|c| c.matches(filter.trim()));
