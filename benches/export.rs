@@ -12,8 +12,9 @@ use std::time::Instant;
 use sipmirror::api::Upstream;
 use sipmirror::config::Settings;
 use sipmirror::emulator::{Emulator, EmulatorConfig};
+use sipmirror::export::contact::{self, Scope};
 use sipmirror::export::snom::SnomFormat;
-use sipmirror::export::{self, NumberStyle, PhoneFormat, PhoneOptions, contact, files};
+use sipmirror::export::{self, NumberStyle, PhoneFormat, PhoneOptions, files};
 use sipmirror::progress::Progress;
 use sipmirror::store::{Access, Mirror};
 use sipmirror::sync::{self, Stream, SyncOptions};
@@ -68,7 +69,7 @@ fn export_all(db: &std::path::Path) {
         country_code: "49".into(),
     };
     let started = Instant::now();
-    let contacts = contact::load(mirror.conn(), None).expect("load");
+    let contacts = contact::load(mirror.conn(), None, Scope::Everything).expect("load");
     println!(
         "export: loaded {} contacts in {:.0} ms (holding {} MiB, peak so far {} MiB)",
         contacts.len(),
@@ -88,7 +89,7 @@ fn export_all(db: &std::path::Path) {
         ("fritzbox.xml", PhoneFormat::Fritzbox),
     ] {
         let started = Instant::now();
-        let contacts = contact::load(mirror.conn(), None).expect("load");
+        let contacts = contact::load(mirror.conn(), None, Scope::PhoneBook).expect("load");
         let rendered = export::render_phone(&contacts, format, &options).expect("render");
         files::write_atomic(&out.path().join(name), &rendered.bytes).expect("write");
         println!(
@@ -100,28 +101,31 @@ fn export_all(db: &std::path::Path) {
         );
     }
     let started = Instant::now();
-    let contacts = contact::load(mirror.conn(), None).expect("load");
+    let contacts = contact::load(mirror.conn(), None, Scope::Everything).expect("load");
     let bytes = export::render_vcards(&contacts, export::vcard::Version::V3);
     files::write_atomic(&out.path().join("all.vcf"), &bytes).expect("write");
     println!(
-        "export: {:<14} {:>6.0} ms ({} KiB)",
+        "export: {:<14} {:>6.0} ms ({} KiB; peak so far {} MiB)",
         "vcard single",
         started.elapsed().as_secs_f64() * 1000.0,
-        bytes.len() / 1024
+        bytes.len() / 1024,
+        common::status_kib("VmHWM:") / 1024
     );
+    drop((contacts, bytes));
     for (name, version) in [
         ("vcards 3.0", export::vcard::Version::V3),
         ("vcards 4.0", export::vcard::Version::V4),
     ] {
         let started = Instant::now();
-        let contacts = contact::load(mirror.conn(), None).expect("load");
+        let contacts = contact::load(mirror.conn(), None, Scope::Everything).expect("load");
         let report =
             files::write_folder(&out.path().join(name.replace(' ', "-")), &contacts, version)
                 .expect("folder");
         println!(
-            "export: {name:<14} {:>6.0} ms ({} files)",
+            "export: {name:<14} {:>6.0} ms ({} files; peak so far {} MiB)",
             started.elapsed().as_secs_f64() * 1000.0,
-            report.written
+            report.written,
+            common::status_kib("VmHWM:") / 1024
         );
     }
     println!(

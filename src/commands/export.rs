@@ -27,7 +27,8 @@ pub fn run(settings: &Settings, command: &ExportCommand) -> Result<ExitCode> {
             vcard_version,
             filter,
         } => {
-            let contacts = contact::load(mirror.conn(), filter.as_deref())?;
+            let contacts =
+                contact::load(mirror.conn(), filter.as_deref(), contact::Scope::Everything)?;
             if let Some(file) = single {
                 write_atomic(file, &export::render_vcards(&contacts, *vcard_version))?;
                 return done(
@@ -72,7 +73,11 @@ pub fn run(settings: &Settings, command: &ExportCommand) -> Result<ExitCode> {
         ExportCommand::Yealink { out, phone } => (PhoneFormat::Yealink, out, phone),
         ExportCommand::Fritzbox { out, phone } => (PhoneFormat::Fritzbox, out, phone),
     };
-    let contacts = contact::load(mirror.conn(), phone.filter.as_deref())?;
+    let contacts = contact::load(
+        mirror.conn(),
+        phone.filter.as_deref(),
+        contact::Scope::PhoneBook,
+    )?;
     let rendered = export::render_phone(&contacts, format, &phone_options(settings, phone))?;
     write_atomic(out, &rendered.bytes)?;
     for note in &rendered.notes {

@@ -69,7 +69,11 @@ impl Shared {
 
     fn render(&self, book: Book) -> Result<Vec<u8>> {
         let mirror = Mirror::open(&self.db, Access::ReadOnly)?;
-        let contacts = contact::load(mirror.conn(), self.filter.as_deref())?;
+        let scope = match book {
+            Book::Phone(_) => contact::Scope::PhoneBook,
+            Book::Vcards => contact::Scope::Everything,
+        };
+        let contacts = contact::load(mirror.conn(), self.filter.as_deref(), scope)?;
         Ok(match book {
             Book::Phone(format) => export::render_phone(&contacts, format, &self.options)?.bytes,
             Book::Vcards => export::render_vcards(&contacts, Version::V3),

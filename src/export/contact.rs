@@ -163,12 +163,21 @@ fn add_entry(contact: &mut Contact, row: &rusqlite::Row<'_>, key: Option<String>
     Ok(())
 }
 
+/// What of each contact to load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Names, organisation, numbers and e-mails: what phone books show (and `filter` reads).
+    PhoneBook,
+    /// Every entry, for vCards.
+    Everything,
+}
+
 /// Every contact present upstream, in export order, optionally only those matching `filter`.
 ///
 /// Contacts, their entries and the entries' normalized numbers are read by three statements
 /// stepped side by side, all in `(uuid, position)` order (primary keys: no sort, no lookups),
 /// and merged as they come, so nothing but the contacts themselves is held in memory.
-pub fn load(conn: &Connection, filter: Option<&str>) -> Result<Vec<Contact>> {
+pub fn load(conn: &Connection, filter: Option<&str>, scope: Scope) -> Result<Vec<Contact>> {
     // The load scans each table once; a large page cache would only hold pages never read
     // again (and a phone book server should stay small).
     conn.pragma_update(None, "cache_size", -8192)?;
@@ -197,12 +206,16 @@ pub fn load(conn: &Connection, filter: Option<&str>) -> Result<Vec<Contact>> {
     )?;
     let mut numbers = number_stmt.query([])?;
     let mut number = numbers.next()?;
-    let mut stmt = conn.prepare(
+    let only = match scope {
+        Scope::PhoneBook => "WHERE entry_name IN ('TEL', 'EMAIL')",
+        Scope::Everything => "",
+    };
+    let mut stmt = conn.prepare(&format!(
         "SELECT contact_uuid, position, entry_name, types, value, local_value, po_box, extended,
                 street, city, region, country, middle, prefixes, suffixes, lat, long, org_units
-         FROM mirror_contact_entries NOT INDEXED
-         ORDER BY contact_uuid, position",
-    )?;
+         FROM mirror_contact_entries NOT INDEXED {only}
+         ORDER BY contact_uuid, position"
+    ))?;
     let mut rows = stmt.query([])?;
     let mut slot = 0;
     while let Some(row) = rows.next()? {
