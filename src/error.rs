@@ -139,13 +139,35 @@ impl From<rusqlite::Error> for Error {
 }
 
 /// Folds a multi-line message into one line, for the one-line-on-stderr rule.
+/// Other control characters (from upstream data, say) are shown escaped, so a message can
+/// neither break the line nor send escape sequences to the terminal.
 pub fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    text.split_whitespace()
+        .map(|word| {
+            word.chars()
+                .map(|c| {
+                    if c.is_control() {
+                        c.escape_unicode().to_string()
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn messages_are_one_printable_line() {
+        assert_eq!(one_line("a\r\n b\tc"), "a b c");
+        assert_eq!(one_line("x\u{1b}[31my"), "x\\u{1b}[31my");
+        assert_eq!(one_line("Zähler 🙂"), "Zähler 🙂");
+    }
 
     #[test]
     fn exit_codes_are_stable() {

@@ -179,6 +179,9 @@ mod tests {
         b"password = \"x\"\npassword_command = \"echo\"\n",
         b"a\xffb\xff\xff<&>\"'\xff+49 (30) 12-34\xff\x00\x1b\xff*21#\xfe\xff\xffZ\xc3\xa4hler\xff../x",
         "\u{1F600}\u{FEFF}\u{202E}\u{0085}".as_bytes(),
+        // Found by cargo fuzz (upstream_body): a key with a carriage return ended up in the
+        // error's field path and broke the one-line message.
+        b"{  \":\\recording[-: \":{\"\n",
     ];
 
     #[test]

@@ -14,7 +14,12 @@ fn main() -> std::process::ExitCode {
     let code = match sipmirror::commands::run(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("sipmirror: {err}");
+            // Messages are built on one line; this also keeps any upstream text in them from
+            // breaking it or reaching the terminal as escape sequences.
+            eprintln!(
+                "sipmirror: {}",
+                sipmirror::error::one_line(&err.to_string())
+            );
             err.exit_code()
         }
     };

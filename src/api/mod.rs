@@ -413,7 +413,8 @@ fn chain(e: &dyn std::error::Error) -> String {
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-        let path = e.path().to_string();
+        // The path holds upstream's key names, which may hold anything.
+        let path = one_line(&e.path().to_string());
         let inner = e.inner();
         let kind = match inner.classify() {
             serde_json::error::Category::Data => ApiErrorKind::Permanent,
