@@ -249,6 +249,7 @@ fn sync_push_and_send_killed_at_random_points_lose_nothing() {
             &format!("{context}, {command:?} killed at point {point}"),
         );
     }
+    eprintln!("crash test: {kills} of {rounds} runs killed (seed {seed})");
     assert!(
         kills * 2 >= rounds,
         "only {kills} of {rounds} runs were killed: crash points too rare"
