@@ -114,7 +114,7 @@ pub enum CommandLine {
     /// Push pending local edits, then bring the mirror up to date: events, contacts, settings
     /// and balance
     Sync(SyncArgs),
-    /// Replay pending local edits (read, starred, labels, delete) upstream
+    /// Replay pending local edits (read, starred, labels, delete) and send queued SMS and faxes
     Push {
         /// Show what would be pushed; contact nobody, change nothing
         #[arg(long)]
