@@ -213,7 +213,8 @@ pub fn display_name(contact: &Contact) -> String {
                 .cloned()
         })
         .unwrap_or_else(|| "(no name)".to_string());
-    crate::error::one_line(&name)
+    // One line with single spaces; characters a format cannot hold are its writer's business.
+    name.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The first few names of a list, for a warning.
