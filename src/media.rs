@@ -289,6 +289,7 @@ fn prune(mirror: &mut Mirror, dir: &Path) -> Result<u64> {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })?
         .collect::<rusqlite::Result<_>>()?;
+    let mut unused = Vec::new();
     for (event, kind, page, path, hash) in &gone {
         tx.execute(
             "DELETE FROM media_files WHERE event_id = ?1 AND kind = ?2 AND page = ?3",
@@ -300,10 +301,15 @@ fn prune(mirror: &mut Mirror, dir: &Path) -> Result<u64> {
             |r| r.get(0),
         )?;
         if !shared {
-            let _ = std::fs::remove_file(dir.join(path));
+            unused.push(dir.join(path));
         }
     }
     crate::crashpoint::commit(tx, "media:prune")?;
+    // Only once no row points at them: a crash before this leaves files nobody indexes, never
+    // an index entry without its file.
+    for path in unused {
+        let _ = std::fs::remove_file(path);
+    }
     Ok(gone.len() as u64)
 }
 

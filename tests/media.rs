@@ -221,3 +221,50 @@ fn bodies_that_are_not_what_their_type_says_are_refused_per_item() {
     synced.sync_ok(&["--media"]);
     assert!(rows(&synced).len() > 5);
 }
+
+#[test]
+fn media_of_events_deleted_upstream_is_kept_unless_pruning_is_on() {
+    let synced = Synced::start(120, 5);
+    synced.sync_ok(&["--media"]);
+    let (event, path): (i64, String) = synced
+        .db()
+        .query_row(
+            "SELECT event_id, path FROM media_files WHERE kind = 'voicemail_audio'
+             AND sha256 NOT IN (SELECT sha256 FROM media_files GROUP BY sha256 HAVING count(*) > 1)
+             LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("a voicemail recording of its own");
+    let file = media_dir(&synced).join(&path);
+    synced.control("DELETE", &format!("/_emulator/events/{event}"), None);
+    synced.sync_ok(&["--full", "--force-delete", "--media"]);
+    let state: String = synced
+        .db()
+        .query_row(
+            "SELECT upstream_state FROM mirror_events WHERE id = ?1",
+            [event],
+            |r| r.get(0),
+        )
+        .expect("event");
+    assert_eq!(state, "deleted");
+    assert!(file.exists(), "kept by default");
+    let before = rows(&synced).len();
+    synced.home.write_config(
+        "[http]\nretry_base = \"1ms\"\nmax_attempts = 12\n[media]\nprune = true\n",
+        0o600,
+    );
+    let output = synced
+        .cmd(&["--json", "sync", "--no-push", "--only", "balance"])
+        .output()
+        .expect("sync");
+    assert!(output.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(report["media"]["pruned"], 1);
+    assert!(!file.exists(), "removed with pruning on");
+    assert_eq!(rows(&synced).len(), before - 1);
+    // Every remaining row still has its file.
+    for row in rows(&synced) {
+        assert!(media_dir(&synced).join(&row.3).exists(), "{}", row.3);
+    }
+}
