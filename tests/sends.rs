@@ -447,6 +447,32 @@ fn a_send_made_offline_is_queued_and_goes_out_with_the_next_push() {
 }
 
 #[test]
+fn a_send_without_credentials_is_queued_and_says_so() {
+    let s = Synced::start(20, 2);
+    let output = s
+        .cmd(&[
+            "send",
+            "sms",
+            "--to",
+            "+4930123456",
+            "--text",
+            "no login yet",
+        ])
+        .env_remove("SIPGATE_USERNAME")
+        .output()
+        .expect("run");
+    assert!(output.status.success(), "{}", one_line_stderr(&output));
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        out.contains("not sent yet") && out.contains("user name"),
+        "{out}"
+    );
+    assert_eq!(outbox_rows(&s), 1);
+    run_ok(&s, &["push"]);
+    assert_eq!(sent_sms(&s, "no login yet").len(), 1);
+}
+
+#[test]
 fn a_scheduled_sms_carries_its_time_in_utc() {
     let s = Synced::start(20, 2);
     let output = s

@@ -154,8 +154,10 @@ fn push_now(settings: &Settings, send: &Send) -> Result<ExitCode> {
         Err(e) => return Err(e),
     };
     let mut mirror = Mirror::open(&settings.db_path, Access::ReadWrite)?;
-    let upstream = Upstream::connect(settings)?;
-    let pushed = crate::push::run(&mut mirror, settings, &upstream);
+    // No credentials or a bad base URL: the message is queued all the same, and saying so
+    // (not failing) keeps a script from queuing it twice.
+    let pushed = Upstream::connect(settings)
+        .and_then(|upstream| crate::push::run(&mut mirror, settings, &upstream));
     drop(lock);
     if let Err(e) = pushed {
         let note = format!("queued, not sent yet: {e}; the next push or sync sends it");
