@@ -62,6 +62,7 @@ fn main() {
 fn export_all(db: &std::path::Path) {
     let out = tempfile::tempdir().expect("tempdir");
     let mirror = Mirror::open(db, Access::ReadOnly).expect("mirror");
+    let conn = mirror.conn();
     let options = PhoneOptions {
         style: NumberStyle::E164,
         include_fax: false,
@@ -69,15 +70,17 @@ fn export_all(db: &std::path::Path) {
         country_code: "49".into(),
     };
     let started = Instant::now();
-    let contacts = contact::load(mirror.conn(), None, Scope::Everything).expect("load");
+    let mut count = 0;
+    contact::each(conn, Scope::Everything, None, |_| {
+        count += 1;
+        Ok(())
+    })
+    .expect("read");
     println!(
-        "export: loaded {} contacts in {:.0} ms (holding {} MiB, peak so far {} MiB)",
-        contacts.len(),
+        "export: read {count} contacts in {:.0} ms (peak so far {} MiB)",
         started.elapsed().as_secs_f64() * 1000.0,
-        common::status_kib("VmRSS:") / 1024,
         common::status_kib("VmHWM:") / 1024
     );
-    drop(contacts);
     for (name, format) in [
         ("snom.xml", PhoneFormat::Snom(SnomFormat::Classic)),
         ("snom-v2.xml", PhoneFormat::Snom(SnomFormat::V2)),
@@ -89,38 +92,39 @@ fn export_all(db: &std::path::Path) {
         ("fritzbox.xml", PhoneFormat::Fritzbox),
     ] {
         let started = Instant::now();
-        let contacts = contact::load(mirror.conn(), None, Scope::PhoneBook).expect("load");
-        let rendered = export::render_phone(&contacts, format, &options).expect("render");
-        files::write_atomic(&out.path().join(name), &rendered.bytes).expect("write");
+        let path = out.path().join(name);
+        let summary = files::write_atomic_with(&path, |file| {
+            Ok(export::phone_book(conn, None, format, &options, file)?.1)
+        })
+        .expect("write");
         println!(
             "export: {name:<14} {:>6.0} ms ({} entries, {} KiB; peak so far {} MiB)",
             started.elapsed().as_secs_f64() * 1000.0,
-            rendered.entries,
-            rendered.bytes.len() / 1024,
+            summary.entries,
+            std::fs::metadata(&path).map_or(0, |m| m.len()) / 1024,
             common::status_kib("VmHWM:") / 1024
         );
     }
     let started = Instant::now();
-    let contacts = contact::load(mirror.conn(), None, Scope::Everything).expect("load");
-    let bytes = export::render_vcards(&contacts, export::vcard::Version::V3);
-    files::write_atomic(&out.path().join("all.vcf"), &bytes).expect("write");
+    let path = out.path().join("all.vcf");
+    files::write_atomic_with(&path, |file| {
+        Ok(export::vcard_file(conn, None, export::vcard::Version::V3, file)?.1)
+    })
+    .expect("write");
     println!(
         "export: {:<14} {:>6.0} ms ({} KiB; peak so far {} MiB)",
         "vcard single",
         started.elapsed().as_secs_f64() * 1000.0,
-        bytes.len() / 1024,
+        std::fs::metadata(&path).map_or(0, |m| m.len()) / 1024,
         common::status_kib("VmHWM:") / 1024
     );
-    drop((contacts, bytes));
     for (name, version) in [
         ("vcards 3.0", export::vcard::Version::V3),
         ("vcards 4.0", export::vcard::Version::V4),
     ] {
         let started = Instant::now();
-        let contacts = contact::load(mirror.conn(), None, Scope::Everything).expect("load");
-        let report =
-            files::write_folder(&out.path().join(name.replace(' ', "-")), &contacts, version)
-                .expect("folder");
+        let dir = out.path().join(name.replace(' ', "-"));
+        let (_, report) = export::vcard_folder(conn, None, &dir, version).expect("folder");
         println!(
             "export: {name:<14} {:>6.0} ms ({} files; peak so far {} MiB)",
             started.elapsed().as_secs_f64() * 1000.0,

@@ -24,6 +24,18 @@ fn io_error(what: &str, path: &Path, e: std::io::Error) -> Error {
 
 /// Writes `bytes` to `path` atomically.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_with(path, |out| {
+        out.write_all(bytes)
+            .map_err(|e| io_error("cannot write", path, e))
+    })
+}
+
+/// Writes `path` atomically from what `write` puts into the (buffered) writer it is given, so
+/// a large file is streamed, never held. If `write` fails, the target is left as it was.
+pub fn write_atomic_with<T>(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> Result<T>,
+) -> Result<T> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -33,8 +45,21 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .prefix(".sipmirror-")
         .tempfile_in(&dir)
         .map_err(|e| io_error("cannot write in", &dir, e))?;
-    temp.write_all(bytes)
-        .and_then(|()| temp.as_file().sync_all())
+    let mut out = FirstError {
+        inner: std::io::BufWriter::with_capacity(256 * 1024, temp.as_file_mut()),
+        error: None,
+    };
+    let written = write(&mut out);
+    let _ = out.flush();
+    // A failed write is reported as the file's error (the disk is full, say), whatever the
+    // writer made of it.
+    if let Some(e) = out.error.take() {
+        return Err(io_error("cannot write", path, e));
+    }
+    drop(out);
+    let value = written?;
+    temp.as_file()
+        .sync_all()
         .map_err(|e| io_error("cannot write", path, e))?;
     temp.persist(path)
         .map_err(|e| io_error("cannot replace", path, e.error))?;
@@ -42,7 +67,40 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         // Makes the rename itself durable; not possible on every file system, hence no error.
         let _ = d.sync_all();
     }
-    Ok(())
+    Ok(value)
+}
+
+/// A writer that remembers the first error of the one it wraps.
+struct FirstError<W: Write> {
+    inner: W,
+    error: Option<std::io::Error>,
+}
+
+impl<W: Write> FirstError<W> {
+    fn keep<T>(&mut self, result: std::io::Result<T>) -> std::io::Result<T> {
+        result.inspect_err(|e| {
+            if self.error.is_none() {
+                self.error = Some(std::io::Error::new(e.kind(), e.to_string()));
+            }
+        })
+    }
+}
+
+impl<W: Write> Write for FirstError<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let result = self.inner.write(buf);
+        self.keep(result)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        let result = self.inner.write_all(buf);
+        self.keep(result)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let result = self.inner.flush();
+        self.keep(result)
+    }
 }
 
 /// Many files written into one folder, each atomically: every one is written to a hidden
@@ -161,5 +219,53 @@ mod tests {
         assert_eq!(batch.commit().expect("commit"), 2);
         assert_eq!(names(dir), ["a.vcf", "b.vcf"], "no temporary file left");
         assert_eq!(std::fs::read(dir.join("b.vcf")).expect("read"), b"new");
+    }
+
+    #[test]
+    fn a_failed_streamed_write_leaves_the_target_as_it_was() {
+        let dir = tempfile::tempdir().expect("dir");
+        let target = dir.path().join("snom.xml");
+        std::fs::write(&target, "old").expect("write");
+        let result: Result<()> = write_atomic_with(&target, |out| {
+            out.write_all(&[b'x'; 300_000]).expect("buffered");
+            Err(Error::io("the renderer gave up"))
+        });
+        assert!(result.is_err());
+        assert_eq!(std::fs::read(&target).expect("read"), b"old");
+        assert_eq!(names(dir.path()), ["snom.xml"], "no temporary file left");
+        let count = write_atomic_with(&target, |out| {
+            out.write_all(b"new").expect("write");
+            Ok(3)
+        })
+        .expect("written");
+        assert_eq!(
+            (count, std::fs::read(&target).expect("read")),
+            (3, b"new".to_vec())
+        );
+    }
+
+    /// A writer that fails, as a full disk does.
+    struct Full;
+
+    impl Write for Full {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::other("No space left on device"))
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_first_write_error_is_kept_whatever_the_writer_makes_of_it() {
+        let mut out = FirstError {
+            inner: Full,
+            error: None,
+        };
+        assert!(out.write_all(b"a").is_err());
+        assert!(out.write_all(b"b").is_err());
+        let kept = out.error.expect("kept");
+        assert_eq!(kept.to_string(), "No space left on device");
     }
 }

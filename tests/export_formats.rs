@@ -125,15 +125,8 @@ fn golden(name: &str, actual: &[u8]) {
 
 #[test]
 fn golden_files() {
+    // In no particular order: the phone books sort by family name, then given name.
     let contacts = fixed_contacts();
-    let mut sorted = contacts.clone();
-    sorted.sort_by_key(|c| {
-        (
-            c.family.to_lowercase(),
-            c.given.to_lowercase(),
-            c.uuid.clone(),
-        )
-    });
     for (name, format) in PHONE_FORMATS {
         let rendered = export::render_phone(&contacts, format, &options()).expect("render");
         golden(name, &rendered.bytes);
@@ -312,13 +305,13 @@ proptest! {
                 format_options.include_fax = false;
             }
             let kept = export::phone::prepare(&contacts, &format_options);
-            for contact in kept.contacts.iter().take(rendered.entries) {
-                let name = xml_visible(&export::phone::display_name(contact.contact));
+            for contact in kept.contacts().take(rendered.entries) {
+                let name = xml_visible(contact.display);
                 if matches!(format, PhoneFormat::Yealink) {
                     prop_assert!(values.contains(&name.as_str()), "{name:?} missing");
                 }
                 for number in contact.numbers.iter().take(3) {
-                    prop_assert!(values.contains(&number.text.as_str()), "{} missing", number.text);
+                    prop_assert!(values.contains(&number.text), "{} missing", number.text);
                 }
             }
         }

@@ -4,8 +4,8 @@
 use crate::cli::{ExportCommand, PhoneArgs};
 use crate::config::Settings;
 use crate::error::{Error, ExitCode, Result};
-use crate::export::files::{write_atomic, write_folder};
-use crate::export::{self, PhoneFormat, PhoneOptions, contact};
+use crate::export::{self, PhoneFormat, PhoneOptions};
+use crate::fsutil::write_atomic_with;
 use crate::output;
 use crate::store::{Access, Mirror};
 
@@ -27,26 +27,26 @@ pub fn run(settings: &Settings, command: &ExportCommand) -> Result<ExitCode> {
             vcard_version,
             filter,
         } => {
-            let contacts =
-                contact::load(mirror.conn(), filter.as_deref(), contact::Scope::Everything)?;
             if let Some(file) = single {
-                write_atomic(file, &export::render_vcards(&contacts, *vcard_version))?;
-                return done(
-                    settings,
-                    &format!("{} contacts to {}", contacts.len(), file.display()),
-                );
+                let count = write_atomic_with(file, |out| {
+                    Ok(
+                        export::vcard_file(mirror.conn(), filter.as_deref(), *vcard_version, out)?
+                            .1,
+                    )
+                })?;
+                return done(settings, &format!("{count} contacts to {}", file.display()));
             }
             let Some(dir) = out else {
                 return Err(Error::usage(
                     "export vcard needs --out DIR or --single FILE",
                 ));
             };
-            let report = write_folder(dir, &contacts, *vcard_version)?;
+            let (count, report) =
+                export::vcard_folder(mirror.conn(), filter.as_deref(), dir, *vcard_version)?;
             return done(
                 settings,
                 &format!(
-                    "{} contacts in {}: {} written, {} unchanged, {} removed",
-                    contacts.len(),
+                    "{count} contacts in {}: {} written, {} unchanged, {} removed",
                     dir.display(),
                     report.written,
                     report.unchanged,
@@ -73,19 +73,23 @@ pub fn run(settings: &Settings, command: &ExportCommand) -> Result<ExitCode> {
         ExportCommand::Yealink { out, phone } => (PhoneFormat::Yealink, out, phone),
         ExportCommand::Fritzbox { out, phone } => (PhoneFormat::Fritzbox, out, phone),
     };
-    let contacts = contact::load(
-        mirror.conn(),
-        phone.filter.as_deref(),
-        contact::Scope::PhoneBook,
-    )?;
-    let rendered = export::render_phone(&contacts, format, &phone_options(settings, phone))?;
-    write_atomic(out, &rendered.bytes)?;
-    for note in &rendered.notes {
+    let options = phone_options(settings, phone);
+    let summary = write_atomic_with(out, |file| {
+        Ok(export::phone_book(
+            mirror.conn(),
+            phone.filter.as_deref(),
+            format,
+            &options,
+            file,
+        )?
+        .1)
+    })?;
+    for note in &summary.notes {
         eprintln!("sipmirror: warning: {note}");
     }
     done(
         settings,
-        &format!("{} contacts to {}", rendered.entries, out.display()),
+        &format!("{} contacts to {}", summary.entries, out.display()),
     )
 }
 

@@ -22,7 +22,7 @@ use crate::config::{Secret, Settings};
 use crate::error::{Error, ExitCode, Result};
 use crate::export::snom::SnomFormat;
 use crate::export::vcard::Version;
-use crate::export::{self, PhoneFormat, PhoneOptions, contact};
+use crate::export::{self, PhoneFormat, PhoneOptions};
 use crate::store::{Access, Mirror};
 
 /// What each path serves.
@@ -69,14 +69,12 @@ impl Shared {
 
     fn render(&self, book: Book) -> Result<Vec<u8>> {
         let mirror = Mirror::open(&self.db, Access::ReadOnly)?;
-        let scope = match book {
-            Book::Phone(_) => contact::Scope::PhoneBook,
-            Book::Vcards => contact::Scope::Everything,
-        };
-        let contacts = contact::load(mirror.conn(), self.filter.as_deref(), scope)?;
+        let (conn, filter) = (mirror.conn(), self.filter.as_deref());
         Ok(match book {
-            Book::Phone(format) => export::render_phone(&contacts, format, &self.options)?.bytes,
-            Book::Vcards => export::render_vcards(&contacts, Version::V3),
+            Book::Phone(format) => {
+                export::phone_book(conn, filter, format, &self.options, Vec::new())?.0
+            }
+            Book::Vcards => export::vcard_file(conn, filter, Version::V3, Vec::new())?.0,
         })
     }
 

@@ -4,6 +4,7 @@
 
 use rusqlite::Connection;
 
+use super::texts::{Span, Texts};
 use crate::error::Result;
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -53,22 +54,25 @@ pub struct Contact {
 
 impl Contact {
     /// The sort key: family, given, name (case-insensitive), uuid, as one string with NUL
-    /// separators (one allocation per contact, compared like the tuple).
-    fn sort_key(&self) -> String {
+    /// separators (compared like the tuple).
+    pub fn sort_key(&self) -> String {
+        let mut key = String::new();
+        self.write_sort_key(&mut key);
+        key
+    }
+
+    /// Appends [`Contact::sort_key`] to `out`.
+    pub fn write_sort_key(&self, out: &mut String) {
         let family = if self.family.is_empty() && self.given.is_empty() {
             &self.name
         } else {
             &self.family
         };
-        let mut key = String::with_capacity(
-            family.len() + self.given.len() + self.name.len() + self.uuid.len() + 3,
-        );
         for part in [family, &self.given, &self.name] {
-            key.extend(part.chars().flat_map(char::to_lowercase));
-            key.push('\0');
+            out.extend(part.chars().flat_map(char::to_lowercase));
+            out.push('\0');
         }
-        key.push_str(&self.uuid);
-        key
+        out.push_str(&self.uuid);
     }
 
     /// Whether `filter` (case-insensitive) occurs in the name, organisation, an e-mail or a
@@ -172,90 +176,159 @@ pub enum Scope {
     Everything,
 }
 
-/// Every contact present upstream, in export order, optionally only those matching `filter`.
-///
-/// Contacts, their entries and the entries' normalized numbers are read by three statements
-/// stepped side by side, all in `(uuid, position)` order (primary keys: no sort, no lookups),
-/// and merged as they come, so nothing but the contacts themselves is held in memory.
-pub fn load(conn: &Connection, filter: Option<&str>, scope: Scope) -> Result<Vec<Contact>> {
-    // The load scans each table once; a large page cache would only hold pages never read
-    // again (and a phone book server should stay small).
-    conn.pragma_update(None, "cache_size", -8192)?;
-    let mut contacts: Vec<Contact> = Vec::new();
-    {
-        let mut stmt = conn.prepare(
-            "SELECT uuid, coalesce(formatted_name, ''), coalesce(family_name, ''),
-                    coalesce(given_name, ''), coalesce(organization, '')
-             FROM mirror_contacts WHERE upstream_state = 'present' ORDER BY uuid",
-        )?;
-        let mut rows = stmt.query([])?;
-        while let Some(row) = rows.next()? {
-            contacts.push(Contact {
-                uuid: row.get(0)?,
-                name: row.get(1)?,
-                family: row.get(2)?,
-                given: row.get(3)?,
-                organization: row.get(4)?,
-                ..Contact::default()
-            });
-        }
-    }
-    let mut number_stmt = conn.prepare(
-        "SELECT contact_uuid, position, number_key FROM mirror_contact_numbers NOT INDEXED
-         ORDER BY contact_uuid, position",
-    )?;
-    let mut numbers = number_stmt.query([])?;
-    let mut number = numbers.next()?;
+/// The contacts' own rows, in table order (see [`each`]).
+const HEADS: &str = "SELECT uuid, coalesce(formatted_name, ''), coalesce(family_name, ''),
+        coalesce(given_name, ''), coalesce(organization, '')
+    FROM mirror_contacts NOT INDEXED WHERE upstream_state = 'present'";
+
+/// The normalized numbers of TEL entries, in primary-key order.
+const NUMBERS: &str = "SELECT contact_uuid, position, number_key FROM mirror_contact_numbers
+    ORDER BY contact_uuid, position";
+
+/// The entries `scope` needs, in primary-key order.
+fn entries_sql(scope: Scope) -> String {
     let only = match scope {
-        Scope::PhoneBook => "WHERE entry_name IN ('TEL', 'EMAIL')",
+        // `+` keeps the planner off the entry_name index (NOT INDEXED does not, on a table
+        // without rowid): that index would mean a lookup per entry and a sort of them all.
+        Scope::PhoneBook => "WHERE +entry_name IN ('TEL', 'EMAIL')",
         Scope::Everything => "",
     };
-    let mut stmt = conn.prepare(&format!(
+    format!(
         "SELECT contact_uuid, position, entry_name, types, value, local_value, po_box, extended,
                 street, city, region, country, middle, prefixes, suffixes, lat, long, org_units
-         FROM mirror_contact_entries NOT INDEXED {only}
+         FROM mirror_contact_entries {only}
          ORDER BY contact_uuid, position"
-    ))?;
-    let mut rows = stmt.query([])?;
-    let mut slot = 0;
-    while let Some(row) = rows.next()? {
-        let uuid = row.get_ref(0)?.as_str().unwrap_or_default();
-        // Contacts are in uuid order too: move forward to this entry's contact, if present.
-        while slot < contacts.len() && contacts[slot].uuid.as_str() < uuid {
-            slot += 1;
-        }
-        if slot == contacts.len() || contacts[slot].uuid != uuid {
-            continue;
-        }
-        let position: i64 = row.get(1)?;
-        let key = if row.get_ref(2)?.as_str().unwrap_or_default() == "TEL" {
-            while let Some(n) = number {
-                let at = (
-                    n.get_ref(0)?.as_str().unwrap_or_default(),
-                    n.get::<_, i64>(1)?,
-                );
-                if at >= (uuid, position) {
-                    break;
-                }
-                number = numbers.next()?;
+    )
+}
+
+/// Calls `visit` with every contact present upstream (those matching `filter`, if given), one
+/// at a time in UUID order, with what `scope` asks for.
+///
+/// The contacts' names are read first and sorted by UUID; their entries and the entries'
+/// normalized numbers are then read by two statements stepped side by side in the same order
+/// (their primary keys: no sort, no lookups) and merged as they come. Only the names and the
+/// contact being assembled are held, so an exporter does not hold every contact's entries.
+pub fn each(
+    conn: &Connection,
+    scope: Scope,
+    filter: Option<&str>,
+    mut visit: impl FnMut(Contact) -> Result<()>,
+) -> Result<()> {
+    // Each table is scanned once; a large page cache would only hold pages never read again
+    // (and a phone book server should stay small).
+    conn.pragma_update(None, "cache_size", -8192)?;
+    let filter = filter.map(str::trim).filter(|f| !f.is_empty());
+    // The contacts' own rows, in UUID order to merge with the entries. Read in table order and
+    // sorted here: walking the UUID index would fetch each row from a random page of a table
+    // that also holds the raw JSON (several times slower).
+    // Held in one buffer: 50,000 contacts' names as separate strings cost more to free than
+    // to read.
+    let mut texts = Texts::default();
+    let mut heads: Vec<[Span; 5]> = Vec::new();
+    {
+        let mut stmt = conn.prepare(HEADS)?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let mut head = [Span::default(); 5];
+            for (i, span) in head.iter_mut().enumerate() {
+                *span = texts.push(row.get_ref(i)?.as_str().unwrap_or_default());
             }
-            match number {
-                Some(n)
-                    if n.get_ref(0)?.as_str().unwrap_or_default() == uuid
-                        && n.get::<_, i64>(1)? == position =>
-                {
-                    n.get(2)?
-                }
-                _ => None,
-            }
-        } else {
-            None
+            heads.push(head);
+        }
+    }
+    heads.sort_unstable_by(|a, b| texts.get(a[0]).cmp(texts.get(b[0])));
+    let mut number_stmt = conn.prepare(NUMBERS)?;
+    let mut numbers = number_stmt.query([])?;
+    let mut number = numbers.next()?;
+    let mut entry_stmt = conn.prepare(&entries_sql(scope))?;
+    let mut entries = entry_stmt.query([])?;
+    let mut entry = entries.next()?;
+    for [uuid, name, family, given, organization] in heads {
+        let text = |span| texts.get(span).to_string();
+        let mut contact = Contact {
+            uuid: text(uuid),
+            name: text(name),
+            family: text(family),
+            given: text(given),
+            organization: text(organization),
+            ..Contact::default()
         };
-        add_entry(&mut contacts[slot], row, key)?;
+        // Entries of contacts that sort before this one belong to deleted contacts: skipped.
+        while let Some(row) = entry {
+            let uuid = row.get_ref(0)?.as_str().unwrap_or_default();
+            if uuid > contact.uuid.as_str() {
+                break;
+            }
+            if uuid == contact.uuid {
+                let position: i64 = row.get(1)?;
+                let mut key = None;
+                if row.get_ref(2)?.as_str().unwrap_or_default() == "TEL" {
+                    // The numbers walk the same order: move forward to this entry's.
+                    while let Some(n) = number {
+                        let at = (n.get_ref(0)?.as_str().unwrap_or_default(), n.get(1)?);
+                        if at == (uuid, position) {
+                            key = n.get(2)?;
+                        }
+                        if at >= (uuid, position) {
+                            break;
+                        }
+                        number = numbers.next()?;
+                    }
+                }
+                add_entry(&mut contact, row, key)?;
+            }
+            entry = entries.next()?;
+        }
+        if filter.is_none_or(|f| contact.matches(f)) {
+            visit(contact)?;
+        }
     }
-    if let Some(filter) = filter.filter(|f| !f.trim().is_empty()) {
-        contacts.retain(|c| c.matches(filter.trim()));
-    }
+    Ok(())
+}
+
+/// Every contact present upstream (those matching `filter`, if given), in export order.
+pub fn load(conn: &Connection, filter: Option<&str>, scope: Scope) -> Result<Vec<Contact>> {
+    let mut contacts = Vec::new();
+    each(conn, scope, filter, |contact| {
+        contacts.push(contact);
+        Ok(())
+    })?;
     contacts.sort_by_cached_key(Contact::sort_key);
     Ok(contacts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Access, Mirror};
+
+    /// Each statement of the loader must be a plain scan: an index walk means a lookup per
+    /// row, a temporary B-tree a sort of the whole table (each made exports several times
+    /// slower once).
+    #[test]
+    fn the_loader_scans_each_table_once_without_sorting() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mirror = Mirror::open(&dir.path().join("m.db"), Access::ReadWrite).expect("mirror");
+        let statements = [
+            HEADS.to_string(),
+            NUMBERS.to_string(),
+            entries_sql(Scope::PhoneBook),
+            entries_sql(Scope::Everything),
+        ];
+        for sql in statements {
+            let mut stmt = mirror
+                .conn()
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .expect("plan");
+            let plan: Vec<String> = stmt
+                .query_map([], |row| row.get::<_, String>(3))
+                .expect("plan")
+                .collect::<rusqlite::Result<_>>()
+                .expect("plan");
+            assert!(
+                plan.len() == 1 && plan[0].starts_with("SCAN ") && !plan[0].contains("INDEX"),
+                "{sql}\n{plan:?}"
+            );
+        }
+    }
 }

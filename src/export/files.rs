@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use super::contact::Contact;
 use super::vcard::{self, Version};
 use crate::error::{Error, Result};
-pub use crate::fsutil::write_atomic;
+pub use crate::fsutil::{write_atomic, write_atomic_with};
 
 /// The list of files `export vcard` wrote into a folder, so that it removes only its own.
 pub const MANIFEST: &str = ".sipmirror-export";
@@ -47,49 +47,88 @@ pub struct FolderReport {
     pub removed: usize,
 }
 
-/// Brings the vdir at `dir` in step with `contacts`: writes new and changed cards, leaves
-/// unchanged ones alone, removes the cards it wrote earlier for contacts that are gone, and
-/// never touches files it did not write.
+/// Brings the vdir at `dir` in step with `contacts`: see [`Folder`].
 pub fn write_folder(dir: &Path, contacts: &[Contact], version: Version) -> Result<FolderReport> {
-    std::fs::create_dir_all(dir).map_err(|e| io_error("cannot create", dir, e))?;
-    let manifest_path = dir.join(MANIFEST);
-    let previous: BTreeSet<String> = std::fs::read_to_string(&manifest_path)
-        .map(|text| text.lines().map(str::to_string).collect())
-        .unwrap_or_default();
-    let mut report = FolderReport::default();
-    let mut current = BTreeSet::new();
-    let mut batch = crate::fsutil::Batch::new(dir)?;
+    let mut folder = Folder::open(dir, version)?;
     for contact in contacts {
+        folder.add(contact)?;
+    }
+    folder.finish()
+}
+
+/// A vdir being brought in step with the mirror, one contact at a time: new and changed cards
+/// are written (as one [`Batch`](crate::fsutil::Batch)), unchanged ones left alone, and at the
+/// end the cards it wrote earlier for contacts that are gone are removed. Files it did not
+/// write are never touched.
+pub struct Folder {
+    dir: std::path::PathBuf,
+    version: Version,
+    previous: BTreeSet<String>,
+    current: BTreeSet<String>,
+    batch: crate::fsutil::Batch,
+    report: FolderReport,
+}
+
+impl Folder {
+    pub fn open(dir: &Path, version: Version) -> Result<Folder> {
+        std::fs::create_dir_all(dir).map_err(|e| io_error("cannot create", dir, e))?;
+        let previous = std::fs::read_to_string(dir.join(MANIFEST))
+            .map(|text| text.lines().map(str::to_string).collect())
+            .unwrap_or_default();
+        Ok(Folder {
+            dir: dir.to_path_buf(),
+            version,
+            previous,
+            current: BTreeSet::new(),
+            batch: crate::fsutil::Batch::new(dir)?,
+            report: FolderReport::default(),
+        })
+    }
+
+    pub fn add(&mut self, contact: &Contact) -> Result<()> {
         let mut name = file_name(&contact.uuid);
-        if current.contains(&name) {
+        if self.current.contains(&name) {
             // Two contacts whose plain names collide (case, length): keep both.
-            name = file_name(&format!("{}\u{0}{}", contact.uuid, current.len()));
+            name = file_name(&format!("{}\u{0}{}", contact.uuid, self.current.len()));
         }
-        let path = dir.join(&name);
-        let card = vcard::render(contact, version);
-        let same = std::fs::read(&path).is_ok_and(|old| old == card.as_bytes());
+        let card = vcard::render(contact, self.version);
+        let same = std::fs::read(self.dir.join(&name)).is_ok_and(|old| old == card.as_bytes());
         if same {
-            report.unchanged += 1;
+            self.report.unchanged += 1;
         } else {
-            batch.stage(&name, card.as_bytes())?;
+            self.batch.stage(&name, card.as_bytes())?;
         }
-        current.insert(name);
+        self.current.insert(name);
+        Ok(())
     }
-    report.written = batch.commit()?;
-    for old in previous.difference(&current) {
-        // Only plain names this command wrote: never a path, never a hidden file.
-        if old.contains(['/', '\\']) || old.starts_with('.') || !old.ends_with(".vcf") {
-            continue;
+
+    /// Puts the new cards in place, removes those of contacts that are gone and records what
+    /// the folder now holds.
+    pub fn finish(self) -> Result<FolderReport> {
+        let Folder {
+            dir,
+            previous,
+            current,
+            batch,
+            mut report,
+            ..
+        } = self;
+        report.written = batch.commit()?;
+        for old in previous.difference(&current) {
+            // Only plain names this command wrote: never a path, never a hidden file.
+            if old.contains(['/', '\\']) || old.starts_with('.') || !old.ends_with(".vcf") {
+                continue;
+            }
+            match std::fs::remove_file(dir.join(old)) {
+                Ok(()) => report.removed += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_error("cannot remove", &dir.join(old), e)),
+            }
         }
-        match std::fs::remove_file(dir.join(old)) {
-            Ok(()) => report.removed += 1,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io_error("cannot remove", &dir.join(old), e)),
-        }
+        let manifest: String = current.iter().map(|n| format!("{n}\n")).collect();
+        write_atomic(&dir.join(MANIFEST), manifest.as_bytes())?;
+        Ok(report)
     }
-    let manifest: String = current.iter().map(|n| format!("{n}\n")).collect();
-    write_atomic(&manifest_path, manifest.as_bytes())?;
-    Ok(report)
 }
 
 #[cfg(test)]

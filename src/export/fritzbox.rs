@@ -1,6 +1,8 @@
 //! AVM FRITZ!Box phone book (`phonebooks/phonebook/contact`), importable in its web UI; at most
 //! nine numbers per contact.
 
+use std::io::Write;
+
 use super::phone::{Kind, Prepared};
 use super::xml::Xml;
 use crate::error::Result;
@@ -18,16 +20,14 @@ fn number_type(kind: Kind) -> &'static str {
     }
 }
 
-pub fn render(prepared: &Prepared<'_>) -> Result<Vec<u8>> {
-    let mut xml = Xml::new()?;
+pub fn render<W: Write>(prepared: &Prepared, xml: &mut Xml<W>) -> Result<()> {
     xml.open("phonebooks", &[])?;
     xml.open("phonebook", &[("name", "sipgate")])?;
-    for contact in &prepared.contacts {
-        let c = contact.contact;
-        let real_name = if !c.family.trim().is_empty() && !c.given.trim().is_empty() {
-            format!("{}, {}", c.family, c.given)
+    for contact in prepared.contacts() {
+        let real_name = if !contact.family.trim().is_empty() && !contact.given.trim().is_empty() {
+            format!("{}, {}", contact.family, contact.given)
         } else {
-            super::phone::display_name(c)
+            contact.display.to_string()
         };
         let numbers: Vec<_> = contact.numbers.iter().take(MAX_NUMBERS).collect();
         xml.open("contact", &[])?;
@@ -46,13 +46,13 @@ pub fn render(prepared: &Prepared<'_>) -> Result<Vec<u8>> {
                     ("prio", prio),
                     ("id", &id),
                 ],
-                &number.text,
+                number.text,
             )?;
         }
         xml.close("telephony")?;
-        if !c.emails.is_empty() {
+        if !contact.emails.is_empty() {
             xml.open("services", &[])?;
-            for (i, (_, email)) in c.emails.iter().enumerate() {
+            for (i, email) in contact.emails.iter().enumerate() {
                 xml.element(
                     "email",
                     &[("classifier", "work"), ("id", &i.to_string())],
@@ -61,10 +61,9 @@ pub fn render(prepared: &Prepared<'_>) -> Result<Vec<u8>> {
             }
             xml.close("services")?;
         }
-        xml.element("carddav_uid", &[], &c.uuid)?;
+        xml.element("carddav_uid", &[], contact.uuid)?;
         xml.close("contact")?;
     }
     xml.close("phonebook")?;
-    xml.close("phonebooks")?;
-    Ok(xml.finish())
+    xml.close("phonebooks")
 }

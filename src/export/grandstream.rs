@@ -1,6 +1,8 @@
 //! Grandstream `AddressBook` (GXP, GRP, WP): one `<Contact>` per person with its numbers, all
 //! on the same account (`--account-index`: 0-based on current firmware, 1-based on older).
 
+use std::io::Write;
+
 use super::phone::{Kind, Prepared};
 use super::xml::Xml;
 use crate::error::Result;
@@ -15,30 +17,27 @@ fn phone_type(kind: Kind) -> &'static str {
     }
 }
 
-pub fn render(prepared: &Prepared<'_>, account_index: u32) -> Result<Vec<u8>> {
+pub fn render<W: Write>(prepared: &Prepared, account_index: u32, xml: &mut Xml<W>) -> Result<()> {
     let account = account_index.to_string();
-    let mut xml = Xml::new()?;
     xml.open("AddressBook", &[])?;
     xml.element("version", &[], "1")?;
-    for (i, contact) in prepared.contacts.iter().enumerate() {
-        let c = contact.contact;
-        let (first, last) = super::snom::names(contact);
+    for (i, contact) in prepared.contacts().enumerate() {
+        let (first, last) = super::snom::names(&contact);
         xml.open("Contact", &[])?;
         xml.element("id", &[], &(i + 1).to_string())?;
-        xml.element("FirstName", &[], &first)?;
-        xml.element("LastName", &[], &last)?;
+        xml.element("FirstName", &[], first)?;
+        xml.element("LastName", &[], last)?;
         xml.element("Frequent", &[], "0")?;
         for number in &contact.numbers {
             xml.open("Phone", &[("type", phone_type(number.kind))])?;
-            xml.element("phonenumber", &[], &number.text)?;
+            xml.element("phonenumber", &[], number.text)?;
             xml.element("accountindex", &[], &account)?;
             xml.close("Phone")?;
         }
-        for (_, email) in c.emails.iter().take(1) {
+        for email in contact.emails.iter().take(1) {
             xml.element("Mail", &[("type", "Work")], email)?;
         }
         xml.close("Contact")?;
     }
-    xml.close("AddressBook")?;
-    Ok(xml.finish())
+    xml.close("AddressBook")
 }

@@ -10,12 +10,20 @@ pub mod fritzbox;
 pub mod grandstream;
 pub mod phone;
 pub mod snom;
+mod texts;
 pub mod vcard;
 mod xml;
 pub mod yealink;
 
 pub use contact::Contact;
 pub use phone::{NumberStyle, PhoneOptions};
+
+use std::io::Write;
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use contact::Scope;
 
 use crate::error::Result;
 
@@ -28,6 +36,25 @@ pub enum PhoneFormat {
     Fritzbox,
 }
 
+impl PhoneFormat {
+    /// A collector for this format's book: snom has no fax type, so its books never keep
+    /// fax numbers.
+    pub fn collector(self, options: &PhoneOptions) -> phone::Collector {
+        let mut options = options.clone();
+        if matches!(self, PhoneFormat::Snom(_)) {
+            options.include_fax = false;
+        }
+        phone::Collector::new(options)
+    }
+}
+
+/// What a phone book holds and what was left out of it.
+#[derive(Debug)]
+pub struct Summary {
+    pub entries: usize,
+    pub notes: Vec<String>,
+}
+
 /// A rendered file and what was left out of it.
 #[derive(Debug)]
 pub struct Rendered {
@@ -36,23 +63,20 @@ pub struct Rendered {
     pub notes: Vec<String>,
 }
 
-/// Renders `contacts` (in export order) as a phone book.
-pub fn render_phone(
-    contacts: &[Contact],
+/// Writes the contacts of `collector` as a `format` phone book into `out`, applying the entry
+/// cap and the format's limit of numbers per entry (both said in the notes).
+pub fn write_phone<W: Write>(
+    collector: phone::Collector,
     format: PhoneFormat,
-    options: &PhoneOptions,
-) -> Result<Rendered> {
-    let mut options = options.clone();
-    // snom has no fax type.
-    if matches!(format, PhoneFormat::Snom(_)) {
-        options.include_fax = false;
-    }
-    let mut prepared = phone::prepare(contacts, &options);
+    max_entries: usize,
+    out: W,
+) -> Result<(W, Summary)> {
+    let mut prepared = collector.finish();
     match format {
         PhoneFormat::Snom(snom::SnomFormat::Classic) => {
-            phone::cap(&mut prepared, options.max_entries, snom::classic_records)
+            prepared.cap(max_entries, snom::classic_records)
         }
-        _ => phone::cap(&mut prepared, options.max_entries, |_| 1),
+        _ => prepared.cap(max_entries, |_| 1),
     }
     let per_entry = match format {
         PhoneFormat::Yealink => Some(yealink::MAX_NUMBERS),
@@ -61,10 +85,9 @@ pub fn render_phone(
     };
     if let Some(max) = per_entry {
         let over: Vec<String> = prepared
-            .contacts
-            .iter()
+            .contacts()
             .filter(|c| c.numbers.len() > max)
-            .map(|c| phone::display_name(c.contact))
+            .map(|c| c.display.to_string())
             .collect();
         if !over.is_empty() {
             prepared.notes.push(format!(
@@ -74,22 +97,98 @@ pub fn render_phone(
             ));
         }
     }
-    let bytes = match format {
-        PhoneFormat::Snom(f) => snom::render(&prepared, f)?,
+    let mut xml = xml::Xml::new(out)?;
+    match format {
+        PhoneFormat::Snom(f) => snom::render(&prepared, f, &mut xml)?,
         PhoneFormat::Grandstream { account_index } => {
-            grandstream::render(&prepared, account_index)?
+            grandstream::render(&prepared, account_index, &mut xml)?
         }
-        PhoneFormat::Yealink => yealink::render(&prepared)?,
-        PhoneFormat::Fritzbox => fritzbox::render(&prepared)?,
+        PhoneFormat::Yealink => yealink::render(&prepared, &mut xml)?,
+        PhoneFormat::Fritzbox => fritzbox::render(&prepared, &mut xml)?,
+    }
+    let summary = Summary {
+        entries: prepared.len(),
+        notes: prepared.notes,
     };
+    Ok((xml.finish()?, summary))
+}
+
+/// The mirror's contacts (those matching `filter`) as a `format` phone book, streamed into
+/// `out`: only what the book shows is held for each contact.
+pub fn phone_book<W: Write>(
+    conn: &Connection,
+    filter: Option<&str>,
+    format: PhoneFormat,
+    options: &PhoneOptions,
+    out: W,
+) -> Result<(W, Summary)> {
+    let mut collector = format.collector(options);
+    contact::each(conn, Scope::PhoneBook, filter, |contact| {
+        collector.add(&contact);
+        Ok(())
+    })?;
+    write_phone(collector, format, options.max_entries, out)
+}
+
+/// The mirror's contacts (those matching `filter`) as one vCard file in export order, written
+/// into `out`. Returns how many.
+pub fn vcard_file<W: Write>(
+    conn: &Connection,
+    filter: Option<&str>,
+    version: vcard::Version,
+    mut out: W,
+) -> Result<(W, usize)> {
+    // Each card is rendered as its contact is read (and the contact dropped); only the cards
+    // wait for the sort.
+    let mut cards = Vec::new();
+    contact::each(conn, Scope::Everything, filter, |contact| {
+        cards.push((contact.sort_key(), vcard::render(&contact, version)));
+        Ok(())
+    })?;
+    cards.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    for (_, card) in &cards {
+        out.write_all(card.as_bytes())
+            .map_err(|e| crate::error::Error::io(format!("cannot write vCards: {e}")))?;
+    }
+    Ok((out, cards.len()))
+}
+
+/// Brings the vCard folder `dir` in step with the mirror's contacts (those matching
+/// `filter`); see [`files::Folder`]. Returns how many contacts it holds and what changed.
+pub fn vcard_folder(
+    conn: &Connection,
+    filter: Option<&str>,
+    dir: &Path,
+    version: vcard::Version,
+) -> Result<(usize, files::FolderReport)> {
+    let mut folder = files::Folder::open(dir, version)?;
+    let mut count = 0;
+    contact::each(conn, Scope::Everything, filter, |contact| {
+        count += 1;
+        folder.add(&contact)
+    })?;
+    Ok((count, folder.finish()?))
+}
+
+/// `contacts` (in any order) as a phone book in memory.
+pub fn render_phone(
+    contacts: &[Contact],
+    format: PhoneFormat,
+    options: &PhoneOptions,
+) -> Result<Rendered> {
+    let mut collector = format.collector(options);
+    for contact in contacts {
+        collector.add(contact);
+    }
+    let (bytes, summary) = write_phone(collector, format, options.max_entries, Vec::new())?;
     Ok(Rendered {
         bytes,
-        entries: prepared.contacts.len(),
-        notes: prepared.notes,
+        entries: summary.entries,
+        notes: summary.notes,
     })
 }
 
-/// All contacts in one vCard file.
+/// All contacts in one vCard file, in the order given.
 pub fn render_vcards(contacts: &[Contact], version: vcard::Version) -> Vec<u8> {
     let mut out = String::new();
     for contact in contacts {

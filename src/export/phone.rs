@@ -3,8 +3,10 @@
 //! phones delete the older contact), and a cap on entries that says what it left out.
 
 use std::collections::HashSet;
+use std::ops::Range;
 
 use super::contact::{Contact, Number};
+use super::texts::{Span, Texts};
 
 /// How numbers are written for the phone. The phone shows a caller's name only when the
 /// number it receives matches the book's, so pick what your PBX delivers.
@@ -54,144 +56,314 @@ pub struct PhoneOptions {
 }
 
 /// A number ready for a phone book.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PhoneNumber {
-    pub text: String,
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PhoneNumber<'a> {
+    pub text: &'a str,
     pub kind: Kind,
 }
 
-/// A contact with the numbers it keeps.
+/// A contact as a phone book shows it: its names and the numbers it keeps.
 #[derive(Debug, Clone)]
 pub struct PhoneContact<'a> {
-    pub contact: &'a Contact,
-    pub numbers: Vec<PhoneNumber>,
+    pub uuid: &'a str,
+    /// [`display_name`]: one line, never empty.
+    pub display: &'a str,
+    pub given: &'a str,
+    pub family: &'a str,
+    pub organization: &'a str,
+    pub emails: Vec<&'a str>,
+    pub numbers: Vec<PhoneNumber<'a>>,
 }
 
-/// Contacts ready for a phone format, and what was left out on the way.
-#[derive(Debug)]
-pub struct Prepared<'a> {
-    pub contacts: Vec<PhoneContact<'a>>,
-    pub notes: Vec<String>,
+/// A contact as a [`Collector`] holds it: only what a phone book shows, as spans of one text
+/// buffer, and the ranges of its numbers and e-mails in the collector's lists.
+#[derive(Debug, Clone)]
+struct Held {
+    sort_key: Span,
+    uuid: Span,
+    display: Span,
+    given: Span,
+    family: Span,
+    organization: Span,
+    emails: Range<usize>,
+    numbers: Range<usize>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct HeldNumber {
+    text: Span,
+    /// What makes two numbers the same across contacts: the normalized number where there is
+    /// one, else the text.
+    identity: Span,
+    kind: Kind,
+    /// False once an earlier contact turned out to have the same number.
+    kept: bool,
 }
 
 /// Only `0-9 + * #`: spaces, `-`, `/`, brackets and anything else go.
 pub fn clean(number: &str) -> String {
-    number
-        .chars()
-        .filter(|c| c.is_ascii_digit() || matches!(c, '+' | '*' | '#'))
-        .collect()
+    let mut out = String::new();
+    clean_into(number, &mut out);
+    out
+}
+
+fn clean_into(number: &str, out: &mut String) {
+    out.extend(
+        number
+            .chars()
+            .filter(|c| c.is_ascii_digit() || matches!(c, '+' | '*' | '#')),
+    );
 }
 
 /// `number` in `style`.
 pub fn styled(number: &Number, style: NumberStyle, country_code: &str) -> String {
+    let mut text = String::new();
+    styled_into(number, style, country_code, &mut text);
+    text
+}
+
+/// Appends `number` in `style` to `out`.
+fn styled_into(number: &Number, style: NumberStyle, country_code: &str, out: &mut String) {
     let key = number.key.as_deref().filter(|k| !k.is_empty());
-    match (style, key) {
-        (NumberStyle::E164, Some(key)) => format!("+{key}"),
-        (NumberStyle::Digits, Some(key)) => key.to_string(),
-        (NumberStyle::National, _)
-            if number
-                .local
-                .as_deref()
-                .is_some_and(|l| !clean(l).is_empty()) =>
-        {
-            clean(number.local.as_deref().unwrap_or(""))
+    let local = number.local.as_deref().filter(|l| {
+        l.chars()
+            .any(|c| c.is_ascii_digit() || matches!(c, '+' | '*' | '#'))
+    });
+    match (style, key, local) {
+        (NumberStyle::E164, Some(key), _) => {
+            out.push('+');
+            out.push_str(key);
         }
-        (NumberStyle::National, Some(key)) => match key.strip_prefix(country_code) {
-            Some(rest) => format!("0{rest}"),
-            None => format!("00{key}"),
+        (NumberStyle::Digits, Some(key), _) => out.push_str(key),
+        (NumberStyle::National, _, Some(local)) => clean_into(local, out),
+        (NumberStyle::National, Some(key), None) => match key.strip_prefix(country_code) {
+            Some(rest) => {
+                out.push('0');
+                out.push_str(rest);
+            }
+            None => {
+                out.push_str("00");
+                out.push_str(key);
+            }
         },
         // A number that could not be read (a short extension, letters): as written, cleaned.
-        _ => clean(&number.value),
+        _ => clean_into(&number.value, out),
     }
 }
 
-/// Applies the number rules to `contacts` (already in export order).
-pub fn prepare<'a>(contacts: &'a [Contact], options: &PhoneOptions) -> Prepared<'a> {
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut duplicates = 0usize;
-    let mut faxes = 0usize;
-    let mut without = Vec::new();
-    let mut prepared = Vec::with_capacity(contacts.len());
-    for contact in contacts {
-        let mut numbers = Vec::new();
+/// Contacts ready for a phone format, in export order, and what was left out on the way.
+#[derive(Debug)]
+pub struct Prepared {
+    texts: Texts,
+    /// The contacts that keep at least one number, in export order.
+    contacts: Vec<Held>,
+    numbers: Vec<HeldNumber>,
+    emails: Vec<Span>,
+    pub notes: Vec<String>,
+}
+
+impl Prepared {
+    pub fn len(&self) -> usize {
+        self.contacts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.contacts.is_empty()
+    }
+
+    /// The contacts in export order, with the numbers each keeps.
+    pub fn contacts(&self) -> impl Iterator<Item = PhoneContact<'_>> {
+        self.contacts.iter().map(|held| self.view(held))
+    }
+
+    fn view(&self, held: &Held) -> PhoneContact<'_> {
+        let text = |span| self.texts.get(span);
+        PhoneContact {
+            uuid: text(held.uuid),
+            display: text(held.display),
+            given: text(held.given),
+            family: text(held.family),
+            organization: text(held.organization),
+            emails: self.emails[held.emails.clone()]
+                .iter()
+                .map(|&span| text(span))
+                .collect(),
+            numbers: self
+                .kept_numbers(held)
+                .map(|n| PhoneNumber {
+                    text: text(n.text),
+                    kind: n.kind,
+                })
+                .collect(),
+        }
+    }
+
+    fn kept_numbers(&self, held: &Held) -> impl Iterator<Item = &HeldNumber> {
+        self.numbers[held.numbers.clone()].iter().filter(|n| n.kept)
+    }
+
+    /// Keeps contacts while their records fit in `max` and says who did not fit. `records`
+    /// counts what a contact with that many numbers costs in the format (snom's master/member
+    /// form: numbers + 1).
+    pub fn cap(&mut self, max: usize, records: impl Fn(usize) -> usize) {
+        let mut used = 0;
+        let mut keep = 0;
+        for held in &self.contacts {
+            let cost = records(self.kept_numbers(held).count());
+            if used + cost > max {
+                break;
+            }
+            used += cost;
+            keep += 1;
+        }
+        if keep < self.contacts.len() {
+            let left: Vec<String> = self.contacts[keep..]
+                .iter()
+                .map(|held| self.texts.get(held.display).to_string())
+                .collect();
+            self.notes.push(format!(
+                "left out {} contacts beyond the limit of {max} entries (--max-entries): {}",
+                left.len(),
+                sample(&left)
+            ));
+            self.contacts.truncate(keep);
+        }
+    }
+}
+
+/// Collects contacts (in any order, one at a time) for a phone book, keeping only what the
+/// book shows; [`Collector::finish`] puts them in export order and applies the rules that need
+/// that order (each number once: the first contact keeps it).
+pub struct Collector {
+    options: PhoneOptions,
+    texts: Texts,
+    contacts: Vec<Held>,
+    numbers: Vec<HeldNumber>,
+    emails: Vec<Span>,
+    faxes: usize,
+}
+
+impl Collector {
+    pub fn new(options: PhoneOptions) -> Collector {
+        Collector {
+            options,
+            texts: Texts::default(),
+            contacts: Vec::new(),
+            numbers: Vec::new(),
+            emails: Vec::new(),
+            faxes: 0,
+        }
+    }
+
+    /// Keeps what the book needs of `contact`: its names, e-mails and the numbers a phone can
+    /// dial, in the options' style (fax numbers only if asked for).
+    pub fn add(&mut self, contact: &Contact) {
+        let (options, texts) = (&self.options, &mut self.texts);
+        let first_number = self.numbers.len();
         for number in &contact.numbers {
             let kind = Kind::of(number);
             if kind == Kind::Fax && !options.include_fax {
-                faxes += 1;
+                self.faxes += 1;
                 continue;
             }
-            let text = styled(number, options.style, &options.country_code);
+            let text = texts
+                .push_with(|out| styled_into(number, options.style, &options.country_code, out));
             if text.is_empty() {
                 continue;
             }
-            // The first contact in export order keeps a number; the identity is the
-            // normalized number where there is one.
-            let identity = number.key.clone().unwrap_or_else(|| text.clone());
-            if !seen.insert(identity) {
-                duplicates += 1;
-                continue;
+            let identity = match number.key.as_deref().filter(|k| !k.is_empty()) {
+                Some(key) if key != texts.get(text) => texts.push(key),
+                _ => text,
+            };
+            self.numbers.push(HeldNumber {
+                text,
+                identity,
+                kind,
+                kept: true,
+            });
+        }
+        let first_email = self.emails.len();
+        for (_, email) in &contact.emails {
+            self.emails.push(texts.push(email));
+        }
+        self.contacts.push(Held {
+            sort_key: texts.push_with(|out| contact.write_sort_key(out)),
+            uuid: texts.push(&contact.uuid),
+            display: texts.push(&display_name(contact)),
+            given: texts.push(&contact.given),
+            family: texts.push(&contact.family),
+            organization: texts.push(&contact.organization),
+            emails: first_email..self.emails.len(),
+            numbers: first_number..self.numbers.len(),
+        });
+    }
+
+    pub fn finish(self) -> Prepared {
+        let Collector {
+            texts,
+            contacts,
+            mut numbers,
+            emails,
+            faxes,
+            ..
+        } = self;
+        // Sorted by index: moving the contacts themselves about would cost more.
+        let mut order: Vec<usize> = (0..contacts.len()).collect();
+        order.sort_unstable_by_key(|&i| texts.get(contacts[i].sort_key));
+        let mut seen: HashSet<&str> = HashSet::with_capacity(numbers.len());
+        let mut duplicates = 0usize;
+        let mut without = Vec::new();
+        let mut kept = Vec::with_capacity(contacts.len());
+        for index in order {
+            let held = &contacts[index];
+            let mut any = false;
+            for number in &mut numbers[held.numbers.clone()] {
+                number.kept = seen.insert(texts.get(number.identity));
+                duplicates += usize::from(!number.kept);
+                any |= number.kept;
             }
-            numbers.push(PhoneNumber { text, kind });
+            if any {
+                kept.push(held.clone());
+            } else {
+                without.push(texts.get(held.display).to_string());
+            }
         }
-        if numbers.is_empty() {
-            without.push(display_name(contact));
-        } else {
-            prepared.push(PhoneContact { contact, numbers });
+        drop(seen);
+        let mut notes = Vec::new();
+        if faxes > 0 {
+            notes.push(format!(
+                "left out {faxes} fax numbers (--include-fax keeps them)"
+            ));
         }
-    }
-    let mut notes = Vec::new();
-    if faxes > 0 {
-        notes.push(format!(
-            "left out {faxes} fax numbers (--include-fax keeps them)"
-        ));
-    }
-    if duplicates > 0 {
-        notes.push(format!(
-            "left out {duplicates} numbers that an earlier contact already has"
-        ));
-    }
-    if !without.is_empty() {
-        notes.push(format!(
-            "left out {} contacts without a number to dial: {}",
-            without.len(),
-            sample(&without)
-        ));
-    }
-    Prepared {
-        contacts: prepared,
-        notes,
+        if duplicates > 0 {
+            notes.push(format!(
+                "left out {duplicates} numbers that an earlier contact already has"
+            ));
+        }
+        if !without.is_empty() {
+            notes.push(format!(
+                "left out {} contacts without a number to dial: {}",
+                without.len(),
+                sample(&without)
+            ));
+        }
+        Prepared {
+            texts,
+            contacts: kept,
+            numbers,
+            emails,
+            notes,
+        }
     }
 }
 
-/// Keeps contacts while their records fit in `max` and says who did not fit. `records` counts
-/// what one contact costs in the format (snom's master/member form: numbers + 1).
-pub fn cap<'a>(
-    prepared: &mut Prepared<'a>,
-    max: usize,
-    records: impl Fn(&PhoneContact<'a>) -> usize,
-) {
-    let mut used = 0;
-    let mut keep = 0;
-    for contact in &prepared.contacts {
-        let cost = records(contact);
-        if used + cost > max {
-            break;
-        }
-        used += cost;
-        keep += 1;
+/// Applies the number rules to `contacts`.
+pub fn prepare(contacts: &[Contact], options: &PhoneOptions) -> Prepared {
+    let mut collector = Collector::new(options.clone());
+    for contact in contacts {
+        collector.add(contact);
     }
-    if keep < prepared.contacts.len() {
-        let left: Vec<String> = prepared.contacts[keep..]
-            .iter()
-            .map(|c| display_name(c.contact))
-            .collect();
-        prepared.notes.push(format!(
-            "left out {} contacts beyond the limit of {max} entries (--max-entries): {}",
-            left.len(),
-            sample(&left)
-        ));
-        prepared.contacts.truncate(keep);
-    }
+    collector.finish()
 }
 
 /// Whether a text shows anything: a name of only spaces or control characters does not.
@@ -283,11 +455,19 @@ mod tests {
             country_code: "49".into(),
         };
         let mut prepared = prepare(&contacts, &options);
-        assert_eq!(prepared.contacts.len(), 1);
-        assert_eq!(prepared.contacts[0].numbers.len(), 1);
+        let kept: Vec<PhoneContact> = prepared.contacts().collect();
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].display, "A");
+        assert_eq!(
+            kept[0].numbers,
+            [PhoneNumber {
+                text: "+49301",
+                kind: Kind::Work
+            }]
+        );
         assert_eq!(prepared.notes.len(), 3, "{:?}", prepared.notes);
-        cap(&mut prepared, 0, |_| 1);
-        assert!(prepared.contacts.is_empty());
+        prepared.cap(0, |_| 1);
+        assert!(prepared.is_empty());
         assert!(prepared.notes.last().unwrap().contains("limit of 0"));
     }
 }

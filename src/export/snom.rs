@@ -4,6 +4,8 @@
 //! phone deletes entries that are gone). snom has no fax type: fax numbers are left out even
 //! with --include-fax.
 
+use std::io::Write;
+
 use super::phone::{Kind, PhoneContact, Prepared};
 use super::xml::Xml;
 use crate::error::Result;
@@ -26,8 +28,9 @@ fn number_type(kind: Kind) -> &'static str {
 }
 
 /// Records one contact takes in the classic form.
-pub fn classic_records(contact: &PhoneContact<'_>) -> usize {
-    match contact.numbers.len() {
+/// Records a contact with `numbers` numbers takes: one, or a master and a member per number.
+pub fn classic_records(numbers: usize) -> usize {
+    match numbers {
         1 => 1,
         n => n + 1,
     }
@@ -35,23 +38,21 @@ pub fn classic_records(contact: &PhoneContact<'_>) -> usize {
 
 /// First and last name for the phone; a contact with neither shows its display name (or its
 /// company) as the last name.
-pub fn names(contact: &PhoneContact<'_>) -> (String, String) {
-    let c = contact.contact;
-    if c.given.trim().is_empty() && c.family.trim().is_empty() {
-        (String::new(), super::phone::display_name(c))
+pub fn names<'a>(contact: &PhoneContact<'a>) -> (&'a str, &'a str) {
+    if contact.given.trim().is_empty() && contact.family.trim().is_empty() {
+        ("", contact.display)
     } else {
-        (c.given.clone(), c.family.clone())
+        (contact.given, contact.family)
     }
 }
 
-pub fn render(prepared: &Prepared<'_>, format: SnomFormat) -> Result<Vec<u8>> {
-    let mut xml = Xml::new()?;
+pub fn render<W: Write>(prepared: &Prepared, format: SnomFormat, xml: &mut Xml<W>) -> Result<()> {
     match format {
         SnomFormat::Classic => {
             xml.open("tbook", &[("e", "2"), ("complete", "true")])?;
             let mut index = 0usize;
-            for contact in &prepared.contacts {
-                classic(&mut xml, contact, &mut index)?;
+            for contact in prepared.contacts() {
+                classic(xml, &contact, &mut index)?;
             }
         }
         SnomFormat::V2 => {
@@ -59,13 +60,12 @@ pub fn render(prepared: &Prepared<'_>, format: SnomFormat) -> Result<Vec<u8>> {
                 "tbook",
                 &[("complete", "true"), ("e", "2"), ("version", "2.0")],
             )?;
-            for contact in &prepared.contacts {
-                v2(&mut xml, contact)?;
+            for contact in prepared.contacts() {
+                v2(xml, &contact)?;
             }
         }
     }
-    xml.close("tbook")?;
-    Ok(xml.finish())
+    xml.close("tbook")
 }
 
 fn item_attributes<'a>(kind: &'a str, index: &'a str) -> [(&'a str, &'a str); 5] {
@@ -78,10 +78,9 @@ fn item_attributes<'a>(kind: &'a str, index: &'a str) -> [(&'a str, &'a str); 5]
     ]
 }
 
-fn classic(xml: &mut Xml, contact: &PhoneContact<'_>, index: &mut usize) -> Result<()> {
-    let c = contact.contact;
+fn classic<W: Write>(xml: &mut Xml<W>, contact: &PhoneContact, index: &mut usize) -> Result<()> {
     let (first, last) = names(contact);
-    let email = c.emails.first().map(|(_, e)| e.as_str()).unwrap_or("");
+    let email = contact.emails.first().copied().unwrap_or("");
     let mut next = || {
         let i = index.to_string();
         *index += 1;
@@ -90,23 +89,23 @@ fn classic(xml: &mut Xml, contact: &PhoneContact<'_>, index: &mut usize) -> Resu
     if let [only] = contact.numbers.as_slice() {
         let i = next();
         xml.open("item", &item_attributes("none", &i))?;
-        xml.element("name", &[], &super::phone::display_name(c))?;
-        xml.element("first_name", &[], &first)?;
-        xml.element("last_name", &[], &last)?;
-        xml.element("organization", &[], &c.organization)?;
+        xml.element("name", &[], contact.display)?;
+        xml.element("first_name", &[], first)?;
+        xml.element("last_name", &[], last)?;
+        xml.element("organization", &[], contact.organization)?;
         xml.element("email", &[], email)?;
-        xml.element("number", &[], &only.text)?;
+        xml.element("number", &[], only.text)?;
         xml.element("number_type", &[], number_type(only.kind))?;
         return xml.close("item");
     }
     // The master's number is the key its members point to.
-    let key = &contact.numbers[0].text;
+    let key = contact.numbers.first().map_or("", |n| n.text);
     let i = next();
     xml.open("item", &item_attributes("master", &i))?;
     xml.element("number", &[], key)?;
-    xml.element("first_name", &[], &first)?;
-    xml.element("last_name", &[], &last)?;
-    xml.element("organization", &[], &c.organization)?;
+    xml.element("first_name", &[], first)?;
+    xml.element("last_name", &[], last)?;
+    xml.element("organization", &[], contact.organization)?;
     xml.element("email", &[], email)?;
     xml.close("item")?;
     for number in &contact.numbers {
@@ -114,24 +113,23 @@ fn classic(xml: &mut Xml, contact: &PhoneContact<'_>, index: &mut usize) -> Resu
         xml.open("item", &item_attributes("none", &i))?;
         xml.element("first_name", &[], "Member_Alias")?;
         xml.element("last_name", &[], key)?;
-        xml.element("number", &[], &number.text)?;
+        xml.element("number", &[], number.text)?;
         xml.element("number_type", &[], number_type(number.kind))?;
         xml.close("item")?;
     }
     Ok(())
 }
 
-fn v2(xml: &mut Xml, contact: &PhoneContact<'_>) -> Result<()> {
-    let c = contact.contact;
+fn v2<W: Write>(xml: &mut Xml<W>, contact: &PhoneContact) -> Result<()> {
     let (first, last) = names(contact);
     xml.open(
         "contact",
         &[("fav", "false"), ("vip", "false"), ("blocked", "false")],
     )?;
-    xml.element("first_name", &[], &first)?;
-    xml.element("last_name", &[], &last)?;
-    xml.element("organization", &[], &c.organization)?;
-    if let Some((_, email)) = c.emails.first() {
+    xml.element("first_name", &[], first)?;
+    xml.element("last_name", &[], last)?;
+    xml.element("organization", &[], contact.organization)?;
+    if let Some(email) = contact.emails.first() {
         xml.element("email", &[], email)?;
     }
     xml.open("numbers", &[])?;
@@ -139,7 +137,7 @@ fn v2(xml: &mut Xml, contact: &PhoneContact<'_>) -> Result<()> {
         xml.empty(
             "number",
             &[
-                ("no", &number.text),
+                ("no", number.text),
                 ("type", number_type(number.kind)),
                 ("outgoing_id", "0"),
             ],
