@@ -122,10 +122,12 @@ pub fn phone_book<W: Write>(
     options: &PhoneOptions,
     out: W,
 ) -> Result<(W, Summary)> {
-    let mut collector = format.collector(options);
-    contact::each(conn, Scope::PhoneBook, filter, |contact| {
-        collector.add(&contact);
-        Ok(())
+    let collector = contact::each_on_second_thread(conn, Scope::PhoneBook, filter, |contacts| {
+        let mut collector = format.collector(options);
+        for contact in contacts {
+            collector.add(&contact);
+        }
+        Ok(collector)
     })?;
     write_phone(collector, format, options.max_entries, out)
 }
@@ -139,15 +141,21 @@ pub fn vcard_file<W: Write>(
     mut out: W,
 ) -> Result<(W, usize)> {
     // Each card is rendered as its contact is read (and the contact dropped); only the cards
-    // wait for the sort.
-    let mut cards = Vec::new();
-    contact::each(conn, Scope::Everything, filter, |contact| {
-        cards.push((contact.sort_key(), vcard::render(&contact, version)));
-        Ok(())
-    })?;
-    cards.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    for (_, card) in &cards {
-        out.write_all(card.as_bytes())
+    // wait for the sort, in one buffer.
+    let (texts, mut cards) =
+        contact::each_on_second_thread(conn, Scope::Everything, filter, |contacts| {
+            let mut texts = texts::Texts::default();
+            let mut cards = Vec::new();
+            for contact in contacts {
+                let key = texts.push_with(|out| contact.write_sort_key(out));
+                let card = texts.push_with(|out| vcard::render_into(&contact, version, out));
+                cards.push((key, card));
+            }
+            Ok((texts, cards))
+        })?;
+    cards.sort_unstable_by(|a, b| texts.get(a.0).cmp(texts.get(b.0)));
+    for &(_, card) in &cards {
+        out.write_all(texts.get(card).as_bytes())
             .map_err(|e| crate::error::Error::io(format!("cannot write vCards: {e}")))?;
     }
     Ok((out, cards.len()))
@@ -162,10 +170,13 @@ pub fn vcard_folder(
     version: vcard::Version,
 ) -> Result<(usize, files::FolderReport)> {
     let mut folder = files::Folder::open(dir, version)?;
-    let mut count = 0;
-    contact::each(conn, Scope::Everything, filter, |contact| {
-        count += 1;
-        folder.add(&contact)
+    let count = contact::each_on_second_thread(conn, Scope::Everything, filter, |contacts| {
+        let mut count = 0;
+        for contact in contacts {
+            count += 1;
+            folder.add(&contact)?;
+        }
+        Ok(count)
     })?;
     Ok((count, folder.finish()?))
 }
@@ -192,7 +203,7 @@ pub fn render_phone(
 pub fn render_vcards(contacts: &[Contact], version: vcard::Version) -> Vec<u8> {
     let mut out = String::new();
     for contact in contacts {
-        out.push_str(&vcard::render(contact, version));
+        vcard::render_into(contact, version, &mut out);
     }
     out.into_bytes()
 }

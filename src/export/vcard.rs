@@ -49,6 +49,11 @@ fn structured(parts: &[&str]) -> String {
 
 /// Appends `line` folded at 75 octets, with CRLF.
 fn push_folded(out: &mut String, line: &str) {
+    if line.len() <= 75 {
+        out.push_str(line);
+        out.push_str("\r\n");
+        return;
+    }
     let mut width = 0;
     for c in line.chars() {
         let len = c.len_utf8();
@@ -118,7 +123,13 @@ fn uid(contact: &Contact, version: Version) -> String {
 /// One contact as a vCard.
 pub fn render(contact: &Contact, version: Version) -> String {
     let mut out = String::new();
-    let mut line = |text: String| push_folded(&mut out, &text);
+    render_into(contact, version, &mut out);
+    out
+}
+
+/// Appends one contact as a vCard to `out`.
+pub fn render_into(contact: &Contact, version: Version, out: &mut String) {
+    let mut line = |text: String| push_folded(out, &text);
     line("BEGIN:VCARD".into());
     line(
         match version {
@@ -201,7 +212,6 @@ pub fn render(contact: &Contact, version: Version) -> String {
         line(format!("NOTE:{}", escape(&contact.note)));
     }
     line("END:VCARD".into());
-    out
 }
 
 #[cfg(test)]
