@@ -92,6 +92,19 @@ pub struct CreateError {
     pub delivery: Delivery,
 }
 
+impl CreateError {
+    /// The error for the user: `what` failed, and when the request may have reached upstream,
+    /// `maybe_done` says what may have happened all the same and where to look.
+    pub fn into_error(self, what: &str, maybe_done: &str) -> Error {
+        let error = Error::from(self.error);
+        let message = match self.delivery {
+            Delivery::Unknown => format!("{what}{error}; {maybe_done}"),
+            Delivery::NotDelivered => format!("{what}{error}"),
+        };
+        Error::new(error.kind(), message)
+    }
+}
+
 pub struct Client {
     http: reqwest::Client,
     base: String,

@@ -26,14 +26,10 @@ pub fn run(settings: &Settings, command: &CallCommand) -> Result<ExitCode> {
                 .await
                 .map(|s| Answer::Sessions(vec![s]))
                 .map_err(|e| {
-                    let hint = match e.delivery {
-                        crate::api::Delivery::Unknown => {
-                            "; the call may have started all the same: see `sipmirror call list`"
-                        }
-                        crate::api::Delivery::NotDelivered => "",
-                    };
-                    let error = Error::from(e.error);
-                    Error::new(error.kind(), format!("call dial: {error}{hint}"))
+                    e.into_error(
+                        "call dial: ",
+                        "the call may have started all the same: see `sipmirror call list`",
+                    )
                 }),
             Request::List => client
                 .sessions()

@@ -2,7 +2,7 @@
 //! account's settings upstream (online), then refreshes the mirror's settings tables so that
 //! `status` and SQL show the new state at once.
 
-use crate::api::{Delivery, Upstream};
+use crate::api::Upstream;
 use crate::cli::{MobileExtensionCommand, SettingsCommand};
 use crate::config::Settings;
 use crate::error::{Error, ErrorKind, ExitCode, Result};
@@ -94,14 +94,10 @@ async fn apply(upstream: &Upstream, change: &Change) -> Result<String> {
                 .add_mobile_extension(phone, model, vendor, firmware)
                 .await
                 .map_err(|e| {
-                    let hint = match e.delivery {
-                        Delivery::Unknown => {
-                            "; it may have been added all the same: see `sipmirror sync --only settings` and the mirror's mobile extensions"
-                        }
-                        Delivery::NotDelivered => "",
-                    };
-                    let error = Error::from(e.error);
-                    Error::new(error.kind(), format!("{error}{hint}"))
+                    e.into_error(
+                        "",
+                        "it may have been added all the same: see `sipmirror sync --only settings` and the mirror's mobile extensions",
+                    )
                 })?;
             Ok(format!("mobile extension {} added for {phone}", added.id))
         }
