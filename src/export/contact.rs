@@ -236,14 +236,15 @@ pub fn each(
             heads.push(head);
         }
     }
-    heads.sort_unstable_by(|a, b| texts.get(a[0]).cmp(texts.get(b[0])));
+    let uuids: Vec<Span> = heads.iter().map(|head| head[0]).collect();
+    let order = texts.sorted_order(&uuids);
     let mut number_stmt = conn.prepare(NUMBERS)?;
     let mut numbers = number_stmt.query([])?;
     let mut number = numbers.next()?;
     let mut entry_stmt = conn.prepare(&entries_sql(scope))?;
     let mut entries = entry_stmt.query([])?;
     let mut entry = entries.next()?;
-    for [uuid, name, family, given, organization] in heads {
+    for [uuid, name, family, given, organization] in order.into_iter().map(|i| heads[i]) {
         let text = |span| texts.get(span).to_string();
         let mut contact = Contact {
             uuid: text(uuid),

@@ -307,9 +307,8 @@ impl Collector {
             faxes,
             ..
         } = self;
-        // Sorted by index: moving the contacts themselves about would cost more.
-        let mut order: Vec<usize> = (0..contacts.len()).collect();
-        order.sort_unstable_by_key(|&i| texts.get(contacts[i].sort_key));
+        let keys: Vec<Span> = contacts.iter().map(|held| held.sort_key).collect();
+        let order = texts.sorted_order(&keys);
         let mut seen: HashSet<&str> = HashSet::with_capacity(numbers.len());
         let mut duplicates = 0usize;
         let mut without = Vec::new();

@@ -42,6 +42,31 @@ impl Texts {
         // Spans come from `push`, so they always fall on character boundaries.
         self.buffer.get(span.start..span.end).unwrap_or_default()
     }
+
+    /// The indices of `spans` in the order of their texts (byte-wise, as `str` compares).
+    ///
+    /// Each text's first eight bytes go along as a number, so most comparisons never look into
+    /// the buffer: a sort of 50,000 names that did took several times longer, all of it in
+    /// cache misses.
+    pub fn sorted_order(&self, spans: &[Span]) -> Vec<usize> {
+        let prefix = |span: Span| {
+            let mut bytes = [0u8; 8];
+            let text = self.get(span).as_bytes();
+            let n = text.len().min(8);
+            bytes[..n].copy_from_slice(&text[..n]);
+            u64::from_be_bytes(bytes)
+        };
+        let mut keyed: Vec<(u64, usize)> = spans
+            .iter()
+            .enumerate()
+            .map(|(i, &span)| (prefix(span), i))
+            .collect();
+        keyed.sort_unstable_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| self.get(spans[a.1]).cmp(self.get(spans[b.1])))
+        });
+        keyed.into_iter().map(|(_, i)| i).collect()
+    }
 }
 
 #[cfg(test)]
@@ -57,5 +82,30 @@ mod tests {
         assert_eq!(texts.get(a), "Jürgen");
         assert_eq!(texts.get(empty), "");
         assert_eq!(texts.get(b), "+49");
+    }
+
+    #[test]
+    fn sorted_order_is_the_order_of_the_texts() {
+        let words = [
+            "müller\0b",
+            "müller\0a",
+            "",
+            "m",
+            "zz",
+            "müller",
+            "Müller",
+            "abcdefgh2",
+            "abcdefgh1",
+        ];
+        let mut texts = Texts::default();
+        let spans: Vec<Span> = words.iter().map(|w| texts.push(w)).collect();
+        let sorted: Vec<&str> = texts
+            .sorted_order(&spans)
+            .into_iter()
+            .map(|i| words[i])
+            .collect();
+        let mut expected = words.to_vec();
+        expected.sort();
+        assert_eq!(sorted, expected);
     }
 }
