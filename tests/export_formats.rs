@@ -300,11 +300,7 @@ proptest! {
             // Every kept contact comes back with its numbers (and, where the format has one
             // name field, its name): the XML was escaped, not mangled.
             let values: Vec<&str> = texts.iter().map(|(_, t)| t.as_str()).collect();
-            let mut format_options = options.clone();
-            if matches!(format, PhoneFormat::Snom(_)) {
-                format_options.include_fax = false;
-            }
-            let kept = export::phone::prepare(&contacts, &format_options);
+            let kept = format.collect(&contacts, &options).finish();
             for contact in kept.contacts().take(rendered.entries) {
                 let name = xml_visible(contact.display);
                 if matches!(format, PhoneFormat::Yealink) {

@@ -218,11 +218,10 @@ pub fn each(
     // (and a phone book server should stay small).
     conn.pragma_update(None, "cache_size", -8192)?;
     let filter = filter.map(str::trim).filter(|f| !f.is_empty());
-    // The contacts' own rows, in UUID order to merge with the entries. Read in table order and
-    // sorted here: walking the UUID index would fetch each row from a random page of a table
-    // that also holds the raw JSON (several times slower).
-    // Held in one buffer: 50,000 contacts' names as separate strings cost more to free than
-    // to read.
+    // The contacts' own rows, in UUID order to merge with the entries: read in table order and
+    // sorted here (walking the UUID index would fetch each row from a random page of a table
+    // that also holds the raw JSON, several times slower), held in one buffer (50,000 names as
+    // separate strings cost more to free than to read).
     let mut texts = Texts::default();
     let mut heads: Vec<[Span; 5]> = Vec::new();
     {

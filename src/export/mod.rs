@@ -46,6 +46,15 @@ impl PhoneFormat {
         }
         phone::Collector::new(options)
     }
+
+    /// A collector for this format's book holding `contacts`.
+    pub fn collect(self, contacts: &[Contact], options: &PhoneOptions) -> phone::Collector {
+        let mut collector = self.collector(options);
+        for contact in contacts {
+            collector.add(contact);
+        }
+        collector
+    }
 }
 
 /// What a phone book holds and what was left out of it.
@@ -187,10 +196,7 @@ pub fn render_phone(
     format: PhoneFormat,
     options: &PhoneOptions,
 ) -> Result<Rendered> {
-    let mut collector = format.collector(options);
-    for contact in contacts {
-        collector.add(contact);
-    }
+    let collector = format.collect(contacts, options);
     let (bytes, summary) = write_phone(collector, format, options.max_entries, Vec::new())?;
     Ok(Rendered {
         bytes,

@@ -100,26 +100,13 @@ struct HeldNumber {
     kept: bool,
 }
 
-/// Only `0-9 + * #`: spaces, `-`, `/`, brackets and anything else go.
-pub fn clean(number: &str) -> String {
-    let mut out = String::new();
-    clean_into(number, &mut out);
-    out
-}
-
+/// Appends `number` with only `0-9 + * #`: spaces, `-`, `/`, brackets and anything else go.
 fn clean_into(number: &str, out: &mut String) {
     out.extend(
         number
             .chars()
             .filter(|c| c.is_ascii_digit() || matches!(c, '+' | '*' | '#')),
     );
-}
-
-/// `number` in `style`.
-pub fn styled(number: &Number, style: NumberStyle, country_code: &str) -> String {
-    let mut text = String::new();
-    styled_into(number, style, country_code, &mut text);
-    text
 }
 
 /// Appends `number` in `style` to `out`.
@@ -356,15 +343,6 @@ impl Collector {
     }
 }
 
-/// Applies the number rules to `contacts`.
-pub fn prepare(contacts: &[Contact], options: &PhoneOptions) -> Prepared {
-    let mut collector = Collector::new(options.clone());
-    for contact in contacts {
-        collector.add(contact);
-    }
-    collector.finish()
-}
-
 /// Whether a text shows anything: a name of only spaces or control characters does not.
 pub fn is_visible(text: &str) -> bool {
     text.chars().any(|c| !c.is_control() && !c.is_whitespace())
@@ -401,6 +379,12 @@ fn sample(names: &[String]) -> String {
 mod tests {
     use super::*;
 
+    fn styled(number: &Number, style: NumberStyle, country_code: &str) -> String {
+        let mut text = String::new();
+        styled_into(number, style, country_code, &mut text);
+        text
+    }
+
     fn number(value: &str, local: Option<&str>, key: Option<&str>, types: &[&str]) -> Number {
         Number {
             value: value.into(),
@@ -430,7 +414,7 @@ mod tests {
 
     #[test]
     fn faxes_duplicates_and_empty_contacts_are_left_out_with_notes() {
-        let contacts = vec![
+        let contacts = [
             Contact {
                 uuid: "a".into(),
                 name: "A".into(),
@@ -453,7 +437,9 @@ mod tests {
             max_entries: 1000,
             country_code: "49".into(),
         };
-        let mut prepared = prepare(&contacts, &options);
+        let mut collector = Collector::new(options);
+        contacts.iter().for_each(|c| collector.add(c));
+        let mut prepared = collector.finish();
         let kept: Vec<PhoneContact> = prepared.contacts().collect();
         assert_eq!(kept.len(), 1);
         assert_eq!(kept[0].display, "A");
