@@ -653,3 +653,61 @@ fn a_sync_killed_mid_run_is_completed_by_the_next() {
     s.sync_ok(&[]);
     assert_mirror_equals_upstream(&s);
 }
+
+#[test]
+fn the_event_streams_are_written_together_oldest_pages_first() {
+    // About 14 pages: calls 9, faxes 1, SMS 2, voicemails 2; more than one transaction's worth.
+    let s = Synced::start(12_000, 10);
+    let status = s
+        .std_cmd(&["sync"])
+        .env("SIPMIRROR_CRASH_AT", "sync:events_page:committed")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("run");
+    assert!(!status.success(), "killed after the first commit");
+    let db = s.db();
+    let stored = |kind: &str| -> Vec<i64> {
+        let mut stmt = db
+            .prepare("SELECT id FROM mirror_events WHERE kind = ?1 ORDER BY id")
+            .expect("prepare");
+        stmt.query_map([kind], |r| r.get(0))
+            .expect("query")
+            .collect::<rusqlite::Result<_>>()
+            .expect("ids")
+    };
+    let mut total = 0;
+    for (plural, kind) in KINDS {
+        // Upstream lists newest first; the oldest pages of every stream went first.
+        let mut upstream: Vec<i64> = s
+            .upstream_events(plural)
+            .iter()
+            .map(|e| e["id"].as_str().expect("id").parse().expect("numeric id"))
+            .collect();
+        upstream.sort_unstable();
+        let ids = stored(kind);
+        assert!(!ids.is_empty(), "{plural}: none in the first transaction");
+        assert_eq!(
+            ids,
+            upstream[..ids.len()],
+            "{plural}: not its oldest events"
+        );
+        let rest = upstream.len() % 1000;
+        assert!(
+            ids.len() % 1000 == rest || ids.len() % 1000 == 0,
+            "{plural}: {} of {} is not whole pages",
+            ids.len(),
+            upstream.len()
+        );
+        total += upstream.len();
+    }
+    let stored_total: i64 = db
+        .query_row("SELECT count(*) FROM mirror_events", [], |r| r.get(0))
+        .expect("count");
+    assert!(
+        (stored_total as usize) < total,
+        "one transaction held everything"
+    );
+    s.sync_ok(&[]);
+    assert_mirror_equals_upstream(&s);
+}

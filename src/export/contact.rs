@@ -347,7 +347,7 @@ pub fn load(conn: &Connection, filter: Option<&str>, scope: Scope) -> Result<Vec
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{Access, Mirror};
+    use crate::store::{Access, Mirror, query_plan};
 
     fn mirror_with_contacts(count: usize) -> (tempfile::TempDir, Mirror) {
         use crate::store::contacts::{ContactRecord, EntryRecord, upsert_contact};
@@ -438,15 +438,7 @@ mod tests {
             entries_sql(Scope::Everything),
         ];
         for sql in statements {
-            let mut stmt = mirror
-                .conn()
-                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
-                .expect("plan");
-            let plan: Vec<String> = stmt
-                .query_map([], |row| row.get::<_, String>(3))
-                .expect("plan")
-                .collect::<rusqlite::Result<_>>()
-                .expect("plan");
+            let plan = query_plan(mirror.conn(), &sql);
             assert!(
                 plan.len() == 1 && plan[0].starts_with("SCAN ") && !plan[0].contains("INDEX"),
                 "{sql}\n{plan:?}"

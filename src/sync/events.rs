@@ -1,127 +1,427 @@
-//! The four event streams, one table-driven function for all of them.
+//! The four event streams, pulled side by side and written in one creation order.
+//!
+//! Each stream lists its events newest first in pages of [`PAGE_SIZE`]; its pages are written
+//! oldest first, so a run that dies half-way leaves every stream holding a prefix of its
+//! history (its newest stored event is the true edge of what the mirror holds, which the next
+//! run's lookback starts from). Each page is committed with its cursor in one transaction.
+//!
+//! The streams share one table, keyed by upstream ids that grow over time. Written one stream
+//! after the other, the faxes, SMS and voicemails would land between the calls already stored
+//! and split b-tree pages all over the file: a first sync of 200,000 events took twice as long
+//! that way. So the next page written is always the one, among the streams' next pages, whose
+//! oldest event is oldest; a few pages share a transaction and their rows go in id order, so
+//! rows and index entries are appended.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
-use chrono::{DateTime, Duration as ChronoDuration, NaiveDateTime, Utc};
-use futures_util::{StreamExt, stream};
-use serde_json::value::RawValue;
+use chrono::{DateTime, Duration as ChronoDuration, Utc};
+use futures_util::stream::{self, BoxStream};
+use futures_util::{StreamExt, future};
+use tokio::sync::Semaphore;
 
+use super::event_record::to_record;
 use super::{Context, StreamFailure};
-use crate::api::events::{EventKind, PageRequest, WireEvent};
+use crate::api::events::{EventKind, PageRequest};
 use crate::api::{ApiError, Client};
 use crate::error::{Error, Result};
-use crate::numbers::number_key;
-use crate::store::events::{self as store, Detail, EndpointRecord, EventRecord, Upserted};
+use crate::progress::StreamBar;
+use crate::store::events::{self as store, EventRecord, Upserted};
 use crate::store::runs::{self, StreamCounts};
 use crate::store::{Mirror, now_utc};
 
 /// The largest page the API serves.
 pub const PAGE_SIZE: u64 = 1000;
 
-/// Pulls one event stream. Returns its counts and whether it was a complete listing.
+/// Pages written per transaction, when that many are ready. Every page still commits with its
+/// cursor; sharing a transaction saves writing the same index pages again for each page (the
+/// endpoints' number index takes entries anywhere). A page of records holds about 2.5 MB.
+const PAGES_PER_COMMIT: usize = 8;
+
+/// What one stream's pull came to: its counts and whether it was a complete listing.
+pub type LaneResult = Result<(StreamCounts, bool), StreamFailure>;
+
+/// Pulls the event streams of `kinds` together. Returns one result per kind, in that order.
 pub async fn pull(
     context: &Context<'_>,
     mirror: &mut Mirror,
+    kinds: &[EventKind],
+) -> Vec<(EventKind, LaneResult)> {
+    let fetcher = Fetcher {
+        client: context.client.clone(),
+        permits: Arc::new(Semaphore::new(context.settings.sync.concurrency.max(1))),
+        country: context.settings.country_code.clone(),
+    };
+    let mut lanes = open_lanes(context, mirror, kinds, &fetcher).await;
+    if let Err(error) = write_merged(context, mirror, &mut lanes).await {
+        // A database error is nobody's stream in particular: every stream still running stops.
+        for lane in lanes.iter_mut().filter(|l| l.failure.is_none()) {
+            lane.failure = Some(StreamFailure::new(
+                &lane.counts,
+                Error::new(error.kind(), error.message()),
+            ));
+        }
+    }
+    let mut results = Vec::with_capacity(lanes.len());
+    for lane in lanes {
+        let kind = lane.kind;
+        results.push((kind, finish_lane(context, mirror, lane)));
+    }
+    results
+}
+
+/// Fetches pages, at most `concurrency` at a time across all streams.
+#[derive(Clone)]
+struct Fetcher {
+    client: Arc<Client>,
+    permits: Arc<Semaphore>,
+    country: String,
+}
+
+type PageResult = Result<(Vec<EventRecord>, u64), ApiError>;
+
+impl Fetcher {
+    async fn page(&self, kind: EventKind, request: PageRequest) -> PageResult {
+        // The semaphore is never closed, so a permit always comes.
+        let _permit = self.permits.clone().acquire_owned().await.ok();
+        fetch_page(&self.client, kind, &request, &self.country).await
+    }
+}
+
+/// A page as listed: newest event first.
+struct Page {
+    /// The page's offset in the newest-first listing.
+    offset: u64,
+    records: Vec<EventRecord>,
+}
+
+impl Page {
+    /// The id of the page's oldest event, which decides when the page is written.
+    fn oldest_id(&self) -> i64 {
+        self.records.last().map_or(i64::MAX, |r| r.id)
+    }
+
+    fn newest_created(&self) -> Option<&str> {
+        self.records.iter().map(|r| r.created_utc.as_str()).max()
+    }
+}
+
+/// One event stream in a pull.
+struct Lane {
     kind: EventKind,
-) -> Result<(StreamCounts, bool), StreamFailure> {
-    let mut counts = StreamCounts::default();
-    let stream = kind.plural();
-    let state =
-        runs::stream_state(mirror.conn(), stream).map_err(|e| StreamFailure::new(&counts, e))?;
-    let newest = store::newest_created(mirror.conn(), kind.as_str())
-        .map_err(|e| StreamFailure::new(&counts, e))?;
-    let full = context.options.full
-        || newest.is_none()
-        || is_stale(state.last_full_at.as_deref(), context);
-    let period_start = match (&newest, full) {
-        (Some(newest), false) => Some(lookback_start(newest, context)),
-        _ => None,
-    };
-    let request = |offset| PageRequest {
-        period_start: period_start.clone(),
-        period_end: Some(context.period_end.clone()),
-        offset,
-        limit: PAGE_SIZE,
-    };
-    tracing::debug!(stream, full, ?period_start, period_end = %context.period_end, "listing");
-    let bar = context.progress.bar(stream, "events");
-    let country = context.settings.country_code.clone();
-    // The first page (the newest events) tells the total. The pages are then written oldest
-    // first, so rows and index entries are appended in creation order, and a run that dies
-    // half-way leaves a mirror whose newest event is the true edge of what it holds.
-    let (newest_page, total) = fetch_page(&context.client, kind, request(0), &country)
-        .await
-        .map_err(|e| StreamFailure::from_api(&counts, e))?;
-    bar.set_total(total);
-    let mut seen: HashSet<i64> = HashSet::new();
-    let mut consistent = true;
-    let older: Vec<u64> = (1..total.div_ceil(PAGE_SIZE))
+    full: bool,
+    /// The listing's total, from its first page.
+    total: u64,
+    counts: StreamCounts,
+    seen: HashSet<i64>,
+    /// Whether every page reported the same total (events vanishing or appearing below the
+    /// run's upper bound while it pages make the listing unfit for marking deletions).
+    consistent: bool,
+    bar: StreamBar,
+    /// The older pages, oldest first, fetched ahead.
+    older: Option<BoxStream<'static, (u64, PageResult)>>,
+    /// The first page fetched (the newest events), written last.
+    newest: Option<Page>,
+    /// The next page to write.
+    head: Option<Page>,
+    failure: Option<StreamFailure>,
+}
+
+impl Lane {
+    fn fail(&mut self, failure: StreamFailure) {
+        self.failure = Some(failure);
+        self.older = None;
+        self.newest = None;
+        self.head = None;
+    }
+
+    /// Makes `head` the stream's next page, unless the stream is done or failed.
+    async fn fill_head(&mut self) {
+        if self.head.is_some() || self.failure.is_some() {
+            return;
+        }
+        if let Some(older) = &mut self.older {
+            match older.next().await {
+                Some((offset, Ok((records, total)))) => {
+                    self.consistent &= total == self.total;
+                    self.head = Some(Page { offset, records });
+                    return;
+                }
+                Some((_, Err(e))) => return self.fail(StreamFailure::from_api(&self.counts, e)),
+                None => self.older = None,
+            }
+        }
+        self.head = self.newest.take();
+    }
+}
+
+/// What a stream lists this run: everything, or the lookback window.
+struct Listing {
+    kind: EventKind,
+    full: bool,
+    period_start: Option<String>,
+}
+
+impl Listing {
+    fn plan(context: &Context<'_>, mirror: &Mirror, kind: EventKind) -> Result<Listing> {
+        let state = runs::stream_state(mirror.conn(), kind.plural())?;
+        let newest = store::newest_created(mirror.conn(), kind.as_str())?;
+        let full = context.options.full
+            || newest.is_none()
+            || is_stale(state.last_full_at.as_deref(), context);
+        let period_start = match (&newest, full) {
+            (Some(newest), false) => Some(lookback_start(newest, context)),
+            _ => None,
+        };
+        Ok(Listing {
+            kind,
+            full,
+            period_start,
+        })
+    }
+
+    fn request(&self, context: &Context<'_>, offset: u64) -> PageRequest {
+        PageRequest {
+            period_start: self.period_start.clone(),
+            period_end: Some(context.period_end.clone()),
+            offset,
+            limit: PAGE_SIZE,
+        }
+    }
+}
+
+/// Plans every stream and fetches their first pages (the newest events, which tell the
+/// totals) at once; then starts fetching each stream's older pages ahead.
+async fn open_lanes(
+    context: &Context<'_>,
+    mirror: &Mirror,
+    kinds: &[EventKind],
+    fetcher: &Fetcher,
+) -> Vec<Lane> {
+    let listings: Vec<Result<Listing>> = kinds
+        .iter()
+        .map(|&kind| Listing::plan(context, mirror, kind))
+        .collect();
+    let first_pages = future::join_all(listings.iter().map(|listing| async {
+        match listing {
+            Ok(listing) => Some(
+                fetcher
+                    .page(listing.kind, listing.request(context, 0))
+                    .await,
+            ),
+            Err(_) => None,
+        }
+    }))
+    .await;
+    // Enough pages ahead per stream to keep the fetches busy, not so many that waiting pages
+    // crowd memory.
+    let ahead = (context.settings.sync.concurrency / kinds.len().max(1)).max(2);
+    listings
+        .into_iter()
+        .zip(first_pages)
+        .zip(kinds)
+        .map(|((listing, first), &kind)| {
+            let stream = kind.plural();
+            let mut lane = Lane {
+                kind,
+                full: false,
+                total: 0,
+                counts: StreamCounts::default(),
+                seen: HashSet::new(),
+                consistent: true,
+                bar: context.progress.bar(stream, "events"),
+                older: None,
+                newest: None,
+                head: None,
+                failure: None,
+            };
+            let listing = match listing {
+                Ok(listing) => listing,
+                Err(e) => {
+                    lane.fail(StreamFailure::new(&lane.counts, e));
+                    return lane;
+                }
+            };
+            lane.full = listing.full;
+            tracing::debug!(stream, full = listing.full, period_start = ?listing.period_start,
+                period_end = %context.period_end, "listing");
+            match first {
+                Some(Ok((records, total))) => {
+                    lane.total = total;
+                    lane.bar.set_total(total);
+                    lane.newest = Some(Page { offset: 0, records });
+                    lane.older = Some(older_pages(context, fetcher, listing, total, ahead));
+                }
+                Some(Err(e)) => lane.fail(StreamFailure::from_api(&lane.counts, e)),
+                None => {}
+            }
+            lane
+        })
+        .collect()
+}
+
+/// The pages after the first, oldest first, fetched on worker tasks `ahead` at a time (so
+/// converting a page overlaps the writing of the previous ones).
+fn older_pages(
+    context: &Context<'_>,
+    fetcher: &Fetcher,
+    listing: Listing,
+    total: u64,
+    ahead: usize,
+) -> BoxStream<'static, (u64, PageResult)> {
+    let offsets: Vec<u64> = (1..total.div_ceil(PAGE_SIZE))
         .rev()
         .map(|page| page * PAGE_SIZE)
         .collect();
-    let client = context.client.clone();
-    let mut pages = stream::iter(older)
-        .map(|offset| {
-            let client = client.clone();
-            let request = request(offset);
-            let country = country.clone();
-            tokio::spawn(
-                async move { (offset, fetch_page(&client, kind, request, &country).await) },
-            )
+    let requests: Vec<(u64, PageRequest)> = offsets
+        .into_iter()
+        .map(|offset| (offset, listing.request(context, offset)))
+        .collect();
+    let fetcher = fetcher.clone();
+    let kind = listing.kind;
+    stream::iter(requests)
+        .map(move |(offset, request)| {
+            let fetcher = fetcher.clone();
+            let task = tokio::spawn(async move { fetcher.page(kind, request).await });
+            async move {
+                let page = task.await.unwrap_or_else(|e| {
+                    Err(ApiError::new(
+                        crate::api::ApiErrorKind::Transient,
+                        format!("page task failed: {e}"),
+                    ))
+                });
+                (offset, page)
+            }
         })
-        .buffered(context.settings.sync.concurrency);
-    while let Some(joined) = pages.next().await {
-        let (offset, page) = joined.map_err(|e| {
-            StreamFailure::new(&counts, Error::io(format!("page task failed: {e}")))
-        })?;
-        let (records, page_total) = page.map_err(|e| StreamFailure::from_api(&counts, e))?;
-        consistent &= page_total == total;
-        commit_page(
-            context,
-            mirror,
-            kind,
-            &records,
-            offset,
-            &mut counts,
-            &mut seen,
-        )
-        .map_err(|e| StreamFailure::new(&counts, e))?;
-        bar.advance(records.len() as u64);
-    }
-    commit_page(
-        context,
-        mirror,
-        kind,
-        &newest_page,
-        0,
-        &mut counts,
-        &mut seen,
-    )
-    .map_err(|e| StreamFailure::new(&counts, e))?;
-    bar.advance(newest_page.len() as u64);
+        .buffered(ahead)
+        .boxed()
+}
 
-    if full {
-        if consistent && seen.len() as u64 == total {
-            counts.deleted += sweep_events(context, mirror, kind, &seen)
-                .map_err(|e| StreamFailure::new(&counts, e))?;
+/// Writes the streams' pages in the order of their oldest events, up to
+/// [`PAGES_PER_COMMIT`] per transaction. A stream whose page fails stops; the others go on.
+async fn write_merged(
+    context: &Context<'_>,
+    mirror: &mut Mirror,
+    lanes: &mut [Lane],
+) -> Result<()> {
+    let mut group: Vec<(usize, Page)> = Vec::with_capacity(PAGES_PER_COMMIT);
+    loop {
+        for lane in lanes.iter_mut() {
+            lane.fill_head().await;
+        }
+        let next = lanes
+            .iter()
+            .enumerate()
+            .filter_map(|(index, lane)| lane.head.as_ref().map(|p| (p.oldest_id(), index)))
+            .min();
+        let Some(page) = next.and_then(|(_, index)| lanes[index].head.take().map(|p| (index, p)))
+        else {
+            break;
+        };
+        group.push(page);
+        if group.len() == PAGES_PER_COMMIT {
+            commit_pages(context, mirror, lanes, std::mem::take(&mut group))?;
+        }
+    }
+    if !group.is_empty() {
+        commit_pages(context, mirror, lanes, group)?;
+    }
+    Ok(())
+}
+
+/// Stores whole pages of several streams and their cursors in one transaction, rows in id
+/// order. The counts move only once the transaction is committed.
+fn commit_pages(
+    context: &Context<'_>,
+    mirror: &mut Mirror,
+    lanes: &mut [Lane],
+    pages: Vec<(usize, Page)>,
+) -> Result<()> {
+    let started = std::time::Instant::now();
+    let now = now_utc();
+    let mut outcomes: Vec<(usize, i64, Upserted)> = Vec::new();
+    let tx = mirror.conn_mut().transaction()?;
+    {
+        let mut rows: Vec<(usize, &EventRecord)> = pages
+            .iter()
+            .flat_map(|(lane, page)| page.records.iter().rev().map(move |r| (*lane, r)))
+            .collect();
+        // Stable: an event listed twice (the listing moved while paging) keeps listing order.
+        rows.sort_by_key(|(_, record)| record.id);
+        let mut writer = store::EventWriter::new(&tx, &now, context.settings.timezone)?;
+        outcomes.reserve(rows.len());
+        for (lane, record) in rows {
+            outcomes.push((lane, record.id, writer.upsert(record)?));
+        }
+        writer.finish()?;
+    }
+    for (lane, page) in &pages {
+        runs::save_page_cursor(
+            &tx,
+            lanes[*lane].kind.plural(),
+            context.run_id,
+            &context.period_end,
+            page.offset,
+            page.newest_created(),
+            &now,
+        )?;
+    }
+    crate::crashpoint::commit(tx, "sync:events_page")?;
+    for (lane, id, outcome) in outcomes {
+        let lane = &mut lanes[lane];
+        match outcome {
+            Upserted::New => lane.counts.new += 1,
+            Upserted::Changed => lane.counts.changed += 1,
+            Upserted::Unchanged => {}
+        }
+        lane.seen.insert(id);
+    }
+    let mut items = 0;
+    for (lane, page) in &pages {
+        let lane = &mut lanes[*lane];
+        lane.counts.fetched += page.records.len() as u64;
+        lane.counts.pages += 1;
+        lane.bar.advance(page.records.len() as u64);
+        items += page.records.len();
+    }
+    tracing::debug!(
+        pages = pages.len(),
+        items,
+        ms = started.elapsed().as_millis() as u64,
+        "committed pages"
+    );
+    Ok(())
+}
+
+/// After the last page: marks deletions (complete listings only) and records the stream done.
+fn finish_lane(context: &Context<'_>, mirror: &mut Mirror, mut lane: Lane) -> LaneResult {
+    if let Some(mut failure) = lane.failure.take() {
+        // Pages fetched before the failure may have been written since it happened.
+        failure.counts = lane.counts.clone();
+        return Err(failure);
+    }
+    let stream = lane.kind.plural();
+    let counts = &mut lane.counts;
+    if lane.full {
+        if lane.consistent && lane.seen.len() as u64 == lane.total {
+            counts.deleted += sweep_events(context, mirror, lane.kind, &lane.seen)
+                .map_err(|e| StreamFailure::new(counts, e))?;
         } else {
-            // Events vanished or appeared below the bound while paging: the listing is not a
-            // reliable picture of what exists, so nothing is marked deleted this time.
             tracing::warn!(
                 stream,
-                total,
-                seen = seen.len(),
+                total = lane.total,
+                seen = lane.seen.len(),
                 "listing changed while paging; deletions not applied"
             );
         }
     }
-    runs::finish_stream(mirror.conn(), stream, full, &now_utc())
-        .map_err(|e| StreamFailure::new(&counts, e))?;
-    bar.finish(&format!(
+    runs::finish_stream(mirror.conn(), stream, lane.full, &now_utc())
+        .map_err(|e| StreamFailure::new(counts, e))?;
+    lane.bar.finish(&format!(
         "+{} ~{} -{}",
         counts.new, counts.changed, counts.deleted
     ));
-    Ok((counts, full))
+    Ok((lane.counts, lane.full))
 }
 
 fn is_stale(last_full_at: Option<&str>, context: &Context<'_>) -> bool {
@@ -146,15 +446,14 @@ fn lookback_start(newest_utc: &str, context: &Context<'_>) -> String {
     (newest - lookback).format("%Y-%m-%dT%H:%M:%S").to_string()
 }
 
-/// Fetches one page and converts it to records (on a worker thread, so conversion overlaps
-/// the writing of the previous page). Returns the records and the listing's total.
+/// Fetches one page and converts it to records. Returns the records and the listing's total.
 async fn fetch_page(
     client: &Client,
     kind: EventKind,
-    request: PageRequest,
+    request: &PageRequest,
     country_code: &str,
-) -> Result<(Vec<EventRecord>, u64), ApiError> {
-    let page = client.event_page(kind, &request).await?;
+) -> PageResult {
+    let page = client.event_page(kind, request).await?;
     let records = page
         .items
         .iter()
@@ -162,56 +461,6 @@ async fn fetch_page(
         .map(|(i, raw)| to_record(kind, raw, request.offset + i as u64, country_code))
         .collect::<Result<Vec<_>, ApiError>>()?;
     Ok((records, page.overall_count))
-}
-
-/// Stores one page (oldest event first) and its cursor in one transaction. `offset` is the
-/// page's offset in the newest-first listing.
-fn commit_page(
-    context: &Context<'_>,
-    mirror: &mut Mirror,
-    kind: EventKind,
-    records: &[EventRecord],
-    offset: u64,
-    counts: &mut StreamCounts,
-    seen: &mut HashSet<i64>,
-) -> Result<()> {
-    let started = std::time::Instant::now();
-    let now = now_utc();
-    let tx = mirror.conn_mut().transaction()?;
-    let mut newest: Option<&str> = None;
-    {
-        let mut writer = store::EventWriter::new(&tx, &now, context.settings.timezone)?;
-        for record in records.iter().rev() {
-            match writer.upsert(record)? {
-                Upserted::New => counts.new += 1,
-                Upserted::Changed => counts.changed += 1,
-                Upserted::Unchanged => {}
-            }
-            if newest.is_none_or(|n| record.created_utc.as_str() > n) {
-                newest = Some(&record.created_utc);
-            }
-            seen.insert(record.id);
-        }
-    }
-    runs::save_page_cursor(
-        &tx,
-        kind.plural(),
-        context.run_id,
-        &context.period_end,
-        offset,
-        newest,
-        &now,
-    )?;
-    crate::crashpoint::commit(tx, "sync:events_page")?;
-    tracing::debug!(
-        stream = kind.plural(),
-        items = records.len(),
-        ms = started.elapsed().as_millis() as u64,
-        "committed page"
-    );
-    counts.fetched += records.len() as u64;
-    counts.pages += 1;
-    Ok(())
 }
 
 /// Marks events missing from a complete listing as deleted upstream.
@@ -231,135 +480,4 @@ fn sweep_events(
         seen,
         store::mark_deleted,
     )
-}
-
-/// Upstream's `created` (`2012-03-01T14:05:09.000+0100`) in the mirror's UTC form.
-pub fn utc_timestamp(created: &str) -> Option<String> {
-    let parsed = DateTime::parse_from_str(created, "%Y-%m-%dT%H:%M:%S%.f%z")
-        .or_else(|_| DateTime::parse_from_rfc3339(created))
-        .map(|t| t.with_timezone(&Utc))
-        .or_else(|_| {
-            NaiveDateTime::parse_from_str(created, "%Y-%m-%dT%H:%M:%S%.f").map(|t| t.and_utc())
-        })
-        .ok()?;
-    Some(parsed.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
-}
-
-pub(crate) fn to_record(
-    kind: EventKind,
-    raw: &RawValue,
-    index: u64,
-    country_code: &str,
-) -> Result<EventRecord, ApiError> {
-    let what = format!("events/{} item {index}", kind.plural());
-    let e = WireEvent::parse(raw, &what)?;
-    let created_utc = utc_timestamp(&e.created).ok_or_else(|| {
-        ApiError::new(
-            crate::api::ApiErrorKind::Permanent,
-            format!("{what}: created {:?} is not a timestamp", e.created),
-        )
-    })?;
-    let endpoint = |role: &'static str, ep: &crate::api::events::WireEndpoint| EndpointRecord {
-        role,
-        number_e164: ep.number_e164.clone(),
-        number_pretty: ep.number_pretty.clone(),
-        contact_fn: ep.contact_fn.clone(),
-        contact_url: ep.get.clone(),
-        number_key: ep
-            .number_e164
-            .as_deref()
-            .filter(|n| !n.is_empty())
-            // numberE164 is international but sent without `+`.
-            .map(|n| {
-                if n.starts_with('+') {
-                    n.to_string()
-                } else {
-                    format!("+{n}")
-                }
-            })
-            .and_then(|n| number_key(&n, country_code)),
-    };
-    let endpoints = e
-        .sources
-        .iter()
-        .map(|ep| endpoint("source", ep))
-        .chain(e.targets.iter().map(|ep| endpoint("target", ep)))
-        .collect();
-    let link = |l: &Option<crate::api::events::WireLink>| l.as_ref().and_then(|l| l.get.clone());
-    let detail = match kind {
-        EventKind::Call => Detail::Call {
-            duration_s: e.duration,
-            recordings: e.recordings.iter().filter_map(|r| r.get.clone()).collect(),
-        },
-        EventKind::Fax => Detail::Fax {
-            page_count: e.page_count,
-            sent: e.sent.clone(),
-            content_url: link(&e.content).or(e.get.clone()),
-            fail_reason: e.fail_reason.clone(),
-            pages: e
-                .previews
-                .iter()
-                .map(|p| (p.page_number, link(&p.small), link(&p.big)))
-                .collect(),
-        },
-        EventKind::Sms => Detail::Sms {
-            sent: e.sent.clone(),
-            text: e.text.clone(),
-        },
-        EventKind::Voicemail => Detail::Voicemail {
-            duration_s: e.duration,
-            caller: e.caller.clone(),
-            content_url: link(&e.content).or(e.get.clone()),
-            transcription: e.transcription.clone(),
-        },
-    };
-    Ok(EventRecord {
-        kind: kind.as_str(),
-        created_upstream: e.created.clone(),
-        created_utc,
-        scheduled_upstream: e.scheduled.clone(),
-        direction: e.direction.clone(),
-        status: e.status.clone(),
-        comment: e.comment.clone(),
-        extension_id: e.extension.as_ref().and_then(|x| x.id.clone()),
-        extension_alias: e.extension.as_ref().and_then(|x| x.alias.clone()),
-        extension_url: e.extension.as_ref().and_then(|x| x.get.clone()),
-        read: e.read.as_ref().is_some_and(|f| f.value),
-        starred: e.starred.as_ref().is_some_and(|f| f.value),
-        labels: e
-            .labels
-            .as_ref()
-            .and_then(|l| l.value.clone())
-            .unwrap_or_default(),
-        location: e.location.clone(),
-        content_url: e.get.clone(),
-        modify_url: e.modify.clone(),
-        endpoints,
-        detail,
-        raw_json: raw.get().to_string(),
-        id: e.id.parse().map_err(|_| {
-            ApiError::new(
-                crate::api::ApiErrorKind::Permanent,
-                format!("{what}: id {:?} is too large", e.id),
-            )
-        })?,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::utc_timestamp;
-
-    #[test]
-    fn upstream_timestamps_become_utc() {
-        assert_eq!(
-            utc_timestamp("2012-03-01T14:05:09.000+0100").as_deref(),
-            Some("2012-03-01T13:05:09.000Z")
-        );
-        assert_eq!(
-            utc_timestamp("2012-07-01T14:05:09+02:00").as_deref(),
-            Some("2012-07-01T12:05:09.000Z")
-        );
-        assert_eq!(utc_timestamp("yesterday"), None);
-    }
 }

@@ -1,4 +1,5 @@
-//! Pull: brings the mirror up to date with the upstream, stream by stream.
+//! Pull: brings the mirror up to date with the upstream: the event streams together (see
+//! [`events`]), then contacts, settings and the balance.
 //!
 //! The rules (see `sync-lessons.md`): each page is committed with its cursor in one
 //! transaction; a run fixes its upper bound (`period_end`) before paging; upserts never use
@@ -7,6 +8,7 @@
 //! marked deleted, behind a guard against mass deletion.
 
 pub(crate) mod contacts;
+pub(crate) mod event_record;
 pub(crate) mod events;
 mod settings;
 
@@ -207,29 +209,47 @@ pub fn run(
     };
     let mut reports = Vec::new();
     let mut fatal: Option<Error> = None;
-    for stream in streams {
+    let event_kinds: Vec<EventKind> = streams
+        .iter()
+        .filter_map(|s| match s {
+            Stream::Events(kind) => Some(*kind),
+            _ => None,
+        })
+        .collect();
+    for stream in &streams {
         if fatal.is_some() {
             break;
         }
-        let result = upstream.block_on(pull(&context, mirror, stream));
-        let (counts, full, error) = match result {
-            Ok((counts, full)) => (counts, full, None),
-            Err(failure) => {
-                tracing::debug!(stream = stream.name(), error = %failure.error, "stream failed");
-                let message = failure.error.message().to_string();
-                if failure.stops_run {
-                    fatal = Some(failure.error);
-                }
-                (failure.counts, false, Some(message))
-            }
+        // The event streams are pulled together, where the first of them is listed.
+        let results: Vec<(Stream, events::LaneResult)> = match stream {
+            Stream::Events(kind) if Some(kind) != event_kinds.first() => continue,
+            Stream::Events(_) => upstream
+                .block_on(events::pull(&context, mirror, &event_kinds))
+                .into_iter()
+                .map(|(kind, result)| (Stream::Events(kind), result))
+                .collect(),
+            &other => vec![(other, upstream.block_on(pull(&context, mirror, other)))],
         };
-        runs::record_stream(mirror.conn(), run_id, stream.name(), &counts)?;
-        reports.push(StreamReport {
-            stream: stream.name(),
-            full,
-            counts,
-            error,
-        });
+        for (stream, result) in results {
+            let (counts, full, error) = match result {
+                Ok((counts, full)) => (counts, full, None),
+                Err(failure) => {
+                    tracing::debug!(stream = stream.name(), error = %failure.error, "stream failed");
+                    let message = failure.error.message().to_string();
+                    if failure.stops_run {
+                        fatal = Some(failure.error);
+                    }
+                    (failure.counts, false, Some(message))
+                }
+            };
+            runs::record_stream(mirror.conn(), run_id, stream.name(), &counts)?;
+            reports.push(StreamReport {
+                stream: stream.name(),
+                full,
+                counts,
+                error,
+            });
+        }
     }
     let failed = reports.iter().filter(|r| r.error.is_some()).count();
     let outcome = match (failed, &fatal) {
@@ -292,13 +312,20 @@ impl StreamFailure {
     }
 }
 
+/// Pulls one stream other than the events (see [`events::pull`] for those).
 async fn pull(
     context: &Context<'_>,
     mirror: &mut Mirror,
     stream: Stream,
 ) -> Result<(StreamCounts, bool), StreamFailure> {
     match stream {
-        Stream::Events(kind) => events::pull(context, mirror, kind).await,
+        Stream::Events(kind) => events::pull(context, mirror, &[kind])
+            .await
+            .pop()
+            .map_or_else(
+                || Ok((StreamCounts::default(), false)),
+                |(_, result)| result,
+            ),
         Stream::Contacts => contacts::pull(context, mirror).await.map(|c| (c, true)),
         Stream::Settings => settings::pull_settings(context, mirror)
             .await
