@@ -656,57 +656,64 @@ fn a_sync_killed_mid_run_is_completed_by_the_next() {
 
 #[test]
 fn the_event_streams_are_written_together_oldest_pages_first() {
-    // About 14 pages: calls 9, faxes 1, SMS 2, voicemails 2; more than one transaction's worth.
+    // About 14 pages: calls 9, faxes 1, SMS 2, voicemails 2.
     let s = Synced::start(12_000, 10);
+    // Killed after its second commit (a commit holds one page or more).
     let status = s
         .std_cmd(&["sync"])
-        .env("SIPMIRROR_CRASH_AT", "sync:events_page:committed")
+        .env("SIPMIRROR_CRASH_AT", "sync:events_page:committed#2")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .status()
         .expect("run");
-    assert!(!status.success(), "killed after the first commit");
+    assert!(!status.success(), "killed after the second commit");
     let db = s.db();
-    let stored = |kind: &str| -> Vec<i64> {
-        let mut stmt = db
-            .prepare("SELECT id FROM mirror_events WHERE kind = ?1 ORDER BY id")
-            .expect("prepare");
-        stmt.query_map([kind], |r| r.get(0))
-            .expect("query")
-            .collect::<rusqlite::Result<_>>()
-            .expect("ids")
-    };
-    let mut total = 0;
+    // Every page of every stream as (id of its oldest event, stream, number of events).
+    let mut pages = Vec::new();
+    let mut written = Vec::new();
     for (plural, kind) in KINDS {
-        // Upstream lists newest first; the oldest pages of every stream went first.
-        let mut upstream: Vec<i64> = s
+        let newest_first: Vec<i64> = s
             .upstream_events(plural)
             .iter()
             .map(|e| e["id"].as_str().expect("id").parse().expect("numeric id"))
             .collect();
-        upstream.sort_unstable();
-        let ids = stored(kind);
-        assert!(!ids.is_empty(), "{plural}: none in the first transaction");
+        for chunk in newest_first.chunks(1000) {
+            let oldest = *chunk.iter().min().expect("page");
+            pages.push((oldest, plural, chunk.len()));
+        }
+        let mut stored: Vec<i64> = db
+            .prepare("SELECT id FROM mirror_events WHERE kind = ?1")
+            .expect("prepare")
+            .query_map([kind], |r| r.get(0))
+            .expect("query")
+            .collect::<rusqlite::Result<_>>()
+            .expect("ids");
+        stored.sort_unstable();
+        let mut oldest_first = newest_first.clone();
+        oldest_first.sort_unstable();
         assert_eq!(
-            ids,
-            upstream[..ids.len()],
+            stored,
+            oldest_first[..stored.len()],
             "{plural}: not its oldest events"
         );
-        let rest = upstream.len() % 1000;
-        assert!(
-            ids.len() % 1000 == rest || ids.len() % 1000 == 0,
-            "{plural}: {} of {} is not whole pages",
-            ids.len(),
-            upstream.len()
-        );
-        total += upstream.len();
+        // Whole pages, from the oldest one on.
+        let mut left = stored.len();
+        for chunk in newest_first.chunks(1000).rev() {
+            if left == 0 {
+                break;
+            }
+            assert!(left >= chunk.len(), "{plural}: part of a page");
+            written.push((*chunk.iter().min().expect("page"), plural, chunk.len()));
+            left -= chunk.len();
+        }
     }
-    let stored_total: i64 = db
-        .query_row("SELECT count(*) FROM mirror_events", [], |r| r.get(0))
-        .expect("count");
-    assert!(
-        (stored_total as usize) < total,
-        "one transaction held everything"
+    pages.sort_unstable();
+    written.sort_unstable();
+    assert!(!written.is_empty() && written.len() < pages.len());
+    assert_eq!(
+        written,
+        pages[..written.len()],
+        "the pages written are not the ones with the oldest events"
     );
     s.sync_ok(&[]);
     assert_mirror_equals_upstream(&s);

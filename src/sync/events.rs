@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use futures_util::stream::{self, BoxStream};
-use futures_util::{StreamExt, future};
+use futures_util::{FutureExt, StreamExt, future};
 use tokio::sync::Semaphore;
 
 use super::event_record::to_record;
@@ -135,23 +135,34 @@ impl Lane {
         self.head = None;
     }
 
-    /// Makes `head` the stream's next page, unless the stream is done or failed.
-    async fn fill_head(&mut self) {
+    /// Makes `head` the stream's next page, unless the stream is done or failed. Without
+    /// `wait`, only a page already fetched will do: returns false when it is still on its way.
+    async fn fill_head(&mut self, wait: bool) -> bool {
         if self.head.is_some() || self.failure.is_some() {
-            return;
+            return true;
         }
         if let Some(older) = &mut self.older {
-            match older.next().await {
-                Some((offset, Ok((records, total)))) => {
+            let next = if wait {
+                Some(older.next().await)
+            } else {
+                older.next().now_or_never()
+            };
+            match next {
+                None => return false,
+                Some(Some((offset, Ok((records, total))))) => {
                     self.consistent &= total == self.total;
                     self.head = Some(Page { offset, records });
-                    return;
+                    return true;
                 }
-                Some((_, Err(e))) => return self.fail(StreamFailure::from_api(&self.counts, e)),
-                None => self.older = None,
+                Some(Some((_, Err(e)))) => {
+                    self.fail(StreamFailure::from_api(&self.counts, e));
+                    return true;
+                }
+                Some(None) => self.older = None,
             }
         }
         self.head = self.newest.take();
+        true
     }
 }
 
@@ -298,7 +309,8 @@ fn older_pages(
 }
 
 /// Writes the streams' pages in the order of their oldest events, up to
-/// [`PAGES_PER_COMMIT`] per transaction. A stream whose page fails stops; the others go on.
+/// [`PAGES_PER_COMMIT`] per transaction, fewer when waiting for the network would leave the
+/// writer idle. A stream whose page fails stops; the others go on.
 async fn write_merged(
     context: &Context<'_>,
     mirror: &mut Mirror,
@@ -306,8 +318,18 @@ async fn write_merged(
 ) -> Result<()> {
     let mut group: Vec<(usize, Page)> = Vec::with_capacity(PAGES_PER_COMMIT);
     loop {
+        let mut ready = true;
         for lane in lanes.iter_mut() {
-            lane.fill_head().await;
+            ready &= lane.fill_head(false).await;
+        }
+        if !ready {
+            // Write what is gathered while the next pages are on their way.
+            if !group.is_empty() {
+                commit_pages(context, mirror, lanes, std::mem::take(&mut group))?;
+            }
+            for lane in lanes.iter_mut() {
+                lane.fill_head(true).await;
+            }
         }
         let next = lanes
             .iter()
