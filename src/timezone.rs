@@ -1,7 +1,7 @@
 //! The time zone of the mirror's local-time columns (`created_local`): `timezone` in the config
 //! file, else `TZ`, else the system's (`/etc/localtime`), else UTC.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Timelike, Utc};
 use chrono_tz::Tz;
 
 use crate::error::{Error, Result};
@@ -31,12 +31,18 @@ pub fn resolve(configured: Option<&str>) -> Result<Tz> {
 /// (`2026-03-29 03:30:00` in Europe/Berlin); `None` if it does not parse.
 pub fn local_wall_time(utc: &str, tz: Tz) -> Option<String> {
     let instant = DateTime::parse_from_rfc3339(utc).ok()?.with_timezone(&Utc);
-    Some(
-        instant
-            .with_timezone(&tz)
-            .format("%Y-%m-%d %H:%M:%S")
-            .to_string(),
-    )
+    // Written out rather than through `format`, which parses its pattern on every call: the
+    // sync calls this for every event it stores.
+    let local = instant.with_timezone(&tz);
+    Some(format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        local.year(),
+        local.month(),
+        local.day(),
+        local.hour(),
+        local.minute(),
+        local.second()
+    ))
 }
 
 #[cfg(test)]

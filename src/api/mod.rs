@@ -424,6 +424,11 @@ fn chain(e: &dyn std::error::Error) -> String {
 /// Parses a body, naming the field that does not fit. Syntax errors (a cut or garbled body)
 /// are transient; a well-formed body of the wrong shape is permanent.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    // Bodies are nearly always right: parse at full speed first, and only a body that fails
+    // is parsed again tracking the path, to name the field (tracking costs a third more).
+    if let Ok(value) = serde_json::from_slice(body) {
+        return Ok(value);
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
         // The path holds upstream's key names, which may hold anything.

@@ -1,7 +1,10 @@
 //! Turning an upstream event (as listed) into the record the mirror stores: one function for
 //! all four types, strict about the id and the time, tolerant about everything optional.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use std::sync::LazyLock;
+
+use chrono::format::{Item, Parsed, StrftimeItems};
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 use serde_json::value::RawValue;
 
 use crate::api::ApiError;
@@ -9,16 +12,29 @@ use crate::api::events::{EventKind, WireEvent};
 use crate::numbers::number_key;
 use crate::store::events::{Detail, EndpointRecord, EventRecord};
 
+/// Upstream's form of `created`, parsed once: `parse_from_str` would parse the pattern again
+/// for every event.
+static UPSTREAM_TIME: LazyLock<Vec<Item<'static>>> = LazyLock::new(|| {
+    StrftimeItems::new("%Y-%m-%dT%H:%M:%S%.f%z")
+        .parse()
+        .unwrap_or_default()
+});
+
 /// Upstream's `created` (`2012-03-01T14:05:09.000+0100`) in the mirror's UTC form.
 pub fn utc_timestamp(created: &str) -> Option<String> {
-    let parsed = DateTime::parse_from_str(created, "%Y-%m-%dT%H:%M:%S%.f%z")
+    let upstream = || {
+        let mut parsed = Parsed::new();
+        chrono::format::parse(&mut parsed, created, UPSTREAM_TIME.iter())?;
+        parsed.to_datetime()
+    };
+    let parsed = upstream()
         .or_else(|_| DateTime::parse_from_rfc3339(created))
         .map(|t| t.with_timezone(&Utc))
         .or_else(|_| {
             NaiveDateTime::parse_from_str(created, "%Y-%m-%dT%H:%M:%S%.f").map(|t| t.and_utc())
         })
         .ok()?;
-    Some(parsed.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+    Some(parsed.to_rfc3339_opts(SecondsFormat::Millis, true))
 }
 
 pub(crate) fn to_record(
