@@ -3,7 +3,7 @@
 //! vCard folder ("vdir", one `<uid>.vcf` per contact) kept in step with the mirror, its cards
 //! written as one batch (one flush for all, see `fsutil::Batch`).
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
@@ -60,26 +60,89 @@ pub fn write_folder(dir: &Path, contacts: &[Contact], version: Version) -> Resul
 /// are written (as one [`Batch`](crate::fsutil::Batch)), unchanged ones left alone, and at the
 /// end the cards it wrote earlier for contacts that are gone are removed. Files it did not
 /// write are never touched.
+///
+/// A card is unchanged when its file still is what the last run wrote (same size, modification
+/// time and inode, as vdirsyncer tells its files apart) and the new card hashes the same as the
+/// one written then: re-runs on an unchanged mirror read no card. A file touched since (by
+/// khard, say) is read and compared.
 pub struct Folder {
     dir: std::path::PathBuf,
     version: Version,
-    previous: BTreeSet<String>,
-    current: BTreeSet<String>,
+    previous: BTreeMap<String, Option<Stamp>>,
+    current: BTreeMap<String, Written>,
     batch: crate::fsutil::Batch,
     report: FolderReport,
+}
+
+/// What the manifest records of a card this command wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Stamp {
+    file: FileId,
+    hash: String,
+}
+
+/// A card in the folder after this run: its hash, and its file's identity once known (cards
+/// written this run are looked at after the batch put them in place).
+struct Written {
+    hash: String,
+    file: Option<FileId>,
+}
+
+/// Size, modification time and inode: what changes when anyone rewrites a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileId {
+    size: u64,
+    mtime_ns: i128,
+    inode: u64,
+}
+
+impl FileId {
+    #[cfg(unix)]
+    fn of(path: &Path) -> Option<FileId> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(path).ok()?;
+        Some(FileId {
+            size: meta.size(),
+            mtime_ns: i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec()),
+            inode: meta.ino(),
+        })
+    }
+
+    /// Elsewhere every card is read and compared.
+    #[cfg(not(unix))]
+    fn of(_: &Path) -> Option<FileId> {
+        None
+    }
+}
+
+/// One manifest line: `name` alone (written by older versions) or
+/// `name<TAB>size<TAB>mtime_ns<TAB>inode<TAB>sha256`.
+fn parse_manifest_line(line: &str) -> (String, Option<Stamp>) {
+    let mut fields = line.split('\t');
+    let name = fields.next().unwrap_or_default().to_string();
+    let stamp = (|| {
+        let file = FileId {
+            size: fields.next()?.parse().ok()?,
+            mtime_ns: fields.next()?.parse().ok()?,
+            inode: fields.next()?.parse().ok()?,
+        };
+        let hash = fields.next()?.to_string();
+        Some(Stamp { file, hash })
+    })();
+    (name, stamp)
 }
 
 impl Folder {
     pub fn open(dir: &Path, version: Version) -> Result<Folder> {
         std::fs::create_dir_all(dir).map_err(|e| io_error("cannot create", dir, e))?;
         let previous = std::fs::read_to_string(dir.join(MANIFEST))
-            .map(|text| text.lines().map(str::to_string).collect())
+            .map(|text| text.lines().map(parse_manifest_line).collect())
             .unwrap_or_default();
         Ok(Folder {
             dir: dir.to_path_buf(),
             version,
             previous,
-            current: BTreeSet::new(),
+            current: BTreeMap::new(),
             batch: crate::fsutil::Batch::new(dir)?,
             report: FolderReport::default(),
         })
@@ -87,18 +150,26 @@ impl Folder {
 
     pub fn add(&mut self, contact: &Contact) -> Result<()> {
         let mut name = file_name(&contact.uuid);
-        if self.current.contains(&name) {
+        if self.current.contains_key(&name) {
             // Two contacts whose plain names collide (case, length): keep both.
             name = file_name(&format!("{}\u{0}{}", contact.uuid, self.current.len()));
         }
         let card = vcard::render(contact, self.version);
-        let same = std::fs::read(self.dir.join(&name)).is_ok_and(|old| old == card.as_bytes());
-        if same {
+        let hash = crate::fsutil::sha256_hex(card.as_bytes());
+        let path = self.dir.join(&name);
+        let file = FileId::of(&path);
+        let as_written = match self.previous.get(&name) {
+            Some(Some(stamp)) => Some(&stamp.file) == file.as_ref() && stamp.hash == hash,
+            _ => false,
+        };
+        let file = if as_written || std::fs::read(&path).is_ok_and(|old| old == card.as_bytes()) {
             self.report.unchanged += 1;
+            file
         } else {
             self.batch.stage(&name, card.as_bytes())?;
-        }
-        self.current.insert(name);
+            None
+        };
+        self.current.insert(name, Written { hash, file });
         Ok(())
     }
 
@@ -114,7 +185,7 @@ impl Folder {
             ..
         } = self;
         report.written = batch.commit()?;
-        for old in previous.difference(&current) {
+        for old in previous.keys().filter(|name| !current.contains_key(*name)) {
             // Only plain names this command wrote: never a path, never a hidden file.
             if old.contains(['/', '\\']) || old.starts_with('.') || !old.ends_with(".vcf") {
                 continue;
@@ -125,7 +196,16 @@ impl Folder {
                 Err(e) => return Err(io_error("cannot remove", &dir.join(old), e)),
             }
         }
-        let manifest: String = current.iter().map(|n| format!("{n}\n")).collect();
+        let mut manifest = String::new();
+        for (name, written) in &current {
+            match written.file.or_else(|| FileId::of(&dir.join(name))) {
+                Some(file) => manifest.push_str(&format!(
+                    "{name}\t{}\t{}\t{}\t{}\n",
+                    file.size, file.mtime_ns, file.inode, written.hash
+                )),
+                None => manifest.push_str(&format!("{name}\n")),
+            }
+        }
         write_atomic(&dir.join(MANIFEST), manifest.as_bytes())?;
         Ok(report)
     }
@@ -146,5 +226,45 @@ mod tests {
             );
             assert_eq!(name.len(), 36, "{name}");
         }
+    }
+
+    #[test]
+    fn a_card_is_read_again_only_when_its_file_changed_since_it_was_written() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().expect("dir");
+        let contacts: Vec<Contact> = (0..3)
+            .map(|i| Contact {
+                uuid: format!("c{i}"),
+                name: format!("Name {i}"),
+                ..Contact::default()
+            })
+            .collect();
+        let first = write_folder(dir.path(), &contacts, Version::V3).expect("first");
+        assert_eq!((first.written, first.unchanged), (3, 0));
+        let path = dir.path().join("c0.vcf");
+        let original = std::fs::read(&path).expect("card");
+        let written_at = std::fs::metadata(&path)
+            .and_then(|m| m.modified())
+            .expect("mtime");
+        // Edited in place behind the export's back, same size, its time put back: the
+        // manifest vouches for the file, so it is not read (and not rewritten).
+        let forged = String::from_utf8(original.clone())
+            .expect("text")
+            .replace("Name 0", "Nome 0");
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .expect("open");
+        file.write_all(forged.as_bytes()).expect("write");
+        file.set_modified(written_at).expect("time");
+        let second = write_folder(dir.path(), &contacts, Version::V3).expect("second");
+        assert_eq!((second.written, second.unchanged), (0, 3));
+        assert_eq!(std::fs::read(&path).expect("card"), forged.as_bytes());
+        // Once its time moves, it is read, found different and rewritten.
+        file.set_modified(written_at + std::time::Duration::from_secs(1))
+            .expect("time");
+        let third = write_folder(dir.path(), &contacts, Version::V3).expect("third");
+        assert_eq!((third.written, third.unchanged), (1, 2));
+        assert_eq!(std::fs::read(&path).expect("card"), original);
     }
 }
