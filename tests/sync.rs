@@ -495,6 +495,11 @@ fn bad_upstream_bodies_stop_with_a_clear_error_and_the_next_run_completes() {
             "503",
         ),
         (json!({"status_rates": {"400": 1.0}}), "400"),
+        // A listing claiming a trillion events: refused, not paged through.
+        (
+            json!({"overall_count": 1_000_000_000_000u64}),
+            "not believable",
+        ),
     ] {
         let s = Synced::start(2500, 10);
         s.sync_ok(&["--only", "sms"]);

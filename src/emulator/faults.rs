@@ -34,6 +34,8 @@ pub struct Faults {
     /// Serve the request (it takes effect) and then close the connection without answering:
     /// the case that makes a naive client send an SMS twice.
     pub lose_response_rate: f64,
+    /// Event listings report this `overallCount` instead of the true one (a broken upstream).
+    pub overall_count: Option<u64>,
     /// Where content and preview resources redirect instead of the emulator's own file URL:
     /// another base URL (`http://elsewhere.example`), or `"loop"` for a redirect back to the
     /// resource itself. Clients must refuse both.

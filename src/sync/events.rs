@@ -38,6 +38,10 @@ pub const PAGE_SIZE: u64 = 1000;
 /// endpoints' number index takes entries anywhere). A page of records holds about 2.5 MB.
 const PAGES_PER_COMMIT: usize = 8;
 
+/// More events than any account holds: an `overallCount` above it is a broken answer, not a
+/// reason to send a billion requests.
+const MAX_EVENTS: u64 = 100_000_000;
+
 /// What one stream's pull came to: its counts and whether it was a complete listing.
 pub type LaneResult = Result<(StreamCounts, bool), StreamFailure>;
 
@@ -191,10 +195,10 @@ impl Listing {
         })
     }
 
-    fn request(&self, context: &Context<'_>, offset: u64) -> PageRequest {
+    fn request(&self, period_end: &str, offset: u64) -> PageRequest {
         PageRequest {
             period_start: self.period_start.clone(),
-            period_end: Some(context.period_end.clone()),
+            period_end: Some(period_end.to_string()),
             offset,
             limit: PAGE_SIZE,
         }
@@ -217,7 +221,7 @@ async fn open_lanes(
         match listing {
             Ok(listing) => Some(
                 fetcher
-                    .page(listing.kind, listing.request(context, 0))
+                    .page(listing.kind, listing.request(&context.period_end, 0))
                     .await,
             ),
             Err(_) => None,
@@ -257,6 +261,13 @@ async fn open_lanes(
             tracing::debug!(stream, full = listing.full, period_start = ?listing.period_start,
                 period_end = %context.period_end, "listing");
             match first {
+                Some(Ok((_, total))) if total > MAX_EVENTS => lane.fail(StreamFailure::from_api(
+                    &lane.counts,
+                    ApiError::new(
+                        crate::api::ApiErrorKind::Permanent,
+                        format!("events/{stream}: an overallCount of {total} is not believable"),
+                    ),
+                )),
                 Some(Ok((records, total))) => {
                     lane.total = total;
                     lane.bar.set_total(total);
@@ -280,18 +291,13 @@ fn older_pages(
     total: u64,
     ahead: usize,
 ) -> BoxStream<'static, (u64, PageResult)> {
-    let offsets: Vec<u64> = (1..total.div_ceil(PAGE_SIZE))
-        .rev()
-        .map(|page| page * PAGE_SIZE)
-        .collect();
-    let requests: Vec<(u64, PageRequest)> = offsets
-        .into_iter()
-        .map(|offset| (offset, listing.request(context, offset)))
-        .collect();
+    let period_end = context.period_end.clone();
     let fetcher = fetcher.clone();
     let kind = listing.kind;
-    stream::iter(requests)
-        .map(move |(offset, request)| {
+    stream::iter((1..total.div_ceil(PAGE_SIZE)).rev())
+        .map(move |page| {
+            let offset = page * PAGE_SIZE;
+            let request = listing.request(&period_end, offset);
             let fetcher = fetcher.clone();
             let task = tokio::spawn(async move { fetcher.page(kind, request).await });
             async move {

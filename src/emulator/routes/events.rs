@@ -141,7 +141,11 @@ fn list(
                 with_type: kind.is_none(),
             })
             .collect(),
-        overall_count: total,
+        overall_count: shared
+            .faults()
+            .faults
+            .overall_count
+            .map_or(total, |lie| usize::try_from(lie).unwrap_or(usize::MAX)),
     };
     Ok(Reply::serialized(format_of(headers), &listing))
 }
