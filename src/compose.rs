@@ -2,11 +2,13 @@
 //! checked here, before anything is queued, so a mistake is one clear line at once, not a
 //! failed send an hour later from cron.
 
+use std::path::Path;
+
 use chrono::{NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use crate::error::{Error, Result};
-use crate::store::sends::SendRequest;
+use crate::store::sends::{Document, SendRequest};
 use crate::validate::phone_number;
 
 /// Upstream's limit for one SMS (it splits longer texts into parts up to this).
@@ -92,6 +94,63 @@ pub fn sms(
         text: Some(sms_text(text)?),
         file_name: None,
         pages: None,
+    })
+}
+
+/// A fax ready to queue: the request and the document it carries.
+pub struct Fax {
+    pub request: SendRequest,
+    pub file_name: String,
+    pub content: Vec<u8>,
+    pub sha256: String,
+}
+
+impl Fax {
+    pub fn document(&self) -> Document<'_> {
+        Document {
+            file_name: &self.file_name,
+            pages: self.request.pages.unwrap_or(0),
+            sha256: &self.sha256,
+            content: &self.content,
+        }
+    }
+}
+
+/// A fax to `to` of the PDF at `file`, from the fax extension `from` (checked for its form
+/// here; whether the account has it, the caller checks against the mirror).
+pub fn fax(
+    to: &[String],
+    from: Option<&str>,
+    at: Option<&str>,
+    file: &Path,
+    country_code: &str,
+    tz: Tz,
+) -> Result<Fax> {
+    let targets = recipients(to, country_code)?;
+    let source = from
+        .map(|f| crate::validate::path_id(f, "--from"))
+        .transpose()?;
+    let schedule = at.map(|a| schedule(a, tz, Utc::now())).transpose()?;
+    let content = std::fs::read(file)
+        .map_err(|e| Error::usage(format!("cannot read {}: {e}", file.display())))?;
+    let pages = crate::pdf::fax_pages(&content)
+        .map_err(|why| Error::usage(format!("{}: {why}", file.display())))?;
+    let file_name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "fax.pdf".to_string());
+    Ok(Fax {
+        request: SendRequest {
+            targets,
+            source,
+            schedule,
+            text: None,
+            file_name: Some(file_name.clone()),
+            pages: Some(pages),
+        },
+        sha256: crate::fsutil::sha256_hex(&content),
+        file_name,
+        content,
     })
 }
 

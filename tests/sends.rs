@@ -184,6 +184,16 @@ fn bad_sends_are_refused_before_anything_is_queued_or_sent() {
             "--from",
         ),
     ];
+    // Refused before the mirror is opened: where there was none, none is created.
+    assert!(!s.home.db().exists());
+    for args in [
+        &["send", "sms", "--to", "hello", "--text", "x"][..],
+        &["send", "fax", "--to", "+4930123456", "cut.pdf"],
+    ] {
+        let output = s.cmd(args).output().expect("run");
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(!s.home.db().exists(), "{args:?} created a mirror");
+    }
     // Settings synced first, so --from is checked against the account's fax extensions.
     s.sync_ok(&["--only", "settings"]);
     let requests = s.requests();

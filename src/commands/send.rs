@@ -2,21 +2,20 @@
 //! then, unless `--queue-only`, pushes at once so that it goes out now when upstream is
 //! reachable. Whatever happens to that push, the message stays queued until it is sent, once.
 
-use std::path::Path;
-
 use crate::api::Upstream;
 use crate::api::events::EventKind;
-use crate::cli::{SendCommand, SendOptions};
+use crate::cli::SendCommand;
 use crate::compose;
 use crate::config::Settings;
 use crate::error::{Error, ErrorKind, ExitCode, Result};
 use crate::output;
-use crate::store::sends::{self, Document, Send, SendRequest};
+use crate::store::sends::{self, Send, SendRequest};
 use crate::store::{Access, Mirror, WriterLock, now_utc};
 
 pub fn run(settings: &Settings, command: &SendCommand) -> Result<ExitCode> {
-    let mut mirror = Mirror::open(&settings.db_path, Access::ReadWrite)?;
-    let (send, options) = match command {
+    // Everything about the message is checked before the mirror is opened: a refused send
+    // leaves no trace, not even a new empty mirror.
+    let (message, options) = match command {
         SendCommand::Sms {
             options,
             text,
@@ -31,23 +30,41 @@ pub fn run(settings: &Settings, command: &SendCommand) -> Result<ExitCode> {
                 &settings.country_code,
                 settings.timezone,
             )?;
-            let send = sends::queue(
-                mirror.conn_mut(),
-                EventKind::Sms,
-                &request,
-                None,
-                &now_utc(),
-            )?;
-            (send, options)
+            (Message::Sms(request), options)
         }
         SendCommand::Fax {
             options,
             from,
             file,
-        } => (
-            queue_fax(&mut mirror, settings, options, from.as_deref(), file)?,
-            options,
-        ),
+        } => {
+            let fax = compose::fax(
+                &options.to,
+                from.as_deref(),
+                options.at.as_deref(),
+                file,
+                &settings.country_code,
+                settings.timezone,
+            )?;
+            (Message::Fax(fax), options)
+        }
+    };
+    let mut mirror = Mirror::open(&settings.db_path, Access::ReadWrite)?;
+    let send = match &message {
+        Message::Sms(request) => {
+            sends::queue(mirror.conn_mut(), EventKind::Sms, request, None, &now_utc())?
+        }
+        Message::Fax(fax) => {
+            if let Some(id) = &fax.request.source {
+                check_fax_extension(&mirror, id)?;
+            }
+            sends::queue(
+                mirror.conn_mut(),
+                EventKind::Fax,
+                &fax.request,
+                Some(&fax.document()),
+                &now_utc(),
+            )?
+        }
     };
     drop(mirror);
     if options.queue_only {
@@ -61,6 +78,11 @@ pub fn run(settings: &Settings, command: &SendCommand) -> Result<ExitCode> {
     push_now(settings, &send)
 }
 
+enum Message {
+    Sms(SendRequest),
+    Fax(compose::Fax),
+}
+
 /// `--text -` reads the text from stdin, for scripts.
 fn read_text(text: &str) -> Result<String> {
     if text != "-" {
@@ -68,57 +90,6 @@ fn read_text(text: &str) -> Result<String> {
     }
     std::io::read_to_string(std::io::stdin())
         .map_err(|e| Error::usage(format!("--text -: cannot read the text from stdin: {e}")))
-}
-
-fn queue_fax(
-    mirror: &mut Mirror,
-    settings: &Settings,
-    options: &SendOptions,
-    from: Option<&str>,
-    file: &Path,
-) -> Result<Send> {
-    let targets = compose::recipients(&options.to, &settings.country_code)?;
-    let source = from
-        .map(|f| crate::validate::path_id(f, "--from"))
-        .transpose()?;
-    if let Some(id) = &source {
-        check_fax_extension(mirror, id)?;
-    }
-    let schedule = options
-        .at
-        .as_deref()
-        .map(|a| compose::schedule(a, settings.timezone, chrono::Utc::now()))
-        .transpose()?;
-    let content = std::fs::read(file)
-        .map_err(|e| Error::usage(format!("cannot read {}: {e}", file.display())))?;
-    let pages = crate::pdf::fax_pages(&content)
-        .map_err(|why| Error::usage(format!("{}: {why}", file.display())))?;
-    let file_name = file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "fax.pdf".to_string());
-    let sha256 = crate::fsutil::sha256_hex(&content);
-    let request = SendRequest {
-        targets,
-        source,
-        schedule,
-        text: None,
-        file_name: Some(file_name.clone()),
-        pages: Some(pages),
-    };
-    let document = Document {
-        file_name: &file_name,
-        pages,
-        sha256: &sha256,
-        content: &content,
-    };
-    sends::queue(
-        mirror.conn_mut(),
-        EventKind::Fax,
-        &request,
-        Some(&document),
-        &now_utc(),
-    )
 }
 
 /// A fax extension named with `--from` must be one of the mirror's fax extensions, once the
