@@ -132,9 +132,9 @@ WHERE mirror_events.raw_json IS NOT excluded.raw_json OR mirror_events.upstream_
    OR mirror_events.location_base IS NOT excluded.location_base
 RETURNING first_seen_at = updated_at";
 
-/// Writes the events of a transaction; [`EventWriter::finish`] before the commit. The long statements are prepared once per page rather than
-/// looked up in the statement cache for every row (hashing a 2 KB statement per event costs
-/// more than inserting it).
+/// Writes the events of one transaction; call [`EventWriter::finish`] before the commit. The
+/// long statements are prepared once per transaction rather than looked up in the statement
+/// cache for every row (hashing a 2 KB statement per event costs more than inserting it).
 pub struct EventWriter<'c> {
     conn: &'c Connection,
     upsert: Statement<'c>,
@@ -347,8 +347,6 @@ const PRESENT_IDS: &str = "SELECT id FROM mirror_events WHERE kind = ?1 AND crea
 
 /// Ids of events of `kind` present in the mirror and created before `before_utc`.
 pub fn present_ids(conn: &Connection, kind: &str, before_utc: &str) -> Result<Vec<i64>> {
-    // Both halves read only an index; filtering on `upstream_state` directly would read
-    // every row of the table (two kilobytes each) to find the few marked deleted.
     let mut stmt = conn.prepare_cached(PRESENT_IDS)?;
     let ids = stmt
         .query_map(params![kind, before_utc], |row| row.get(0))?

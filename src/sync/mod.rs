@@ -221,15 +221,10 @@ pub fn run(
             break;
         }
         // The event streams are pulled together, where the first of them is listed.
-        let results: Vec<(Stream, events::LaneResult)> = match stream {
-            Stream::Events(kind) if Some(kind) != event_kinds.first() => continue,
-            Stream::Events(_) => upstream
-                .block_on(events::pull(&context, mirror, &event_kinds))
-                .into_iter()
-                .map(|(kind, result)| (Stream::Events(kind), result))
-                .collect(),
-            &other => vec![(other, upstream.block_on(pull(&context, mirror, other)))],
-        };
+        if matches!(stream, Stream::Events(kind) if Some(kind) != event_kinds.first()) {
+            continue;
+        }
+        let results = upstream.block_on(pull(&context, mirror, *stream, &event_kinds));
         for (stream, result) in results {
             let (counts, full, error) = match result {
                 Ok((counts, full)) => (counts, full, None),
@@ -312,20 +307,22 @@ impl StreamFailure {
     }
 }
 
-/// Pulls one stream other than the events (see [`events::pull`] for those).
+/// Pulls `stream`; an event stream brings all of `event_kinds` along (see [`events::pull`]).
+/// Returns one result per stream pulled.
 async fn pull(
     context: &Context<'_>,
     mirror: &mut Mirror,
     stream: Stream,
-) -> Result<(StreamCounts, bool), StreamFailure> {
-    match stream {
-        Stream::Events(kind) => events::pull(context, mirror, &[kind])
-            .await
-            .pop()
-            .map_or_else(
-                || Ok((StreamCounts::default(), false)),
-                |(_, result)| result,
-            ),
+    event_kinds: &[EventKind],
+) -> Vec<(Stream, events::LaneResult)> {
+    let result = match stream {
+        Stream::Events(_) => {
+            return events::pull(context, mirror, event_kinds)
+                .await
+                .into_iter()
+                .map(|(kind, result)| (Stream::Events(kind), result))
+                .collect();
+        }
         Stream::Contacts => contacts::pull(context, mirror).await.map(|c| (c, true)),
         Stream::Settings => settings::pull_settings(context, mirror)
             .await
@@ -333,7 +330,8 @@ async fn pull(
         Stream::Balance => settings::pull_balance(context, mirror)
             .await
             .map(|c| (c, true)),
-    }
+    };
+    vec![(stream, result)]
 }
 
 /// Mark and sweep after a complete listing: the `present` records that the listing did not
