@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use sipmirror::emulator::{Emulator, EmulatorConfig};
 
 fn main() {
+    common::start();
     let events: usize = std::env::var("EMULATOR_BENCH_EVENTS")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -22,6 +22,7 @@ use sipmirror::store::{Access, Mirror};
 use sipmirror::sync::{self, Stream, SyncOptions};
 
 fn main() {
+    common::start();
     if let Ok(db) = std::env::var("EXPORT_BENCH_DB") {
         return export_all(std::path::Path::new(&db));
     }

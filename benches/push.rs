@@ -4,6 +4,8 @@
 //! Run with `cargo bench --bench push`. `PUSH_BENCH_EDITS` changes the number of edits,
 //! `PUSH_BENCH_CONCURRENCY` the events written at once (default: the `[push]` default, 16).
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use sipmirror::api::Upstream;
@@ -22,6 +24,7 @@ fn env_number(name: &str, default: usize) -> usize {
 }
 
 fn main() {
+    common::start();
     let edits = env_number("PUSH_BENCH_EDITS", 10_000);
     let emulator = Emulator::start(EmulatorConfig {
         events: edits + 1_000,

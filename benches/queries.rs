@@ -5,6 +5,8 @@
 //! windows hold data, then runs every report of `queries/` with its defaults (median of five
 //! runs) and a full-text search. `QUERY_BENCH_EVENTS` changes the size.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use sipmirror::api::Upstream;
@@ -21,6 +23,7 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 }
 
 fn main() {
+    common::start();
     let events: usize = std::env::var("QUERY_BENCH_EVENTS")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -69,6 +69,7 @@ fn sync(setup: &mut Setup) -> (SyncReport, f64) {
 }
 
 fn main() {
+    common::start();
     let large: usize = std::env::var("SYNC_BENCH_EVENTS")
         .ok()
         .and_then(|v| v.parse().ok())

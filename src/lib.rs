@@ -4,6 +4,7 @@
 //! [`config`] resolves it into [`config::Settings`], [`commands`] runs one subcommand, and
 //! [`error`] maps what went wrong to a stable exit code.
 
+pub mod allocator;
 pub mod api;
 pub mod cli;
 pub mod commands;

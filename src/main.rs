@@ -4,7 +4,11 @@ use clap::Parser;
 use sipmirror::cli::Cli;
 use sipmirror::error::ExitCode;
 
+#[global_allocator]
+static ALLOCATOR: sipmirror::allocator::Allocator = sipmirror::allocator::Allocator {};
+
 fn main() -> std::process::ExitCode {
+    sipmirror::allocator::configure();
     report_panics_on_one_line();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
