@@ -1,5 +1,5 @@
-//! A disk that fills up under a sync or a media download: a clear error, the mirror intact,
-//! and the next run, with room again, completes.
+//! A disk that fills up under a sync, a media download or a first vCard export: a clear error,
+//! the mirror (or the folder) as it was, and the next run, with room again, completes.
 //!
 //! The full disk is made with a file-size limit (RLIMIT_FSIZE) on the child process, which
 //! refuses to grow any file past the limit as a full disk would, without needing a small
@@ -226,4 +226,53 @@ fn a_read_only_mirror_folder_refuses_writes_clearly_and_still_answers_queries() 
     }
     disk.remount("rw");
     assert!(run(&["sync"]).status.success(), "writable again");
+}
+
+#[test]
+fn a_first_vcard_export_that_runs_out_of_room_leaves_no_folder_behind() {
+    let s = Synced::start(10, 40);
+    s.sync_ok(&["--only", "contacts"]);
+    // One card of about 100 KB, more than the room left below.
+    let uuid: String = s
+        .db()
+        .query_row("SELECT uuid FROM mirror_contacts LIMIT 1", [], |r| r.get(0))
+        .expect("contact");
+    s.control(
+        "PATCH",
+        &format!("/_emulator/contacts/{uuid}"),
+        Some(serde_json::json!({ "family": "Long".repeat(25_000) })),
+    );
+    s.sync_ok(&["--only", "contacts"]);
+    let dir = s.home.path().join("cards");
+    let out = dir.to_str().expect("path");
+    let mut cmd = s.std_cmd(&["export", "vcard", "--out", out]);
+    // Room for the mirror's own files (its 32 KiB shared-memory index), not for that card.
+    with_file_size_limit(&mut cmd, 64 * 1024);
+    let output = cmd.output().expect("run");
+    assert!(!output.status.success(), "{output:?}");
+    let line = one_line_stderr(&output);
+    assert!(line.contains("cards"), "{line}");
+    let left: Vec<_> = std::fs::read_dir(s.home.path())
+        .expect("home")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains("cards"))
+        .collect();
+    assert!(
+        left.is_empty(),
+        "neither the folder nor its hidden build: {left:?}"
+    );
+    // With room again, the folder appears whole.
+    let output = s
+        .std_cmd(&["export", "vcard", "--out", out])
+        .output()
+        .expect("run");
+    assert!(output.status.success(), "{output:?}");
+    let cards = std::fs::read_dir(&dir)
+        .expect("folder")
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".vcf"))
+        })
+        .count();
+    assert_eq!(cards, 40);
 }

@@ -140,14 +140,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         Err(e) => return plain(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     };
     let digest = Sha256::digest(&bytes);
-    let etag: String = format!(
-        "\"{}\"",
-        digest
-            .iter()
-            .take(16)
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    );
+    let etag = format!("\"{}\"", crate::fsutil::hex(&digest[..16]));
     let unchanged = request
         .headers()
         .get(header::IF_NONE_MATCH)
