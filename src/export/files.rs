@@ -290,17 +290,22 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_new_folder_is_written_whole_and_its_manifest_vouches_for_every_card() {
-        let parent = tempfile::tempdir().expect("dir");
-        let dir = parent.path().join("cards");
-        let contacts: Vec<Contact> = (0..3)
+    /// Contacts `c0`, `c1`, `c2`, named `Name 0` …
+    fn three_contacts() -> Vec<Contact> {
+        (0..3)
             .map(|i| Contact {
                 uuid: format!("c{i}"),
                 name: format!("Name {i}"),
                 ..Contact::default()
             })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn a_new_folder_is_written_whole_and_its_manifest_vouches_for_every_card() {
+        let parent = tempfile::tempdir().expect("dir");
+        let dir = parent.path().join("cards");
+        let contacts = three_contacts();
         let first = write_folder(&dir, &contacts, Version::V3).expect("first");
         assert_eq!((first.written, first.unchanged), (3, 0));
         let manifest = std::fs::read_to_string(dir.join(MANIFEST)).expect("manifest");
@@ -326,13 +331,7 @@ mod tests {
     fn a_card_is_read_again_only_when_its_file_changed_since_it_was_written() {
         use std::io::Write;
         let dir = tempfile::tempdir().expect("dir");
-        let contacts: Vec<Contact> = (0..3)
-            .map(|i| Contact {
-                uuid: format!("c{i}"),
-                name: format!("Name {i}"),
-                ..Contact::default()
-            })
-            .collect();
+        let contacts = three_contacts();
         let first = write_folder(dir.path(), &contacts, Version::V3).expect("first");
         assert_eq!((first.written, first.unchanged), (3, 0));
         let path = dir.path().join("c0.vcf");
