@@ -6,7 +6,7 @@
 //! place.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::error::{Error, Result};
 
@@ -35,6 +35,14 @@ pub fn hex(bytes: &[u8]) -> String {
     out
 }
 
+/// The folder `path` is in (`.` for a bare name).
+fn parent_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    }
+}
+
 fn io_error(what: &str, path: &Path, e: std::io::Error) -> Error {
     Error::io(format!("{what} {}: {e}", path.display()))
 }
@@ -53,15 +61,12 @@ pub fn write_atomic_with<T>(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> Result<T>,
 ) -> Result<T> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir).map_err(|e| io_error("cannot create", &dir, e))?;
+    let dir = parent_of(path);
+    std::fs::create_dir_all(dir).map_err(|e| io_error("cannot create", dir, e))?;
     let mut temp = tempfile::Builder::new()
         .prefix(".sipmirror-")
-        .tempfile_in(&dir)
-        .map_err(|e| io_error("cannot write in", &dir, e))?;
+        .tempfile_in(dir)
+        .map_err(|e| io_error("cannot write in", dir, e))?;
     let mut out = FirstError {
         inner: std::io::BufWriter::with_capacity(256 * 1024, temp.as_file_mut()),
         error: None,
@@ -80,7 +85,7 @@ pub fn write_atomic_with<T>(
         .map_err(|e| io_error("cannot write", path, e))?;
     temp.persist(path)
         .map_err(|e| io_error("cannot replace", path, e.error))?;
-    if let Ok(d) = std::fs::File::open(&dir) {
+    if let Ok(d) = std::fs::File::open(dir) {
         // Makes the rename itself durable; not possible on every file system, hence no error.
         let _ = d.sync_all();
     }

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::batch::sync_file_system;
-use super::io_error;
+use super::{io_error, parent_of};
 use crate::error::{Error, Result};
 
 /// A folder that does not exist yet, built under a hidden name beside its place and renamed
@@ -17,8 +17,9 @@ use crate::error::{Error, Result};
 /// a killed run is removed by the next `NewFolder` for the same place.
 pub struct NewFolder {
     target: PathBuf,
-    /// `Some` until committed; removed on drop while still `Some`.
-    staging: Option<PathBuf>,
+    staging: PathBuf,
+    /// Set once the folder is in place; until then dropping it removes the hidden folder.
+    committed: bool,
 }
 
 impl NewFolder {
@@ -28,10 +29,7 @@ impl NewFolder {
         if target.symlink_metadata().is_ok() {
             return Ok(None);
         }
-        let parent = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
+        let parent = parent_of(target);
         let name = target
             .file_name()
             .ok_or_else(|| Error::io(format!("{} is not a folder name", target.display())))?;
@@ -42,18 +40,15 @@ impl NewFolder {
         std::fs::create_dir(&staging).map_err(|e| io_error("cannot create", target, e))?;
         Ok(Some(NewFolder {
             target: target.to_path_buf(),
-            staging: Some(staging),
+            staging,
+            committed: false,
         }))
-    }
-
-    fn staging(&self) -> &Path {
-        self.staging.as_deref().unwrap_or(&self.target)
     }
 
     /// Writes the file `name` (a plain file name) and returns what it is on disk (its size,
     /// time and inode stay what they are when the folder is renamed into place).
     pub fn write(&self, name: &str, bytes: &[u8]) -> Result<std::fs::Metadata> {
-        let path = self.staging().join(name);
+        let path = self.staging.join(name);
         let shown = self.target.join(name);
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
@@ -78,22 +73,15 @@ impl NewFolder {
 
     /// Makes every file durable and puts the folder in place.
     pub fn commit(mut self) -> Result<()> {
-        let staging = self.staging().to_path_buf();
-        let dir =
-            std::fs::File::open(&staging).map_err(|e| io_error("cannot write", &self.target, e))?;
+        let dir = std::fs::File::open(&self.staging)
+            .map_err(|e| io_error("cannot write", &self.target, e))?;
         sync_file_system(&dir).map_err(|e| io_error("cannot flush", &self.target, e))?;
         // rename(2) does not replace a folder that has files in it; one that appeared meanwhile
         // (another export) is reported, and this one's files are dropped with the hidden folder.
-        std::fs::rename(&staging, &self.target)
+        std::fs::rename(&self.staging, &self.target)
             .map_err(|e| io_error("cannot put in place", &self.target, e))?;
-        self.staging = None;
-        if let Some(parent) = self.target.parent()
-            && let Ok(parent) = std::fs::File::open(if parent.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                parent
-            })
-        {
+        self.committed = true;
+        if let Ok(parent) = std::fs::File::open(parent_of(&self.target)) {
             // Makes the rename durable; not possible on every file system, hence no error.
             let _ = parent.sync_all();
         }
@@ -103,8 +91,8 @@ impl NewFolder {
 
 impl Drop for NewFolder {
     fn drop(&mut self) {
-        if let Some(staging) = &self.staging {
-            let _ = std::fs::remove_dir_all(staging);
+        if !self.committed {
+            let _ = std::fs::remove_dir_all(&self.staging);
         }
     }
 }
