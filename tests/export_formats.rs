@@ -145,7 +145,7 @@ fn golden_files() {
 fn what_is_left_out_is_said() {
     let rendered =
         export::render_phone(&fixed_contacts(), PhoneFormat::Yealink, &options()).expect("render");
-    let notes = rendered.notes.join("\n");
+    let notes = rendered.summary.notes.join("\n");
     assert!(notes.contains("1 fax numbers"), "{notes}");
     assert!(notes.contains("already has"), "{notes}");
     assert!(notes.contains("Zoë Ohnenummer"), "{notes}");
@@ -159,9 +159,13 @@ fn what_is_left_out_is_said() {
     )
     .expect("render");
     assert!(
-        capped.notes.iter().any(|n| n.contains("limit of 3")),
+        capped
+            .summary
+            .notes
+            .iter()
+            .any(|n| n.contains("limit of 3")),
         "{:?}",
-        capped.notes
+        capped.summary.notes
     );
 }
 
@@ -301,7 +305,7 @@ proptest! {
             // name field, its name): the XML was escaped, not mangled.
             let values: Vec<&str> = texts.iter().map(|(_, t)| t.as_str()).collect();
             let kept = format.collect(&contacts, &options).finish();
-            for contact in kept.contacts().take(rendered.entries) {
+            for contact in kept.contacts().take(rendered.summary.entries) {
                 let name = xml_visible(contact.display);
                 if matches!(format, PhoneFormat::Yealink) {
                     prop_assert!(values.contains(&name.as_str()), "{name:?} missing");

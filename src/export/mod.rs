@@ -64,14 +64,6 @@ pub struct Summary {
     pub notes: Vec<String>,
 }
 
-/// A rendered file and what was left out of it.
-#[derive(Debug)]
-pub struct Rendered {
-    pub bytes: Vec<u8>,
-    pub entries: usize,
-    pub notes: Vec<String>,
-}
-
 /// Writes the contacts of `collector` as a `format` phone book into `out`, applying the entry
 /// cap and the format's limit of numbers per entry (both said in the notes).
 pub fn write_phone<W: Write>(
@@ -190,6 +182,13 @@ pub fn vcard_folder(
     Ok((count, folder.finish()?))
 }
 
+/// A phone book rendered in memory, and what it holds.
+#[derive(Debug)]
+pub struct Rendered {
+    pub bytes: Vec<u8>,
+    pub summary: Summary,
+}
+
 /// `contacts` (in any order) as a phone book in memory.
 pub fn render_phone(
     contacts: &[Contact],
@@ -198,11 +197,7 @@ pub fn render_phone(
 ) -> Result<Rendered> {
     let collector = format.collect(contacts, options);
     let (bytes, summary) = write_phone(collector, format, options.max_entries, Vec::new())?;
-    Ok(Rendered {
-        bytes,
-        entries: summary.entries,
-        notes: summary.notes,
-    })
+    Ok(Rendered { bytes, summary })
 }
 
 /// All contacts in one vCard file, in the order given.
