@@ -60,7 +60,13 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub json: bool,
 
-    /// The upstream API [default: https://api.sipgate.net]
+    /// Which sipgate API feeds the mirror: v2 (api.sipgate.com/v2, personal access token) or
+    /// classic (api.sipgate.net, switched off by sipgate) [default: v2]
+    #[arg(long, global = true, value_name = "API", value_enum)]
+    pub api: Option<crate::config::Api>,
+
+    /// The upstream API [default: https://api.sipgate.com/v2 for v2, https://api.sipgate.net
+    /// for classic]
     #[arg(
         long,
         global = true,
@@ -70,7 +76,8 @@ pub struct GlobalArgs {
     )]
     pub base_url: Option<String>,
 
-    /// The web login: user name or e-mail
+    /// classic: the web login, user name or e-mail (v2 uses SIPGATE_TOKEN_ID and
+    /// SIPGATE_TOKEN)
     #[arg(
         long,
         global = true,
@@ -80,7 +87,7 @@ pub struct GlobalArgs {
     )]
     pub username: Option<String>,
 
-    /// The user id in upstream paths [default: my]
+    /// classic: the user id in upstream paths [default: my]
     #[arg(
         long,
         global = true,
@@ -90,7 +97,7 @@ pub struct GlobalArgs {
     )]
     pub user_id: Option<String>,
 
-    /// The API version sent with every request [default: 2.41.0]
+    /// classic: the API version sent with every request [default: 2.41.0]
     #[arg(
         long,
         global = true,

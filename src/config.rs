@@ -7,17 +7,31 @@
 //! ```toml
 //! # Where the mirror lives. Default: $XDG_DATA_HOME/sipmirror/mirror.db
 //! db = "/var/lib/sipmirror/mirror.db"
-//! # The upstream. Default: https://api.sipgate.net
-//! base_url = "https://api.sipgate.net"
-//! # The web login (user name or e-mail). Environment: SIPGATE_USERNAME
+//! # Which of sipgate's APIs feeds the mirror: "v2" (api.sipgate.com/v2, personal access tokens;
+//! # what accounts use today) or "classic" (api.sipgate.net, user name and password; switched
+//! # off by sipgate, kept for old accounts and the emulator). Environment: SIPGATE_API.
+//! # Default: v2
+//! api = "v2"
+//! # The upstream. Default: https://api.sipgate.com/v2 (v2), https://api.sipgate.net (classic)
+//! base_url = "https://api.sipgate.com/v2"
+//!
+//! # v2: the personal access token (app.sipgate.com/personal-access-token).
+//! # Environment: SIPGATE_TOKEN_ID
+//! token_id = "token-AB12CD"
+//! # Either the token itself (then the file must be private: chmod 600) ...
+//! token = "..."
+//! # ... or a command whose first line of output is the token. Environment: SIPGATE_TOKEN
+//! token_command = "pass show sipgate-token"
+//!
+//! # classic: the web login (user name or e-mail). Environment: SIPGATE_USERNAME
 //! username = "office@example.com"
 //! # Either the password itself (then the file must be private: chmod 600) ...
 //! password = "..."
 //! # ... or a command whose first line of output is the password. Environment: SIPGATE_PASSWORD
 //! password_command = "pass show sipgate"
-//! # The user id in upstream paths. Default: my (the logged-in user)
+//! # classic: the user id in upstream paths. Default: my (the logged-in user)
 //! user_id = "my"
-//! # The API version sent on every request. Default: 2.41.0
+//! # classic: the API version sent on every request. Default: 2.41.0
 //! api_version = "2.41.0"
 //! # Allow http:// to hosts other than loopback. Default: false
 //! allow_insecure = false
@@ -77,7 +91,44 @@ use serde::Deserialize;
 use crate::cli::GlobalArgs;
 use crate::error::{Error, Result, one_line};
 
+/// The classic API's address (switched off by sipgate; the emulator still speaks it).
 pub const DEFAULT_BASE_URL: &str = "https://api.sipgate.net";
+/// REST API v2, what accounts use today.
+pub const DEFAULT_V2_BASE_URL: &str = "https://api.sipgate.com/v2";
+
+/// The dialect of sipgate's REST API that feeds a mirror.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Api {
+    /// REST API v2 (api.sipgate.com/v2), personal access tokens.
+    V2,
+    /// The classic REST API (api.sipgate.net), user name and password.
+    Classic,
+}
+
+impl Api {
+    pub fn name(self) -> &'static str {
+        match self {
+            Api::V2 => "v2",
+            Api::Classic => "classic",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Api> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "v2" => Some(Api::V2),
+            "classic" => Some(Api::Classic),
+            _ => None,
+        }
+    }
+
+    pub fn default_base_url(self) -> &'static str {
+        match self {
+            Api::V2 => DEFAULT_V2_BASE_URL,
+            Api::Classic => DEFAULT_BASE_URL,
+        }
+    }
+}
 pub const DEFAULT_USER_ID: &str = "my";
 pub const DEFAULT_API_VERSION: &str = "2.41.0";
 
@@ -102,37 +153,89 @@ impl std::fmt::Debug for Secret {
     }
 }
 
-/// Where the password comes from. It is only fetched when a command talks to upstream, so a
-/// locked password manager does not stop `status` or `query`.
+/// Where a secret (the classic password or the v2 token) comes from. It is only fetched when
+/// a command talks to upstream, so a locked password manager does not stop `status` or `query`.
 #[derive(Debug, Clone)]
 pub enum PasswordSource {
-    /// `SIPGATE_PASSWORD`.
-    Environment(Secret),
-    /// `password` in the config file.
+    /// The environment variable named.
+    Environment(&'static str, Secret),
+    /// The secret's key in the config file.
     ConfigFile(Secret),
-    /// `password_command` in the config file.
-    Command(String),
-    None,
+    /// The command key (`password_command`, `token_command`) in the config file.
+    Command(&'static str, String),
+    /// Not configured; the names say where it could be set.
+    None(SecretNames),
 }
 
+/// Where a secret can be set: its environment variable and its config-file keys.
+#[derive(Debug, Clone, Copy)]
+pub struct SecretNames {
+    pub what: &'static str,
+    pub env: &'static str,
+    pub key: &'static str,
+    pub command_key: &'static str,
+}
+
+pub const PASSWORD_NAMES: SecretNames = SecretNames {
+    what: "password",
+    env: "SIPGATE_PASSWORD",
+    key: "password",
+    command_key: "password_command",
+};
+
+pub const TOKEN_NAMES: SecretNames = SecretNames {
+    what: "token",
+    env: "SIPGATE_TOKEN",
+    key: "token",
+    command_key: "token_command",
+};
+
 impl PasswordSource {
-    pub fn describe(&self) -> &'static str {
+    pub fn describe(&self) -> String {
         match self {
-            PasswordSource::Environment(_) => "set (from SIPGATE_PASSWORD)",
-            PasswordSource::ConfigFile(_) => "set (from the config file)",
-            PasswordSource::Command(_) => "set (from password_command)",
-            PasswordSource::None => "not set",
+            PasswordSource::Environment(var, _) => format!("set (from {var})"),
+            PasswordSource::ConfigFile(_) => "set (from the config file)".to_string(),
+            PasswordSource::Command(key, _) => format!("set (from {key})"),
+            PasswordSource::None(_) => "not set".to_string(),
         }
     }
 
-    /// Returns the password, running `password_command` if that is the source.
+    pub fn is_set(&self) -> bool {
+        !matches!(self, PasswordSource::None(_))
+    }
+
+    /// Returns the secret, running the command if that is the source.
     pub fn resolve(&self) -> Result<Secret> {
         match self {
-            PasswordSource::Environment(s) | PasswordSource::ConfigFile(s) => Ok(s.clone()),
-            PasswordSource::Command(cmd) => run_password_command(cmd),
-            PasswordSource::None => Err(Error::usage(
-                "no password configured: set SIPGATE_PASSWORD, or password / password_command in the config file",
-            )),
+            PasswordSource::Environment(_, s) | PasswordSource::ConfigFile(s) => Ok(s.clone()),
+            PasswordSource::Command(key, cmd) => run_password_command(key, cmd),
+            PasswordSource::None(names) => Err(Error::usage(format!(
+                "no {} configured: set {}, or {} / {} in the config file",
+                names.what, names.env, names.key, names.command_key
+            ))),
+        }
+    }
+
+    /// The secret from the environment, else the config file's value or command.
+    fn from_sources(
+        names: SecretNames,
+        value: Option<String>,
+        command: Option<String>,
+        config_file: &Option<PathBuf>,
+    ) -> Result<PasswordSource> {
+        if let Some(secret) = env_nonempty(names.env) {
+            return Ok(PasswordSource::Environment(names.env, Secret::new(secret)));
+        }
+        match (value, command) {
+            (Some(_), Some(_)) => Err(Error::usage(format!(
+                "config file {}: set either {} or {}, not both",
+                display_opt(config_file),
+                names.key,
+                names.command_key
+            ))),
+            (Some(p), None) => Ok(PasswordSource::ConfigFile(Secret::new(p))),
+            (None, Some(cmd)) => Ok(PasswordSource::Command(names.command_key, cmd)),
+            (None, None) => Ok(PasswordSource::None(names)),
         }
     }
 }
@@ -140,9 +243,14 @@ impl PasswordSource {
 /// Everything needed to talk to the upstream.
 #[derive(Debug, Clone)]
 pub struct Connection {
+    pub api: Api,
     pub base_url: String,
+    /// classic: the web login and its password.
     pub username: Option<String>,
     pub password: PasswordSource,
+    /// v2: the personal access token's id and the token.
+    pub token_id: Option<String>,
+    pub token: PasswordSource,
     pub user_id: String,
     pub api_version: String,
     pub allow_insecure: bool,
@@ -225,7 +333,11 @@ pub struct Settings {
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     db: Option<PathBuf>,
+    api: Option<Api>,
     base_url: Option<String>,
+    token_id: Option<String>,
+    token: Option<String>,
+    token_command: Option<String>,
     username: Option<String>,
     password: Option<String>,
     password_command: Option<String>,
@@ -301,24 +413,35 @@ impl Settings {
             Some(path) => path,
             None => default_db_path()?,
         };
-        let password = match env_nonempty("SIPGATE_PASSWORD") {
-            Some(p) => PasswordSource::Environment(Secret::new(p)),
-            None => match (file.password, file.password_command) {
-                (Some(_), Some(_)) => {
-                    return Err(Error::usage(format!(
-                        "config file {}: set either password or password_command, not both",
-                        display_opt(&config_file)
-                    )));
-                }
-                (Some(p), None) => PasswordSource::ConfigFile(Secret::new(p)),
-                (None, Some(cmd)) => PasswordSource::Command(cmd),
-                (None, None) => PasswordSource::None,
-            },
+        let password = PasswordSource::from_sources(
+            PASSWORD_NAMES,
+            file.password,
+            file.password_command,
+            &config_file,
+        )?;
+        let token = PasswordSource::from_sources(
+            TOKEN_NAMES,
+            file.token,
+            file.token_command,
+            &config_file,
+        )?;
+        let api = match (args.api, env_nonempty("SIPGATE_API")) {
+            (Some(api), _) => api,
+            (None, Some(text)) => Api::parse(&text).ok_or_else(|| {
+                Error::usage(format!(
+                    "SIPGATE_API must be \"v2\" or \"classic\", not {:?}",
+                    one_line(&text)
+                ))
+            })?,
+            (None, None) => file.api.unwrap_or(Api::V2),
         };
         let connection = Connection {
-            base_url: first(&args.base_url, file.base_url, DEFAULT_BASE_URL),
+            api,
+            base_url: first(&args.base_url, file.base_url, api.default_base_url()),
             username: args.username.clone().or(file.username),
             password,
+            token_id: env_nonempty("SIPGATE_TOKEN_ID").or(file.token_id),
+            token,
             user_id: first(&args.user_id, file.user_id, DEFAULT_USER_ID),
             api_version: first(&args.api_version, file.api_version, DEFAULT_API_VERSION),
             allow_insecure: args.allow_insecure || file.allow_insecure.unwrap_or(false),
@@ -437,9 +560,27 @@ impl Settings {
             ..GlobalArgs::default()
         };
         let mut settings = Settings::resolve_with(&args, FileConfig::default(), None)?;
+        settings.connection.api = Api::Classic;
         settings.connection.base_url = base_url.to_string();
         settings.connection.username = Some(username.to_string());
-        settings.connection.password = PasswordSource::Environment(Secret::new(password));
+        settings.connection.password =
+            PasswordSource::Environment(PASSWORD_NAMES.env, Secret::new(password));
+        Ok(settings)
+    }
+
+    /// The same for the v2 dialect (the emulator's `/v2` base URL and a token).
+    pub fn for_local_v2(
+        db_path: PathBuf,
+        base_url: &str,
+        token_id: &str,
+        token: &str,
+    ) -> Result<Settings> {
+        let mut settings = Settings::for_local(db_path, base_url, "", "")?;
+        settings.connection.api = Api::V2;
+        settings.connection.username = None;
+        settings.connection.password = PasswordSource::None(PASSWORD_NAMES);
+        settings.connection.token_id = Some(token_id.to_string());
+        settings.connection.token = PasswordSource::Environment(TOKEN_NAMES.env, Secret::new(token));
         Ok(settings)
     }
 }
@@ -498,7 +639,7 @@ fn load_file(path: &Path) -> Result<FileConfig> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::usage(format!("cannot read config file {}: {e}", path.display())))?;
     let config = parse_file(&text, path)?;
-    if config.password.is_some() {
+    if config.password.is_some() || config.token.is_some() {
         check_private(path)?;
     }
     Ok(config)
@@ -552,7 +693,7 @@ fn check_private(path: &Path) -> Result<()> {
         .mode();
     if mode & 0o077 != 0 {
         return Err(Error::usage(format!(
-            "config file {} holds a password but is readable by others (mode {:03o}); run `chmod 600 {}` or use password_command",
+            "config file {} holds a password or token but is readable by others (mode {:03o}); run `chmod 600 {}` or use password_command / token_command",
             path.display(),
             mode & 0o777,
             path.display()
@@ -567,33 +708,33 @@ fn check_private(_path: &Path) -> Result<()> {
 }
 
 /// Runs `password_command` with `sh -c` and returns the first line it prints.
-fn run_password_command(command: &str) -> Result<Secret> {
+fn run_password_command(key: &str, command: &str) -> Result<Secret> {
     let output = Command::new("sh")
         .arg("-c")
         .arg(command)
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| Error::usage(format!("password_command could not be started: {e}")))?;
+        .map_err(|e| Error::usage(format!("{key} could not be started: {e}")))?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let first_line = stderr.lines().next().unwrap_or("").trim();
+        let first_line = one_line(stderr.lines().next().unwrap_or("").trim());
         let why = if first_line.is_empty() {
             String::new()
         } else {
             format!(": {first_line}")
         };
         return Err(Error::usage(format!(
-            "password_command failed ({}){why}",
+            "{key} failed ({}){why}",
             output.status
         )));
     }
     let stdout = String::from_utf8(output.stdout)
-        .map_err(|_| Error::usage("password_command printed something that is not UTF-8"))?;
-    let password = stdout.lines().next().unwrap_or("").trim_end_matches('\r');
-    if password.is_empty() {
-        return Err(Error::usage("password_command printed no password"));
+        .map_err(|_| Error::usage(format!("{key} printed something that is not UTF-8")))?;
+    let secret = stdout.lines().next().unwrap_or("").trim_end_matches('\r');
+    if secret.is_empty() {
+        return Err(Error::usage(format!("{key} printed nothing")));
     }
-    Ok(Secret::new(password))
+    Ok(Secret::new(secret))
 }
 
 #[cfg(test)]
@@ -610,17 +751,17 @@ mod tests {
 
     #[test]
     fn password_command_first_line() {
-        let s = run_password_command("printf 'pw1\\nsecond\\n'").expect("runs");
+        let s = run_password_command("password_command", "printf 'pw1\\nsecond\\n'").expect("runs");
         assert_eq!(s.expose(), "pw1");
     }
 
     #[test]
     fn password_command_failure_is_one_line() {
-        let err = run_password_command("echo 'vault locked' >&2; exit 3").unwrap_err();
+        let err = run_password_command("password_command", "echo 'vault locked' >&2; exit 3").unwrap_err();
         assert!(err.to_string().contains("vault locked"), "{err}");
         assert!(!err.to_string().contains('\n'));
-        let err = run_password_command("true").unwrap_err();
-        assert!(err.to_string().contains("no password"));
+        let err = run_password_command("password_command", "true").unwrap_err();
+        assert!(err.to_string().contains("printed nothing"));
     }
 
     #[test]

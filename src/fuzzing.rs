@@ -21,11 +21,11 @@ pub fn upstream_item(data: &[u8]) {
         return;
     };
     for kind in EventKind::ALL {
-        if let Err(e) = crate::sync::event_record::to_record(kind, &raw, 0, "49") {
+        if let Err(e) = crate::api::event_record::to_record(kind, &raw, 0, "49") {
             assert_one_line(&e.to_string());
         }
     }
-    if let Err(e) = crate::sync::contacts::to_record(&raw, 0, "49") {
+    if let Err(e) = crate::api::contact_record::to_record(&raw, 0, "49") {
         assert_one_line(&e.to_string());
     }
 }
@@ -45,7 +45,7 @@ pub fn upstream_body(data: &[u8]) {
         assert_one_line(&error.to_string());
     }
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = crate::sync::event_record::utc_timestamp(text);
+        let _ = crate::api::event_record::utc_timestamp(text);
     }
 }
 

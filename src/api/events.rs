@@ -93,6 +93,8 @@ pub struct PageRequest {
     pub period_end: Option<String>,
     pub offset: u64,
     pub limit: u64,
+    /// v2 only: list the archived entries (`Some(true)`) or the others. classic: `None`.
+    pub archived: Option<bool>,
 }
 
 impl PageRequest {
@@ -299,7 +301,7 @@ pub(crate) fn loose_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Err
 }
 
 /// A count or duration sent as a number or a numeric string.
-fn loose_u32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+pub(crate) fn loose_u32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Loose {
@@ -322,7 +324,7 @@ fn strict_u32<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
     loose_u32(d)?.ok_or_else(|| serde::de::Error::custom("expected a number"))
 }
 
-fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+pub(crate) fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
     Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
 }
 

@@ -6,11 +6,16 @@
 //! other errors come back at once, typed as permanent. These types are the client's own; the
 //! emulator renders the wire shapes itself.
 
+mod classic_settings;
+pub mod contact_record;
 mod error;
+pub mod event_record;
 pub mod events;
+mod records;
 pub mod resources;
 mod sends;
 pub mod sessions;
+pub mod v2;
 mod settings_writes;
 mod upstream;
 mod writes;
@@ -28,7 +33,7 @@ pub use error::{ApiError, ApiErrorKind};
 pub use sends::Outgoing;
 pub use upstream::Upstream;
 
-use crate::config::{Connection, HttpSettings, Secret};
+use crate::config::{Api, Connection, HttpSettings, Secret};
 use crate::error::{Error, Result, one_line};
 
 /// When to give up and how long to wait between attempts.
@@ -107,11 +112,15 @@ impl CreateError {
 
 pub struct Client {
     http: reqwest::Client,
+    api: Api,
     base: String,
     user_id: String,
     version: String,
-    username: String,
-    password: Secret,
+    allow_insecure: bool,
+    /// classic: the user name; v2: the token id.
+    login: String,
+    /// classic: the password; v2: the token.
+    secret: Secret,
     policy: RetryPolicy,
     requests: AtomicU64,
 }
@@ -120,10 +129,7 @@ impl Client {
     /// Checks the base URL and resolves the credentials (running `password_command` if set).
     pub fn new(connection: &Connection, settings: &HttpSettings) -> Result<Client> {
         let base = check_base_url(&connection.base_url, connection.allow_insecure)?;
-        let username = connection.username.clone().ok_or_else(|| {
-            Error::usage("no user name configured: set SIPGATE_USERNAME, --username or username in the config file")
-        })?;
-        let password = connection.password.resolve()?;
+        let (login, secret) = credentials(connection)?;
         let http = reqwest::Client::builder()
             .redirect(same_host_redirects())
             .connect_timeout(settings.connect_timeout)
@@ -133,11 +139,13 @@ impl Client {
             .map_err(|e| Error::io(format!("cannot set up the HTTP client: {}", chain(&e))))?;
         Ok(Client {
             http,
+            api: connection.api,
             base,
             user_id: connection.user_id.clone(),
             version: connection.api_version.clone(),
-            username,
-            password,
+            allow_insecure: connection.allow_insecure,
+            login,
+            secret,
             policy: RetryPolicy {
                 max_attempts: settings.max_attempts.max(1),
                 base_delay: settings.retry_base,
@@ -163,9 +171,25 @@ impl Client {
         self.requests.load(Ordering::Relaxed)
     }
 
-    /// `{base}/{userId}/{path}`; `path` has no leading slash.
+    /// The dialect this client speaks.
+    pub fn api(&self) -> Api {
+        self.api
+    }
+
+    /// classic: `{base}/{userId}/{path}`; v2: `{base}/{path}`. `path` has no leading slash.
     pub fn url(&self, path: &str) -> String {
-        format!("{}/{}/{}", self.base, self.user_id, path)
+        match self.api {
+            Api::Classic => format!("{}/{}/{}", self.base, self.user_id, path),
+            Api::V2 => format!("{}/{}", self.base, path),
+        }
+    }
+
+    /// How a request is named in errors: `GET /my/events/calls/` or `GET /history`.
+    fn resource(&self, method: &Method, path: &str) -> String {
+        match self.api {
+            Api::Classic => format!("{method} /{}/{path}", self.user_id),
+            Api::V2 => format!("{method} /{path}"),
+        }
     }
 
     /// GETs `path` and parses the JSON body as `T`, retrying transient failures. `resource`
@@ -176,7 +200,7 @@ impl Client {
         query: &[(&str, String)],
     ) -> Result<T, ApiError> {
         let url = self.url(path);
-        let resource = format!("GET /{}/{path}", self.user_id);
+        let resource = self.resource(&Method::GET, path);
         self.with_retries(&resource, || async {
             let body = self.send(Method::GET, &url, query, Body::Empty).await?;
             parse_json(&body)
@@ -195,7 +219,7 @@ impl Client {
         query: &[(&str, String)],
     ) -> Result<Bytes, ApiError> {
         let url = self.url(path);
-        let resource = format!("{method} /{}/{path}", self.user_id);
+        let resource = self.resource(&method, path);
         let (query, form) = if method == Method::POST {
             (&[][..], Body::Form(query))
         } else {
@@ -217,7 +241,7 @@ impl Client {
         body: Body<'_>,
     ) -> Result<Bytes, CreateError> {
         let url = self.url(path);
-        let resource = format!("POST /{}/{path}", self.user_id);
+        let resource = self.resource(&Method::POST, path);
         self.send(Method::POST, &url, query, body)
             .await
             .map_err(|error| CreateError {
@@ -258,13 +282,17 @@ impl Client {
         body: Body<'_>,
     ) -> Result<Bytes, ApiError> {
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let mut params: Vec<(&str, &str)> = vec![("version", self.version.as_str())];
+        let mut params: Vec<(&str, &str)> = Vec::with_capacity(query.len() + 1);
+        if self.api == Api::Classic {
+            params.push(("version", self.version.as_str()));
+        }
         params.extend(query.iter().map(|(k, v)| (*k, v.as_str())));
+        let path = url.strip_prefix(self.base.as_str()).unwrap_or(url).to_string();
         let mut request = self
             .http
             .request(method, url)
             .query(&params)
-            .basic_auth(&self.username, Some(self.password.expose()))
+            .basic_auth(&self.login, Some(self.secret.expose()))
             .header(header::ACCEPT, "application/json");
         request = match body {
             Body::Empty => request,
@@ -285,7 +313,26 @@ impl Client {
         if status.is_success() {
             return Ok(body);
         }
-        Err(status_error(status, &body, retry_after))
+        Err(status_error(self.api, &path, status, &body, retry_after))
+    }
+}
+
+/// The login and the secret of the dialect in use; a one-line usage error naming what is
+/// missing.
+fn credentials(connection: &Connection) -> Result<(String, Secret)> {
+    match connection.api {
+        Api::Classic => {
+            let username = connection.username.clone().ok_or_else(|| {
+                Error::usage("no user name configured: set SIPGATE_USERNAME, --username or username in the config file (or use --api v2 with a token)")
+            })?;
+            Ok((username, connection.password.resolve()?))
+        }
+        Api::V2 => {
+            let token_id = connection.token_id.clone().ok_or_else(|| {
+                Error::usage("no personal access token configured: set SIPGATE_TOKEN_ID and SIPGATE_TOKEN, or token_id and token / token_command in the config file (create one at app.sipgate.com/personal-access-token)")
+            })?;
+            Ok((token_id, connection.token.resolve()?))
+        }
     }
 }
 
@@ -313,26 +360,46 @@ fn same_host_redirects() -> reqwest::redirect::Policy {
 }
 
 impl Client {
-    /// GETs an absolute upstream URL (a content or preview link from an event) and returns the
-    /// body and its Content-Type, retrying transient failures. The URL must be on the
-    /// configured upstream.
+    /// GETs an absolute media URL from an event and returns the body and its Content-Type,
+    /// retrying transient failures. classic: the URL must be on the configured upstream (same
+    /// scheme, host and port), and the credentials go with it. v2: media links are capability
+    /// URLs on sipgate's download host; they are fetched without credentials, over https
+    /// (plain http only to loopback, or with `--allow-insecure`).
     pub async fn download(&self, url: &str) -> Result<(String, Bytes), ApiError> {
-        if !url.starts_with(&self.base) {
-            return Err(ApiError::new(
-                ApiErrorKind::Permanent,
-                format!("{url} is not on the configured upstream {}", self.base),
-            ));
-        }
-        self.with_retries(&format!("GET {url}"), || async {
+        let parsed = reqwest::Url::parse(url).map_err(|e| {
+            ApiError::new(ApiErrorKind::Permanent, format!("{} is not a URL: {e}", one_line(url)))
+        })?;
+        let authenticated = match self.api {
+            Api::Classic => {
+                if !same_origin(&parsed, &self.base) {
+                    return Err(ApiError::new(
+                        ApiErrorKind::Permanent,
+                        format!("{} is not on the configured upstream {}", one_line(url), self.base),
+                    ));
+                }
+                true
+            }
+            Api::V2 => {
+                let allowed = parsed.scheme() == "https"
+                    || (parsed.scheme() == "http" && (is_loopback(&parsed) || self.allow_insecure));
+                if !allowed {
+                    return Err(ApiError::new(
+                        ApiErrorKind::Permanent,
+                        format!("refusing to download {} over plain http", one_line(url)),
+                    ));
+                }
+                false
+            }
+        };
+        self.with_retries(&format!("GET {}", one_line(url)), || async {
             self.requests.fetch_add(1, Ordering::Relaxed);
-            let response = self
-                .http
-                .get(url)
-                .query(&[("version", self.version.as_str())])
-                .basic_auth(&self.username, Some(self.password.expose()))
-                .send()
-                .await
-                .map_err(transport_error)?;
+            let mut request = self.http.get(url);
+            if authenticated {
+                request = request
+                    .query(&[("version", self.version.as_str())])
+                    .basic_auth(&self.login, Some(self.secret.expose()));
+            }
+            let response = request.send().await.map_err(transport_error)?;
             let status = response.status();
             let content_type = response
                 .headers()
@@ -344,23 +411,61 @@ impl Client {
             if status.is_success() {
                 Ok((content_type, body))
             } else {
-                Err(status_error(status, &body, None))
+                Err(status_error(self.api, parsed.path(), status, &body, None))
             }
         })
         .await
     }
 }
 
-fn status_error(status: StatusCode, body: &[u8], retry_after: Option<Duration>) -> ApiError {
+/// Whether `url` has the scheme, host and port of `base` (compared parsed, not as text:
+/// `http://127.0.0.12` is not `http://127.0.0.1`).
+fn same_origin(url: &reqwest::Url, base: &str) -> bool {
+    let Ok(base) = reqwest::Url::parse(base) else {
+        return false;
+    };
+    url.scheme() == base.scheme()
+        && url.host_str() == base.host_str()
+        && url.port_or_known_default() == base.port_or_known_default()
+}
+
+fn is_loopback(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+fn status_error(
+    api: Api,
+    path: &str,
+    status: StatusCode,
+    body: &[u8],
+    retry_after: Option<Duration>,
+) -> ApiError {
     let detail = upstream_message(body);
-    let (kind, text) = match status.as_u16() {
-        401 => (
+    let (kind, text) = match (status.as_u16(), api) {
+        (401, Api::Classic) => (
             ApiErrorKind::Unauthorized,
             "upstream refused the credentials (401); check SIPGATE_USERNAME and SIPGATE_PASSWORD"
                 .to_string(),
         ),
-        404 => (ApiErrorKind::NotFound, format!("not found (404){detail}")),
-        408 | 429 | 500..=599 => (
+        (401, Api::V2) => (
+            ApiErrorKind::Unauthorized,
+            "upstream refused the personal access token (401); check SIPGATE_TOKEN_ID and SIPGATE_TOKEN (or token_id and token in the config file)"
+                .to_string(),
+        ),
+        (403, Api::V2) => (
+            ApiErrorKind::Permanent,
+            format!(
+                "forbidden (403): the token needs the scope {} (or the feature is not booked for this account){detail}",
+                v2::scope_for(path)
+            ),
+        ),
+        (404, _) => (ApiErrorKind::NotFound, format!("not found (404){detail}")),
+        (408 | 429 | 500..=599, _) => (
             ApiErrorKind::Transient,
             format!("upstream answered {status}{detail}"),
         ),
@@ -378,12 +483,19 @@ fn status_error(status: StatusCode, body: &[u8], retry_after: Option<Duration>) 
     }
 }
 
-/// The `message` of an upstream error body, if it has one, as `: message`.
+/// The message of an upstream error body, if it has one, as `: message`. Classic sends
+/// `{"error": {"message"}}`; v2 `{"name", "message"}` or `{"errors": [{"detail"}]}` or nothing,
+/// so nothing here may be relied on.
 fn upstream_message(body: &[u8]) -> String {
     let parsed: Option<serde_json::Value> = serde_json::from_slice(body).ok();
     parsed
         .as_ref()
-        .and_then(|v| v["error"]["message"].as_str())
+        .and_then(|v| {
+            v["error"]["message"]
+                .as_str()
+                .or(v["message"].as_str())
+                .or(v["errors"][0]["detail"].as_str())
+        })
         .map(|m| format!(": {}", one_line(m).chars().take(200).collect::<String>()))
         .unwrap_or_default()
 }
@@ -550,22 +662,24 @@ mod tests {
     #[test]
     fn statuses_are_classified() {
         assert_eq!(
-            status_error(StatusCode::UNAUTHORIZED, b"", None).kind,
+            status_error(Api::Classic, "x", StatusCode::UNAUTHORIZED, b"", None).kind,
             ApiErrorKind::Unauthorized
         );
         assert_eq!(
-            status_error(StatusCode::SERVICE_UNAVAILABLE, b"", None).kind,
+            status_error(Api::Classic, "x", StatusCode::SERVICE_UNAVAILABLE, b"", None).kind,
             ApiErrorKind::Transient
         );
         assert_eq!(
-            status_error(StatusCode::TOO_MANY_REQUESTS, b"", None).kind,
+            status_error(Api::Classic, "x", StatusCode::TOO_MANY_REQUESTS, b"", None).kind,
             ApiErrorKind::Transient
         );
         assert_eq!(
-            status_error(StatusCode::NOT_FOUND, b"", None).kind,
+            status_error(Api::Classic, "x", StatusCode::NOT_FOUND, b"", None).kind,
             ApiErrorKind::NotFound
         );
         let bad = status_error(
+            Api::Classic,
+            "x",
             StatusCode::BAD_REQUEST,
             br#"{"error":{"status":400,"message":"missing parameter: version"}}"#,
             None,

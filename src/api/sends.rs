@@ -63,6 +63,7 @@ impl Client {
                 period_end: None,
                 offset: events.len() as u64,
                 limit: LIMIT,
+                archived: None,
             };
             let page = self.event_page(kind, &request).await?;
             let got = page.items.len() as u64;

@@ -1,17 +1,20 @@
-//! `sipmirror config`: the settings in effect. Runs `password_command` to check that it works,
-//! but never prints the password.
+//! `sipmirror config`: the settings in effect. Runs `password_command` / `token_command` to
+//! check that they work, but never prints the password or the token.
 
-use crate::config::{PasswordSource, Settings};
+use crate::config::Settings;
 use crate::error::{ExitCode, Result};
 use crate::output;
 
 pub fn run(settings: &Settings) -> Result<ExitCode> {
     let conn = &settings.connection;
     // Resolving runs password_command, so a broken one shows up here and not at 3 a.m.
-    if !matches!(conn.password, PasswordSource::None) {
-        conn.password.resolve()?;
+    for secret in [&conn.password, &conn.token] {
+        if secret.is_set() {
+            secret.resolve()?;
+        }
     }
-    let password = conn.password.describe().to_string();
+    let password = conn.password.describe();
+    let token = conn.token.describe();
     let config_file = settings
         .config_file
         .as_ref()
@@ -20,7 +23,10 @@ pub fn run(settings: &Settings) -> Result<ExitCode> {
         output::json(&serde_json::json!({
             "config_file": config_file,
             "db": settings.db_path.display().to_string(),
+            "api": conn.api.name(),
             "base_url": conn.base_url,
+            "token_id": conn.token_id,
+            "token": token,
             "username": conn.username,
             "password": password,
             "user_id": conn.user_id,
@@ -32,7 +38,13 @@ pub fn run(settings: &Settings) -> Result<ExitCode> {
     let rows = [
         ("config file", config_file.unwrap_or_else(|| "none".into())),
         ("db", settings.db_path.display().to_string()),
+        ("api", conn.api.name().to_string()),
         ("base_url", conn.base_url.clone()),
+        (
+            "token_id",
+            conn.token_id.clone().unwrap_or_else(|| "not set".into()),
+        ),
+        ("token", token),
         (
             "username",
             conn.username.clone().unwrap_or_else(|| "not set".into()),

@@ -38,6 +38,8 @@ pub struct ContactRecord {
     pub entries: Vec<EntryRecord>,
     /// (position of the TEL entry, number key, types)
     pub numbers: Vec<(usize, String, String)>,
+    /// v2 `scope`: PRIVATE, SHARED, INTERNAL.
+    pub scope: Option<String>,
 }
 
 /// Stores one contact; an unchanged one (same content hash) is not rewritten.
@@ -55,14 +57,15 @@ pub fn upsert_contact(conn: &Connection, c: &ContactRecord, now: &str) -> Result
     };
     conn.prepare_cached(
         "INSERT INTO mirror_contacts (uuid, valid_from_upstream, owner, formatted_name, family_name, given_name,
-            organization, content_hash, upstream_state, deleted_upstream_at, first_seen_at, updated_at, raw_json)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'present', NULL, ?9, ?9, ?10)
+            organization, content_hash, upstream_state, deleted_upstream_at, first_seen_at, updated_at, raw_json,
+            scope)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'present', NULL, ?9, ?9, ?10, ?11)
          ON CONFLICT (uuid) DO UPDATE SET valid_from_upstream = excluded.valid_from_upstream,
             owner = excluded.owner, formatted_name = excluded.formatted_name,
             family_name = excluded.family_name, given_name = excluded.given_name,
             organization = excluded.organization, content_hash = excluded.content_hash,
             upstream_state = 'present', deleted_upstream_at = NULL,
-            updated_at = excluded.updated_at, raw_json = excluded.raw_json",
+            updated_at = excluded.updated_at, raw_json = excluded.raw_json, scope = excluded.scope",
     )?
     .execute(params![
         c.uuid,
@@ -74,7 +77,8 @@ pub fn upsert_contact(conn: &Connection, c: &ContactRecord, now: &str) -> Result
         c.organization,
         c.content_hash,
         now,
-        c.raw_json
+        c.raw_json,
+        c.scope
     ])?;
     if outcome == Upserted::Changed {
         conn.prepare_cached("DELETE FROM mirror_contact_entries WHERE contact_uuid = ?1")?

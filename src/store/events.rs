@@ -31,6 +31,8 @@ pub enum Detail {
     Call {
         duration_s: Option<u32>,
         recordings: Vec<String>,
+        /// v2 `callStatus`.
+        call_status: Option<String>,
     },
     Fax {
         page_count: Option<u32>,
@@ -39,6 +41,9 @@ pub enum Detail {
         fail_reason: Option<String>,
         /// (page number, small preview URL, big preview URL)
         pages: Vec<(u32, Option<String>, Option<String>)>,
+        /// v2 `faxStatusType` and `reportUrl`.
+        status_type: Option<String>,
+        report_url: Option<String>,
     },
     Sms {
         sent: Option<String>,
@@ -52,11 +57,21 @@ pub enum Detail {
     },
 }
 
-/// An event as the mirror stores it, built by the sync from what upstream sent.
+/// An event as the mirror stores it, built from what upstream sent in either dialect (see
+/// `api::classic` and `api::v2`); fields only one dialect has are `None` for the other.
 #[derive(Debug, Clone)]
 pub struct EventRecord {
-    /// Upstream's numeric id.
+    /// Upstream's id as an integer (see [`event_key`]).
     pub id: i64,
+    /// Upstream's id as sent, when it is not the plain integer `id`.
+    pub upstream_id: Option<String>,
+    pub last_modified: Option<String>,
+    /// v2 `status`: NOPICKUP, BUSY, PICKUP, FORWARD.
+    pub connection_status: Option<String>,
+    /// v2 `connectionIds`, comma-separated.
+    pub connection_ids: Option<String>,
+    /// v2 `endpoints` as JSON.
+    pub routing_json: Option<String>,
     pub kind: &'static str,
     pub created_upstream: String,
     pub created_utc: String,
@@ -87,10 +102,16 @@ INSERT INTO mirror_events (
     extension_id, extension_alias, extension_url,
     read, read_base, starred, starred_base, labels, labels_base, location, location_base,
     content_url, modify_url, upstream_state, deleted_upstream_at, first_seen_at, updated_at, raw_json,
-    created_local)
+    created_local, upstream_id, last_modified_upstream, connection_status, connection_ids, routing_json)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,
-        ?12, ?12, ?13, ?13, ?14, ?14, ?15, ?15, ?16, ?17, 'present', NULL, ?18, ?18, ?19, ?20)
+        ?12, ?12, ?13, ?13, ?14, ?14, ?15, ?15, ?16, ?17, 'present', NULL, ?18, ?18, ?19, ?20,
+        ?21, ?22, ?23, ?24, ?25)
 ON CONFLICT (id) DO UPDATE SET
+    upstream_id = excluded.upstream_id,
+    last_modified_upstream = excluded.last_modified_upstream,
+    connection_status = excluded.connection_status,
+    connection_ids = excluded.connection_ids,
+    routing_json = excluded.routing_json,
     kind = excluded.kind,
     created_upstream = excluded.created_upstream,
     created_utc = excluded.created_utc,
@@ -218,6 +239,11 @@ impl<'c> EventWriter<'c> {
             self.now,
             e.raw_json,
             local_wall_time(&e.created_utc, self.timezone),
+            e.upstream_id,
+            e.last_modified,
+            e.connection_status,
+            e.connection_ids,
+            e.routing_json,
         ])?;
         let outcome = match rows.next()? {
             None => return Ok(Upserted::Unchanged),
@@ -262,12 +288,14 @@ fn write_detail(conn: &Connection, id: i64, detail: &Detail, replace_children: b
         Detail::Call {
             duration_s,
             recordings,
+            call_status,
         } => {
             conn.prepare_cached(
-                "INSERT INTO mirror_calls (event_id, duration_s) VALUES (?1, ?2)
-                 ON CONFLICT (event_id) DO UPDATE SET duration_s = excluded.duration_s",
+                "INSERT INTO mirror_calls (event_id, duration_s, call_status) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (event_id) DO UPDATE SET duration_s = excluded.duration_s,
+                   call_status = excluded.call_status",
             )?
-            .execute(params![id, duration_s])?;
+            .execute(params![id, duration_s, call_status])?;
             if replace_children {
                 conn.prepare_cached("DELETE FROM mirror_call_recordings WHERE event_id = ?1")?
                     .execute([id])?;
@@ -285,15 +313,19 @@ fn write_detail(conn: &Connection, id: i64, detail: &Detail, replace_children: b
             content_url,
             fail_reason,
             pages,
+            status_type,
+            report_url,
         } => {
             conn.prepare_cached(
-                "INSERT INTO mirror_faxes (event_id, page_count, sent_upstream, content_url, fail_reason)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
+                "INSERT INTO mirror_faxes (event_id, page_count, sent_upstream, content_url, fail_reason,
+                   status_type, report_url)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                  ON CONFLICT (event_id) DO UPDATE SET page_count = excluded.page_count,
                    sent_upstream = excluded.sent_upstream, content_url = excluded.content_url,
-                   fail_reason = excluded.fail_reason",
+                   fail_reason = excluded.fail_reason, status_type = excluded.status_type,
+                   report_url = excluded.report_url",
             )?
-            .execute(params![id, page_count, sent, content_url, fail_reason])?;
+            .execute(params![id, page_count, sent, content_url, fail_reason, status_type, report_url])?;
             if replace_children {
                 conn.prepare_cached("DELETE FROM mirror_fax_pages WHERE event_id = ?1")?
                     .execute([id])?;
@@ -329,6 +361,26 @@ fn write_detail(conn: &Connection, id: i64, detail: &Detail, replace_children: b
         }
     }
     Ok(())
+}
+
+/// The mirror's integer key for an upstream id. An id of digits that fits is that number (every
+/// classic id and every v2 id seen so far); any other id gets a stable negative number derived
+/// from its text (64-bit FNV-1a), and the caller keeps the text in `upstream_id`. Returns the
+/// key and whether the text must be kept.
+pub fn event_key(upstream_id: &str) -> (i64, bool) {
+    let canonical = !upstream_id.is_empty()
+        && upstream_id.bytes().all(|b| b.is_ascii_digit())
+        && (upstream_id == "0" || !upstream_id.starts_with('0'));
+    if canonical && let Ok(id) = upstream_id.parse::<i64>() {
+        return (id, false);
+    }
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in upstream_id.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    // Negative and never 0: upstream's own numbers are positive.
+    (-((hash >> 1) as i64) - 1, true)
 }
 
 /// The newest `created_utc` of one kind, the anchor of the lookback window.

@@ -14,6 +14,17 @@ pub struct StreamCounts {
     pub pages: u64,
 }
 
+impl StreamCounts {
+    /// Adds another listing's counts (a stream listed in parts).
+    pub fn add(&mut self, other: &StreamCounts) {
+        self.fetched += other.fetched;
+        self.new += other.new;
+        self.changed += other.changed;
+        self.deleted += other.deleted;
+        self.pages += other.pages;
+    }
+}
+
 /// What the mirror remembers about a stream between runs.
 #[derive(Debug, Clone, Default)]
 pub struct StreamState {

@@ -63,18 +63,93 @@ pub struct SettingsRecord {
     pub extensions: Vec<ExtensionRecord>,
     pub mobile_devices: Vec<MobileRecord>,
     pub mobile_extensions: Vec<MobileRecord>,
+    /// v2 `/account`: company, history lifetime, verified.
+    pub account: AccountDetails,
+    /// v2 `/users`.
+    pub users: Vec<UserRecord>,
+    /// v2 phoneline forwardings, per phoneline.
+    pub forwardings: Vec<ForwardingRecord>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AccountDetails {
+    pub company: Option<String>,
+    pub history_lifetime: Option<String>,
+    pub verified: Option<bool>,
+}
+
+#[derive(Debug, Clone)]
+pub struct UserRecord {
+    pub id: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    pub default_device: Option<String>,
+    pub admin: Option<bool>,
+    pub timezone: Option<String>,
+    pub raw_json: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ForwardingRecord {
+    pub phoneline: String,
+    pub destination: Option<String>,
+    pub timeout_s: Option<i64>,
+    pub active: Option<bool>,
+    pub alias: Option<String>,
 }
 
 /// Writes the snapshot. Returns (new, changed, deleted) extensions.
 pub fn store_settings(conn: &Connection, s: &SettingsRecord, now: &str) -> Result<(u64, u64, u64)> {
     conn.execute(
-        "INSERT INTO mirror_account (id, base_product_type, numbers_allow_add, numbers_allow_empty_oadc, updated_at, raw_json)
-         VALUES (1, ?1, ?2, ?3, ?4, ?5)
+        "INSERT INTO mirror_account (id, base_product_type, numbers_allow_add, numbers_allow_empty_oadc, updated_at, raw_json,
+            company, history_lifetime, verified)
+         VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT (id) DO UPDATE SET base_product_type = excluded.base_product_type,
            numbers_allow_add = excluded.numbers_allow_add, numbers_allow_empty_oadc = excluded.numbers_allow_empty_oadc,
-           updated_at = excluded.updated_at, raw_json = excluded.raw_json",
-        params![s.base_product_type, s.allow_add, s.allow_empty_oadc, now, s.account_raw_json],
+           updated_at = excluded.updated_at, raw_json = excluded.raw_json, company = excluded.company,
+           history_lifetime = excluded.history_lifetime, verified = excluded.verified",
+        params![
+            s.base_product_type,
+            s.allow_add,
+            s.allow_empty_oadc,
+            now,
+            s.account_raw_json,
+            s.account.company,
+            s.account.history_lifetime,
+            s.account.verified
+        ],
     )?;
+    conn.execute("DELETE FROM mirror_users", [])?;
+    for u in &s.users {
+        conn.execute(
+            "INSERT INTO mirror_users (user_id, first_name, last_name, email, default_device, admin, timezone,
+               updated_at, raw_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT (user_id) DO NOTHING",
+            params![
+                u.id,
+                u.first_name,
+                u.last_name,
+                u.email,
+                u.default_device,
+                u.admin,
+                u.timezone,
+                now,
+                u.raw_json
+            ],
+        )?;
+    }
+    conn.execute("DELETE FROM mirror_forwardings", [])?;
+    let mut positions: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
+    for f in &s.forwardings {
+        let position = positions.entry(f.phoneline.as_str()).or_default();
+        conn.execute(
+            "INSERT INTO mirror_forwardings (extension_id, position, destination, timeout_s, active, alias, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![f.phoneline, *position, f.destination, f.timeout_s, f.active, f.alias, now],
+        )?;
+        *position += 1;
+    }
     conn.execute("DELETE FROM mirror_numbers", [])?;
     for n in &s.numbers {
         conn.execute(
@@ -237,6 +312,8 @@ pub struct BalanceRecord {
     pub vouchers: Vec<(&'static str, Vec<[Option<String>; 5]>)>,
     pub vouchers_json: String,
     pub raw_json: String,
+    /// v2: the amount exactly, in 1/10,000 of the currency.
+    pub amount_units: Option<i64>,
 }
 
 /// currency, total, VAT, vouchers: what makes one balance differ from another.
@@ -254,11 +331,12 @@ pub enum BalanceChange {
 /// Stores the balance; appends to the history when it differs from the last entry.
 pub fn store_balance(conn: &Connection, b: &BalanceRecord, now: &str) -> Result<BalanceChange> {
     conn.execute(
-        "INSERT INTO mirror_balance (id, currency, total_including_vat, vat_percent, updated_at, raw_json)
-         VALUES (1, ?1, ?2, ?3, ?4, ?5)
+        "INSERT INTO mirror_balance (id, currency, total_including_vat, vat_percent, updated_at, raw_json, amount_units)
+         VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (id) DO UPDATE SET currency = excluded.currency, total_including_vat = excluded.total_including_vat,
-           vat_percent = excluded.vat_percent, updated_at = excluded.updated_at, raw_json = excluded.raw_json",
-        params![b.currency, b.total_including_vat, b.vat_percent, now, b.raw_json],
+           vat_percent = excluded.vat_percent, updated_at = excluded.updated_at, raw_json = excluded.raw_json,
+           amount_units = excluded.amount_units",
+        params![b.currency, b.total_including_vat, b.vat_percent, now, b.raw_json, b.amount_units],
     )?;
     conn.execute("DELETE FROM mirror_balance_vouchers", [])?;
     for (kind, vouchers) in &b.vouchers {
@@ -288,9 +366,10 @@ pub fn store_balance(conn: &Connection, b: &BalanceRecord, now: &str) -> Result<
         return Ok(BalanceChange::Unchanged);
     }
     conn.execute(
-        "INSERT INTO mirror_balance_history (observed_at, currency, total_including_vat, vat_percent, vouchers_json)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![now, b.currency, b.total_including_vat, b.vat_percent, b.vouchers_json],
+        "INSERT INTO mirror_balance_history (observed_at, currency, total_including_vat, vat_percent, vouchers_json,
+           amount_units)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![now, b.currency, b.total_including_vat, b.vat_percent, b.vouchers_json, b.amount_units],
     )?;
     Ok(if last.is_none() {
         BalanceChange::First

@@ -20,7 +20,6 @@ use futures_util::stream::{self, BoxStream};
 use futures_util::{FutureExt, StreamExt, future};
 use tokio::sync::Semaphore;
 
-use super::event_record::to_record;
 use super::{Context, StreamFailure};
 use crate::api::events::{EventKind, PageRequest};
 use crate::api::{ApiError, Client};
@@ -56,7 +55,8 @@ pub async fn pull(
         permits: Arc::new(Semaphore::new(context.settings.sync.concurrency.max(1))),
         country: context.settings.country_code.clone(),
     };
-    let mut lanes = open_lanes(context, mirror, kinds, &fetcher).await;
+    let parts = context.client.listing_parts();
+    let mut lanes = open_lanes(context, mirror, kinds, parts, &fetcher).await;
     if let Err(error) = write_merged(context, mirror, &mut lanes).await {
         // A database error is nobody's stream in particular: every stream still running stops.
         for lane in lanes.iter_mut().filter(|l| l.failure.is_none()) {
@@ -66,10 +66,16 @@ pub async fn pull(
             ));
         }
     }
-    let mut results = Vec::with_capacity(lanes.len());
-    for lane in lanes {
-        let kind = lane.kind;
-        results.push((kind, finish_lane(context, mirror, lane)));
+    // A stream listed in several parts (v2: archived and not) is finished as one.
+    let mut results = Vec::with_capacity(kinds.len());
+    let mut lanes = lanes.into_iter().peekable();
+    while let Some(first) = lanes.next() {
+        let kind = first.kind;
+        let mut stream = vec![first];
+        while let Some(lane) = lanes.next_if(|l| l.kind == kind) {
+            stream.push(lane);
+        }
+        results.push((kind, finish_stream(context, mirror, stream)));
     }
     results
 }
@@ -88,7 +94,9 @@ impl Fetcher {
     async fn page(&self, kind: EventKind, request: PageRequest) -> PageResult {
         // The semaphore is never closed, so a permit always comes.
         let _permit = self.permits.clone().acquire_owned().await.ok();
-        fetch_page(&self.client, kind, &request, &self.country).await
+        self.client
+            .event_records(kind, &request, &self.country)
+            .await
     }
 }
 
@@ -110,7 +118,8 @@ impl Page {
     }
 }
 
-/// One event stream in a pull.
+/// One listing of an event stream in a pull (a stream is listed in one part, or in v2 two:
+/// archived and not).
 struct Lane {
     kind: EventKind,
     full: bool,
@@ -173,12 +182,18 @@ impl Lane {
 /// What a stream lists this run: everything, or the lookback window.
 struct Listing {
     kind: EventKind,
+    archived: Option<bool>,
     full: bool,
     period_start: Option<String>,
 }
 
 impl Listing {
-    fn plan(context: &Context<'_>, mirror: &Mirror, kind: EventKind) -> Result<Listing> {
+    fn plan(
+        context: &Context<'_>,
+        mirror: &Mirror,
+        kind: EventKind,
+        archived: Option<bool>,
+    ) -> Result<Listing> {
         let state = runs::stream_state(mirror.conn(), kind.plural())?;
         let newest = store::newest_created(mirror.conn(), kind.as_str())?;
         let full = context.options.full
@@ -190,6 +205,7 @@ impl Listing {
         };
         Ok(Listing {
             kind,
+            archived,
             full,
             period_start,
         })
@@ -201,6 +217,7 @@ impl Listing {
             period_end: Some(period_end.to_string()),
             offset,
             limit: PAGE_SIZE,
+            archived: self.archived,
         }
     }
 }
@@ -211,11 +228,16 @@ async fn open_lanes(
     context: &Context<'_>,
     mirror: &Mirror,
     kinds: &[EventKind],
+    parts: &[Option<bool>],
     fetcher: &Fetcher,
 ) -> Vec<Lane> {
-    let listings: Vec<Result<Listing>> = kinds
+    let lanes: Vec<(EventKind, Option<bool>)> = kinds
         .iter()
-        .map(|&kind| Listing::plan(context, mirror, kind))
+        .flat_map(|&kind| parts.iter().map(move |&part| (kind, part)))
+        .collect();
+    let listings: Vec<Result<Listing>> = lanes
+        .iter()
+        .map(|&(kind, part)| Listing::plan(context, mirror, kind, part))
         .collect();
     let first_pages = future::join_all(listings.iter().map(|listing| async {
         match listing {
@@ -230,12 +252,12 @@ async fn open_lanes(
     .await;
     // Enough pages ahead per stream to keep the fetches busy, not so many that waiting pages
     // crowd memory.
-    let ahead = (context.settings.sync.concurrency / kinds.len().max(1)).max(2);
+    let ahead = (context.settings.sync.concurrency / lanes.len().max(1)).max(2);
     listings
         .into_iter()
         .zip(first_pages)
-        .zip(kinds)
-        .map(|((listing, first), &kind)| {
+        .zip(lanes)
+        .map(|((listing, first), (kind, _))| {
             let stream = kind.plural();
             let mut lane = Lane {
                 kind,
@@ -421,35 +443,48 @@ fn commit_pages(
     Ok(())
 }
 
-/// After the last page: marks deletions (complete listings only) and records the stream done.
-fn finish_lane(context: &Context<'_>, mirror: &mut Mirror, mut lane: Lane) -> LaneResult {
-    if let Some(mut failure) = lane.failure.take() {
+/// After the last page of every listing of a stream: marks deletions (complete listings
+/// only) and records the stream done.
+fn finish_stream(context: &Context<'_>, mirror: &mut Mirror, lanes: Vec<Lane>) -> LaneResult {
+    let kind = lanes[0].kind;
+    let stream = kind.plural();
+    let full = lanes.iter().all(|l| l.full);
+    let mut counts = StreamCounts::default();
+    let mut seen = HashSet::new();
+    let mut complete = true;
+    let mut failure = None;
+    let mut bars = Vec::new();
+    for mut lane in lanes {
+        counts.add(&lane.counts);
+        complete &= lane.consistent && lane.seen.len() as u64 == lane.total;
+        if lane.total != lane.seen.len() as u64 || !lane.consistent {
+            tracing::warn!(stream, total = lane.total, seen = lane.seen.len(),
+                "listing changed while paging; deletions not applied");
+        }
+        seen.extend(lane.seen.drain());
+        if failure.is_none() {
+            failure = lane.failure.take();
+        }
+        bars.push(lane.bar);
+    }
+    if let Some(mut failure) = failure {
         // Pages fetched before the failure may have been written since it happened.
-        failure.counts = lane.counts.clone();
+        failure.counts = counts;
         return Err(failure);
     }
-    let stream = lane.kind.plural();
-    let counts = &mut lane.counts;
-    if lane.full {
-        if lane.consistent && lane.seen.len() as u64 == lane.total {
-            counts.deleted += sweep_events(context, mirror, lane.kind, &lane.seen)
-                .map_err(|e| StreamFailure::new(counts, e))?;
-        } else {
-            tracing::warn!(
-                stream,
-                total = lane.total,
-                seen = lane.seen.len(),
-                "listing changed while paging; deletions not applied"
-            );
-        }
+    if full && complete {
+        counts.deleted += sweep_events(context, mirror, kind, &seen)
+            .map_err(|e| StreamFailure::new(&counts, e))?;
     }
-    runs::finish_stream(mirror.conn(), stream, lane.full, &now_utc())
-        .map_err(|e| StreamFailure::new(counts, e))?;
-    lane.bar.finish(&format!(
-        "+{} ~{} -{}",
-        counts.new, counts.changed, counts.deleted
-    ));
-    Ok((lane.counts, lane.full))
+    runs::finish_stream(mirror.conn(), stream, full, &now_utc())
+        .map_err(|e| StreamFailure::new(&counts, e))?;
+    for bar in bars {
+        bar.finish(&format!(
+            "+{} ~{} -{}",
+            counts.new, counts.changed, counts.deleted
+        ));
+    }
+    Ok((counts, full))
 }
 
 fn is_stale(last_full_at: Option<&str>, context: &Context<'_>) -> bool {
@@ -472,23 +507,6 @@ fn lookback_start(newest_utc: &str, context: &Context<'_>) -> String {
     let lookback =
         ChronoDuration::from_std(context.settings.sync.lookback).unwrap_or(ChronoDuration::days(7));
     (newest - lookback).format("%Y-%m-%dT%H:%M:%S").to_string()
-}
-
-/// Fetches one page and converts it to records. Returns the records and the listing's total.
-async fn fetch_page(
-    client: &Client,
-    kind: EventKind,
-    request: &PageRequest,
-    country_code: &str,
-) -> PageResult {
-    let page = client.event_page(kind, request).await?;
-    let records = page
-        .items
-        .iter()
-        .enumerate()
-        .map(|(i, raw)| to_record(kind, raw, request.offset + i as u64, country_code))
-        .collect::<Result<Vec<_>, ApiError>>()?;
-    Ok((records, page.overall_count))
 }
 
 /// Marks events missing from a complete listing as deleted upstream.

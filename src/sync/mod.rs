@@ -8,7 +8,6 @@
 //! marked deleted, behind a guard against mass deletion.
 
 pub(crate) mod contacts;
-pub(crate) mod event_record;
 pub(crate) mod events;
 mod settings;
 

@@ -1,126 +1,20 @@
 //! Settings (numbers, extensions, devices) and the balance: small, fetched whole every run.
 
 use super::{Context, StreamFailure};
-use crate::api::resources::{WireBalance, WireDevice, WireMobile, WireNumber, WireVoucher};
-use crate::api::{ApiError, parse_json};
 use crate::store::runs::{self, StreamCounts};
-use crate::store::settings::{
-    self as store, BalanceChange, BalanceRecord, ExtensionRecord, MobileRecord, NumberRecord,
-    SettingsRecord,
-};
+use crate::store::settings::{self as store, BalanceChange};
 use crate::store::{Mirror, now_utc};
-
-/// Keys that hold credentials; they never enter the mirror, not even in `raw_json`.
-const SECRET_KEYS: [&str; 2] = ["sipPassword", "pin"];
 
 pub async fn pull_settings(
     context: &Context<'_>,
     mirror: &mut Mirror,
 ) -> Result<StreamCounts, StreamFailure> {
     let mut counts = StreamCounts::default();
-    let snapshot = context
+    let record = context
         .client
-        .settings()
+        .settings_record()
         .await
         .map_err(|e| StreamFailure::from_api(&counts, e))?;
-    let numbers = snapshot
-        .numbers
-        .phonenumbers
-        .iter()
-        .map(|raw| {
-            let n: WireNumber =
-                parse_json(raw.get().as_bytes()).map_err(|e| e.context("settings/numbers"))?;
-            Ok(NumberRecord {
-                e164: n.number_e164,
-                pretty: n.number_pretty,
-                kind: n.kind,
-                extension_id: n.extension_id,
-                raw_json: raw.get().to_string(),
-            })
-        })
-        .collect::<Result<Vec<_>, ApiError>>()
-        .map_err(|e| StreamFailure::from_api(&counts, e))?;
-    let mobile = |items: &[Box<serde_json::value::RawValue>], what: &str| {
-        items
-            .iter()
-            .map(|raw| {
-                let m: WireMobile =
-                    parse_json(raw.get().as_bytes()).map_err(|e| e.context(what))?;
-                Ok(MobileRecord {
-                    id: m.id,
-                    phone_number: m.phone_number,
-                    model: m.model,
-                    vendor: m.vendor,
-                    firmware: m.firmware,
-                    raw_json: raw.get().to_string(),
-                })
-            })
-            .collect::<Result<Vec<_>, ApiError>>()
-    };
-    let mobile_devices = mobile(&snapshot.mobile_devices, "settings/registeredmobiledevices")
-        .map_err(|e| StreamFailure::from_api(&counts, e))?;
-    let mobile_extensions = mobile(&snapshot.mobile_extensions, "settings/mobile/extensions")
-        .map_err(|e| StreamFailure::from_api(&counts, e))?;
-    let mut extensions = Vec::new();
-    for (raw, e) in &snapshot.extensions {
-        let devices = e
-            .devices
-            .iter()
-            .map(|d| {
-                let device: WireDevice = parse_json(d.get().as_bytes())
-                    .map_err(|err| err.context("settings/extensions devices"))?;
-                Ok((device.device_id, d.get().to_string()))
-            })
-            .collect::<Result<Vec<_>, ApiError>>()
-            .map_err(|err| StreamFailure::from_api(&counts, err))?;
-        extensions.push(ExtensionRecord {
-            id: e.extension_id.clone(),
-            alias: e.alias.clone(),
-            kind: e.kind.clone(),
-            resource_url: e.resource.as_ref().and_then(|r| r.get.clone()),
-            dnd: e.dnd,
-            outgoing_number: e
-                .outgoing_number
-                .as_ref()
-                .and_then(|o| o.number_e164.clone()),
-            register_url: e.register_url.clone(),
-            outbound_proxy_url: e.outbound_proxy_url.clone(),
-            has_sip_password: Some(e.sip_password.is_some()),
-            fax_in: e.fax_in,
-            has_pin: Some(e.pin.is_some()),
-            timezone: e.timezone.clone(),
-            announcement_url: e.announcement_url.clone(),
-            provider: e.provider.clone(),
-            external_phonenumber: e.external_phonenumber.clone(),
-            incoming_numbers: e.incoming_numbers.clone(),
-            direct_dial_numbers: e.direct_dial_numbers.clone(),
-            devices,
-            raw_json: without_secrets(raw.get()),
-        });
-    }
-    let record = SettingsRecord {
-        base_product_type: snapshot.base_product_type.clone(),
-        allow_add: snapshot.numbers.allow_add,
-        allow_empty_oadc: snapshot.numbers.allow_empty_oadc,
-        account_raw_json: serde_json::json!({
-            "numbers": serde_json::from_str::<serde_json::Value>(&snapshot.raw_numbers).unwrap_or_default(),
-            "baseproducttype": snapshot.base_product_type,
-        })
-        .to_string(),
-        numbers,
-        number_list: snapshot.number_list.clone(),
-        outgoing: snapshot
-            .outgoing
-            .iter()
-            .map(|o| {
-                let raw = serde_json::json!({ "extensionId": o.extension_id, "numberE164": o.number_e164 }).to_string();
-                (o.extension_id.clone(), o.number_e164.clone(), raw)
-            })
-            .collect(),
-        extensions,
-        mobile_devices,
-        mobile_extensions,
-    };
     let now = now_utc();
     let tx = mirror
         .conn_mut()
@@ -138,60 +32,16 @@ pub async fn pull_settings(
     Ok(counts)
 }
 
-/// The JSON with credential fields removed.
-fn without_secrets(raw: &str) -> String {
-    match serde_json::from_str::<serde_json::Value>(raw) {
-        Ok(serde_json::Value::Object(mut map)) => {
-            for key in SECRET_KEYS {
-                map.remove(key);
-            }
-            serde_json::Value::Object(map).to_string()
-        }
-        _ => "{}".to_string(),
-    }
-}
-
 pub async fn pull_balance(
     context: &Context<'_>,
     mirror: &mut Mirror,
 ) -> Result<StreamCounts, StreamFailure> {
     let mut counts = StreamCounts::default();
-    let (raw, balance): (String, WireBalance) = context
+    let record = context
         .client
-        .balance()
+        .balance_record()
         .await
         .map_err(|e| StreamFailure::from_api(&counts, e))?;
-    let list = |vouchers: &[WireVoucher]| -> Vec<[Option<String>; 5]> {
-        vouchers
-            .iter()
-            .map(|v| {
-                [
-                    v.redeem_date.clone(),
-                    v.end_of_validity.clone(),
-                    v.credits_init.clone(),
-                    v.credits_used.clone(),
-                    v.credits_left.clone(),
-                ]
-            })
-            .collect()
-    };
-    let record = BalanceRecord {
-        currency: balance.currency.clone(),
-        total_including_vat: balance.total_including_vat,
-        vat_percent: balance.vat_percent,
-        vouchers: vec![
-            ("sms", list(&balance.sms_vouchers)),
-            ("minute", list(&balance.minute_vouchers)),
-            ("fax", list(&balance.fax_vouchers)),
-        ],
-        vouchers_json: serde_json::json!({
-            "sms": balance.sms_vouchers,
-            "minute": balance.minute_vouchers,
-            "fax": balance.fax_vouchers,
-        })
-        .to_string(),
-        raw_json: raw,
-    };
     let now = now_utc();
     let tx = mirror
         .conn_mut()
@@ -211,16 +61,3 @@ pub async fn pull_balance(
     Ok(counts)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::without_secrets;
-
-    #[test]
-    fn credentials_are_removed_from_raw_json() {
-        let cleaned = without_secrets(
-            r#"{"extensionId":"e0","sipPassword":"hunter2","pin":"1234","alias":"x"}"#,
-        );
-        assert!(!cleaned.contains("hunter2") && !cleaned.contains("1234"));
-        assert!(cleaned.contains("\"alias\""));
-    }
-}

@@ -36,6 +36,8 @@ impl TestHome {
     pub fn std_cmd(&self) -> std::process::Command {
         let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("sipmirror"));
         for var in [
+            "SIPGATE_TOKEN_ID",
+            "SIPGATE_TOKEN",
             "SIPGATE_USERNAME",
             "SIPGATE_PASSWORD",
             "SIPGATE_BASE_URL",
@@ -47,7 +49,9 @@ impl TestHome {
         ] {
             cmd.env_remove(var);
         }
-        cmd.env("HOME", self.path())
+        // The tests written for the classic API say so once here; v2 tests set SIPGATE_API=v2.
+        cmd.env("SIPGATE_API", "classic")
+            .env("HOME", self.path())
             .env("XDG_CONFIG_HOME", self.path().join("config"))
             .env("XDG_DATA_HOME", self.path().join("data"))
             .current_dir(self.path());

@@ -1,5 +1,6 @@
-//! Turning an upstream event (as listed) into the record the mirror stores: one function for
-//! all four types, strict about the id and the time, tolerant about everything optional.
+//! Turning a classic event (as listed) into the record the mirror stores: one function for
+//! all four types, strict about the id and the time, tolerant about everything optional. (The
+//! v2 entries are turned into the same records in `api::v2::history`.)
 
 use std::sync::LazyLock;
 
@@ -82,6 +83,7 @@ pub(crate) fn to_record(
         EventKind::Call => Detail::Call {
             duration_s: e.duration,
             recordings: e.recordings.iter().filter_map(|r| r.get.clone()).collect(),
+            call_status: None,
         },
         EventKind::Fax => Detail::Fax {
             page_count: e.page_count,
@@ -93,6 +95,8 @@ pub(crate) fn to_record(
                 .iter()
                 .map(|p| (p.page_number, link(&p.small), link(&p.big)))
                 .collect(),
+            status_type: None,
+            report_url: None,
         },
         EventKind::Sms => Detail::Sms {
             sent: e.sent.clone(),
@@ -106,6 +110,11 @@ pub(crate) fn to_record(
         },
     };
     Ok(EventRecord {
+        upstream_id: None,
+        last_modified: None,
+        connection_status: None,
+        connection_ids: None,
+        routing_json: None,
         kind: kind.as_str(),
         created_upstream: e.created.clone(),
         created_utc,
