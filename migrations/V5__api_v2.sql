@@ -66,6 +66,15 @@ CREATE TABLE mirror_forwardings (
     PRIMARY KEY (extension_id, position)
 ) STRICT, WITHOUT ROWID;
 
+-- Local edits reach upstream through the outbox. Writing them back through v2 is not built yet,
+-- so on a mirror fed by v2 (sync_meta.api) nothing enters the outbox: an edit made with the CLI
+-- or with SQL on the views is refused at once, rather than queued and never sent.
+CREATE TRIGGER outbox_not_through_v2 BEFORE INSERT ON outbox
+WHEN (SELECT value FROM sync_meta WHERE key = 'api') = 'v2'
+BEGIN
+    SELECT RAISE(ABORT, 'sipmirror: this mirror is fed by sipgate''s API v2, and writing edits back through v2 is not built yet; the mirror shows what upstream has');
+END;
+
 -- The event views gain `archived` and `note` at the end; everything else is as in part 2.
 DROP VIEW events;
 DROP VIEW calls;

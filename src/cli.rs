@@ -540,6 +540,16 @@ pub struct EmulatorArgs {
     /// The password the emulator accepts (a test value, not a secret)
     #[arg(long, default_value = "demo")]
     pub password: String,
+    /// v2: the personal access token id the emulator accepts
+    #[arg(long, default_value = crate::emulator::DEFAULT_TOKEN_ID)]
+    pub token_id: String,
+    /// v2: the token the emulator accepts (a test value, not a secret)
+    #[arg(long, default_value = crate::emulator::DEFAULT_TOKEN)]
+    pub token: String,
+    /// v2: the token's scopes, comma-separated (e.g. history:read,contacts:read); `all` grants
+    /// every one
+    #[arg(long, value_name = "LIST", default_value = "all")]
+    pub token_scopes: String,
     /// Fault: delay every answer by this many milliseconds
     #[arg(long, default_value_t = 0, help_heading = "Faults")]
     pub latency_ms: u64,
@@ -600,4 +610,8 @@ pub struct SyncArgs {
     /// If another run holds the mirror, wait for it instead of exiting with code 4
     #[arg(long)]
     pub wait: bool,
+    /// Feed the mirror from the API now configured (`--api`) although another one fed it so
+    /// far; needs --full
+    #[arg(long)]
+    pub switch_api: bool,
 }

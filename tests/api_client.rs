@@ -32,7 +32,7 @@ fn every_get_resource_parses() {
     .expect("emulator");
     let client = client(&emulator, "demo");
     runtime().block_on(async {
-        let window = PageRequest { period_start: None, period_end: None, offset: 0, limit: 50 };
+        let window = PageRequest { period_start: None, period_end: None, offset: 0, limit: 50, archived: None };
         let (items, total) = client.all_events_page(&window).await.expect("all events");
         assert_eq!(total, 400);
         assert_eq!(items.len(), 50);

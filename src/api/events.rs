@@ -324,7 +324,9 @@ fn strict_u32<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
     loose_u32(d)?.ok_or_else(|| serde::de::Error::custom("expected a number"))
 }
 
-pub(crate) fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+pub(crate) fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Vec<T>, D::Error> {
     Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
 }
 

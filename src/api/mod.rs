@@ -15,9 +15,9 @@ mod records;
 pub mod resources;
 mod sends;
 pub mod sessions;
-pub mod v2;
 mod settings_writes;
 mod upstream;
+pub mod v2;
 mod writes;
 
 use std::net::IpAddr;
@@ -287,7 +287,10 @@ impl Client {
             params.push(("version", self.version.as_str()));
         }
         params.extend(query.iter().map(|(k, v)| (*k, v.as_str())));
-        let path = url.strip_prefix(self.base.as_str()).unwrap_or(url).to_string();
+        let path = url
+            .strip_prefix(self.base.as_str())
+            .unwrap_or(url)
+            .to_string();
         let mut request = self
             .http
             .request(method, url)
@@ -367,14 +370,21 @@ impl Client {
     /// (plain http only to loopback, or with `--allow-insecure`).
     pub async fn download(&self, url: &str) -> Result<(String, Bytes), ApiError> {
         let parsed = reqwest::Url::parse(url).map_err(|e| {
-            ApiError::new(ApiErrorKind::Permanent, format!("{} is not a URL: {e}", one_line(url)))
+            ApiError::new(
+                ApiErrorKind::Permanent,
+                format!("{} is not a URL: {e}", one_line(url)),
+            )
         })?;
         let authenticated = match self.api {
             Api::Classic => {
                 if !same_origin(&parsed, &self.base) {
                     return Err(ApiError::new(
                         ApiErrorKind::Permanent,
-                        format!("{} is not on the configured upstream {}", one_line(url), self.base),
+                        format!(
+                            "{} is not on the configured upstream {}",
+                            one_line(url),
+                            self.base
+                        ),
                     ));
                 }
                 true
@@ -666,7 +676,14 @@ mod tests {
             ApiErrorKind::Unauthorized
         );
         assert_eq!(
-            status_error(Api::Classic, "x", StatusCode::SERVICE_UNAVAILABLE, b"", None).kind,
+            status_error(
+                Api::Classic,
+                "x",
+                StatusCode::SERVICE_UNAVAILABLE,
+                b"",
+                None
+            )
+            .kind,
             ApiErrorKind::Transient
         );
         assert_eq!(

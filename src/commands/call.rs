@@ -11,6 +11,7 @@ use crate::output;
 use crate::validate::{endpoint, path_id};
 
 pub fn run(settings: &Settings, command: &CallCommand) -> Result<ExitCode> {
+    settings.require_classic("call")?;
     // Every argument is checked before the connection is made.
     let request = Request::check(command, &settings.country_code)?;
     let upstream = Upstream::connect(settings)?;

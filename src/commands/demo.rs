@@ -30,11 +30,12 @@ pub fn run(dir: &Path, global: &GlobalArgs) -> Result<ExitCode> {
         anchor_ms: chrono::Utc::now().timestamp_millis(),
         ..EmulatorConfig::default()
     })?;
-    let mut settings = Settings::for_local(
+    // The demo speaks v2, what accounts use today.
+    let mut settings = Settings::for_local_v2(
         db.clone(),
-        emulator.base_url(),
-        emulator.user(),
-        emulator.password(),
+        &emulator.v2_base_url(),
+        emulator.token_id(),
+        emulator.token(),
     )?;
     settings.json = global.json;
     settings.quiet = global.quiet;
@@ -71,8 +72,7 @@ pub fn run(dir: &Path, global: &GlobalArgs) -> Result<ExitCode> {
          \x20 sqlite3 {shown} \"SELECT created_local, from_name, duration_s FROM calls WHERE direction = 'incoming' ORDER BY created DESC LIMIT 5\"\n\
          \x20 sqlite3 {shown} \"SELECT id, from_name, transcription FROM voicemails WHERE read = 0 ORDER BY created DESC LIMIT 5\"\n\
          \x20 sqlite3 {shown} \"SELECT formatted_name, organization FROM mirror_contacts ORDER BY family_name LIMIT 10\"\n\
-         \x20 sqlite3 {shown} \"UPDATE voicemails SET read = 1 WHERE id = (SELECT max(id) FROM voicemails)\"   # a local edit\n\
-         \x20 sipmirror --db {shown} outbox list      # it waits for `sipmirror push`\n\
+         \x20 sqlite3 {shown} \"SELECT created_local, from_name, note FROM events WHERE archived = 1 ORDER BY created DESC LIMIT 5\"\n\
          \x20 sipmirror --db {shown} query --list\n\
          \x20 sipmirror --db {shown} serve-phonebook   # then point a phone at http://127.0.0.1:8081/snom.xml\n\n\
          The phone books and vCards are in {exported}/ (snom.xml, snom-v2.xml, phonebook.xml for\n\

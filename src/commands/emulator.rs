@@ -16,22 +16,30 @@ pub fn run(args: &EmulatorArgs, json: bool) -> Result<ExitCode> {
     if json {
         output::json(&serde_json::json!({
             "base_url": url,
+            "v2_base_url": emulator.v2_base_url(),
+            "token_id": emulator.token_id(),
+            "token": emulator.token(),
+            "token_scopes": args.token_scopes,
             "user": emulator.user(),
             "password": emulator.password(),
         }))?;
     } else {
         output::line(&format!(
-            "sipgate API emulator on {url} (user {:?}, password {:?}; {} events, {} contacts, seed {})\n\
-             try:      SIPGATE_BASE_URL={url} SIPGATE_USERNAME={} SIPGATE_PASSWORD={} sipmirror sync\n\
+            "sipgate API emulator on {url} ({} events, {} contacts, seed {})\n\
+             v2:       SIPGATE_BASE_URL={v2} SIPGATE_TOKEN_ID={} SIPGATE_TOKEN={} sipmirror sync\n\
+             \x20         (token scopes: {})\n\
+             classic:  SIPGATE_API=classic SIPGATE_BASE_URL={url} SIPGATE_USERNAME={} SIPGATE_PASSWORD={} sipmirror sync\n\
              control:  {url}/_emulator/stats\n\
              Press Ctrl-C to stop.",
-            emulator.user(),
-            emulator.password(),
             args.events,
             args.contacts,
             args.seed,
+            emulator.token_id(),
+            emulator.token(),
+            args.token_scopes,
             emulator.user(),
             emulator.password(),
+            v2 = emulator.v2_base_url(),
         ))?;
     }
     wait_for_interrupt()?;
@@ -83,6 +91,15 @@ fn config(args: &EmulatorArgs) -> Result<EmulatorConfig> {
         span_days: args.span_days,
         user: args.user.clone(),
         password: args.password.clone(),
+        token_id: args.token_id.clone(),
+        token: args.token.clone(),
+        token_scopes: args
+            .token_scopes
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
         faults,
         ..EmulatorConfig::default()
     })

@@ -13,6 +13,7 @@ use crate::store::sends::{self, Send, SendRequest};
 use crate::store::{Access, Mirror, WriterLock, now_utc};
 
 pub fn run(settings: &Settings, command: &SendCommand) -> Result<ExitCode> {
+    settings.require_classic("sending SMS and faxes")?;
     // Everything about the message is checked before the mirror is opened: a refused send
     // leaves no trace, not even a new empty mirror.
     let (message, options) = match command {

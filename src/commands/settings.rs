@@ -31,6 +31,7 @@ enum Change {
 }
 
 pub fn run(settings: &Settings, command: &SettingsCommand) -> Result<ExitCode> {
+    settings.require_classic("sipmirror settings")?;
     let change = match command {
         SettingsCommand::GsmCode => return gsm_code(settings),
         SettingsCommand::Dnd { extension, state } => Change::Dnd {

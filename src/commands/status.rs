@@ -27,6 +27,13 @@ pub(crate) fn render(status: &MirrorStatus) -> String {
         status.schema_version,
         human_bytes(status.size_bytes)
     );
+    out += &format!(
+        "api       {}\n",
+        match status.api.as_deref() {
+            Some(api) => api,
+            None => "none yet (the first sync records it)",
+        }
+    );
     out += &match &status.lock_holder {
         Some(holder) => format!("lock      held by {holder}\n"),
         None => "lock      free\n".to_string(),
@@ -81,9 +88,9 @@ pub(crate) fn render(status: &MirrorStatus) -> String {
             );
         }
     }
-    out += "tables\n";
-    for (table, rows) in &status.tables {
-        out += &format!("  {table:<28} {rows}\n");
+    out += "views (what to query; `sipmirror schema` describes them)\n";
+    for (view, rows) in &status.views {
+        out += &format!("  {view:<28} {rows}\n");
     }
     out
 }

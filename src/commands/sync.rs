@@ -13,7 +13,12 @@ use crate::store::{Access, Mirror};
 use crate::sync::{self, Stream, SyncOptions, SyncReport};
 
 pub fn run(settings: &Settings, args: &SyncArgs) -> Result<ExitCode> {
-    let options = SyncOptions {
+    if args.switch_api && !args.full {
+        return Err(crate::error::Error::usage(
+            "--switch-api needs --full: the new API's records are listed completely",
+        ));
+    }
+    let mut options = SyncOptions {
         full: args.full,
         only: args
             .only
@@ -22,10 +27,16 @@ pub fn run(settings: &Settings, args: &SyncArgs) -> Result<ExitCode> {
             .transpose()?
             .unwrap_or_default(),
         force_delete: args.force_delete,
+        switch_api: args.switch_api,
     };
+    // Credentials first: a sync that cannot talk to upstream leaves no mirror file behind.
+    let upstream = Upstream::connect(settings)?;
     let _lock = super::writer_lock(settings, "sync", args.wait)?;
     let mut mirror = Mirror::open(&settings.db_path, Access::ReadWrite)?;
-    let upstream = Upstream::connect(settings)?;
+    if sync::check_feeding_api(&mirror, settings.connection.api, args.switch_api)? {
+        // What the old API listed and the new one does not is gone, by the user's choice.
+        options.force_delete = true;
+    }
     // Push first: the pull then reads upstream with the local edits in it.
     let pushed = match args.no_push {
         true => None,

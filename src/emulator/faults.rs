@@ -34,8 +34,15 @@ pub struct Faults {
     /// Serve the request (it takes effect) and then close the connection without answering:
     /// the case that makes a naive client send an SMS twice.
     pub lose_response_rate: f64,
-    /// Event listings report this `overallCount` instead of the true one (a broken upstream).
+    /// Event listings report this `overallCount` (v2: `totalCount`) instead of the true one (a
+    /// broken upstream).
     pub overall_count: Option<u64>,
+    /// No page of an event or contact listing holds more than this many items, whatever
+    /// `limit` asks for (a server-side cap, a proxy, a changed default).
+    pub page_cap: Option<u64>,
+    /// v2: every event whose id ends in 7 is served with a history id that is not a number
+    /// (`h` and the digits), as v2's string ids allow.
+    pub text_ids: bool,
     /// Where content and preview resources redirect instead of the emulator's own file URL:
     /// another base URL (`http://elsewhere.example`), or `"loop"` for a redirect back to the
     /// resource itself. Clients must refuse both.
@@ -64,6 +71,9 @@ impl Faults {
             return Err(format!(
                 "status_rates: {code} is not an error status (400-599)"
             ));
+        }
+        if self.page_cap == Some(0) {
+            return Err("page_cap must be at least 1".to_string());
         }
         let total: f64 = self.status_rates.values().sum();
         if total > 1.0 {

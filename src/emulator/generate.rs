@@ -158,6 +158,15 @@ impl Generator {
                 vendor: "Google".into(),
                 firmware: "Android 15".into(),
             }],
+            phonelines: vec![Phoneline {
+                id: "p0".into(),
+                alias: "Jürgen".into(),
+                forwardings: vec![Forwarding {
+                    destination: format!("+{mobile}"),
+                    timeout_s: 20,
+                    active: false,
+                }],
+            }],
             mobile_extensions: vec![MobileDevice {
                 id: "m0".into(),
                 phone_number: mobile,

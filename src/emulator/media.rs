@@ -3,6 +3,11 @@
 //! what it stored is byte-identical to what was served.
 
 /// A short 8 kHz mono 16-bit PCM WAV whose tone depends on `id`.
+/// Audio length in tenths of a second: short, so tests stay fast, but varying per event.
+pub fn audio_tenths(id: u64) -> u32 {
+    5 + (id % 16) as u32
+}
+
 pub fn wav(id: u64, seconds_tenths: u32) -> Vec<u8> {
     let sample_rate: u32 = 8000;
     let samples = sample_rate * seconds_tenths / 10;

@@ -49,6 +49,7 @@ mod prng;
 mod routes;
 mod server;
 mod state;
+mod v2;
 mod vocab;
 mod wire;
 
@@ -75,6 +76,11 @@ pub struct EmulatorConfig {
     pub contacts: usize,
     pub user: String,
     pub password: String,
+    /// v2: the personal access token's id and the token the emulator accepts.
+    pub token_id: String,
+    pub token: String,
+    /// v2: the token's scopes (`all` grants every one).
+    pub token_scopes: Vec<String>,
     /// The account's own user id, accepted in paths besides `my`.
     pub user_id: String,
     /// The generated events end just before this instant (ms since the epoch). Fixed by
@@ -84,6 +90,10 @@ pub struct EmulatorConfig {
     pub span_days: u32,
     pub faults: Faults,
 }
+
+/// The v2 token the emulator accepts unless told otherwise (test values, not secrets).
+pub const DEFAULT_TOKEN_ID: &str = "token-DEMO01";
+pub const DEFAULT_TOKEN: &str = "e68ead46-a7db-46cd-8a1a-44aed1e4e372";
 
 /// 2026-11-01T00:00:00Z.
 pub const DEFAULT_ANCHOR_MS: i64 = 1_793_491_200_000;
@@ -97,6 +107,9 @@ impl Default for EmulatorConfig {
             contacts: 100,
             user: "demo".into(),
             password: "demo".into(),
+            token_id: DEFAULT_TOKEN_ID.into(),
+            token: DEFAULT_TOKEN.into(),
+            token_scopes: vec!["all".into()],
             user_id: "w0".into(),
             anchor_ms: DEFAULT_ANCHOR_MS,
             span_days: 730,
@@ -132,6 +145,10 @@ impl Emulator {
             base_url: format!("http://{address}"),
             user: config.user.clone(),
             password: config.password.clone(),
+            token_id: config.token_id.clone(),
+            token: config.token.clone(),
+            token_scopes: config.token_scopes.clone(),
+            media_key: config.seed,
         });
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -171,6 +188,19 @@ impl Emulator {
 
     pub fn password(&self) -> &str {
         &self.shared.password
+    }
+
+    /// The v2 dialect's base URL: `http://127.0.0.1:PORT/v2`.
+    pub fn v2_base_url(&self) -> String {
+        format!("{}/v2", self.shared.base_url)
+    }
+
+    pub fn token_id(&self) -> &str {
+        &self.shared.token_id
+    }
+
+    pub fn token(&self) -> &str {
+        &self.shared.token
     }
 
     /// Reads or changes the served data directly.

@@ -290,6 +290,43 @@ impl EventStore {
     }
 }
 
+impl EventStore {
+    /// Events of the given kinds (all when empty) created in `[start_ms, end_ms]` (both
+    /// inclusive: v2's `from` and `to`), oldest first; iterate `.rev()` for newest first.
+    pub fn window<'a>(
+        &'a self,
+        kinds: &'a [Kind],
+        start_ms: Option<i64>,
+        end_ms: Option<i64>,
+    ) -> Box<dyn DoubleEndedIterator<Item = &'a Event> + 'a> {
+        if let [kind] = kinds {
+            // One kind: its index, so a page does not walk the other kinds' events.
+            let index = &self.by_kind[kind.index()];
+            let created = |p: usize| self.events[index[p] as usize].created_ms;
+            let lo = start_ms.map_or(0, |s| partition_point(index.len(), |p| created(p) < s));
+            let hi = end_ms.map_or(index.len(), |e| {
+                partition_point(index.len(), |p| created(p) <= e)
+            });
+            return Box::new(
+                index[lo..hi.max(lo)]
+                    .iter()
+                    .map(|&i| &self.events[i as usize]),
+            );
+        }
+        let lo = start_ms.map_or(0, |s| {
+            partition_point(self.events.len(), |p| self.events[p].created_ms < s)
+        });
+        let hi = end_ms.map_or(self.events.len(), |e| {
+            partition_point(self.events.len(), |p| self.events[p].created_ms <= e)
+        });
+        Box::new(
+            self.events[lo..hi.max(lo)]
+                .iter()
+                .filter(move |e| kinds.is_empty() || kinds.contains(&e.kind)),
+        )
+    }
+}
+
 /// First position in `0..len` for which `pred` is false (`pred` must be true, then false).
 fn partition_point(len: usize, pred: impl Fn(usize) -> bool) -> usize {
     let (mut lo, mut hi) = (0, len);
@@ -461,6 +498,23 @@ pub struct Account {
     pub mobile_devices: Vec<MobileDevice>,
     pub mobile_extensions: Vec<MobileDevice>,
     pub balance: Balance,
+    /// v2 only: the user's phonelines and their forwardings (the classic API has neither).
+    pub phonelines: Vec<Phoneline>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Phoneline {
+    pub id: String,
+    pub alias: String,
+    pub forwardings: Vec<Forwarding>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Forwarding {
+    /// `+` and digits.
+    pub destination: String,
+    pub timeout_s: u32,
+    pub active: bool,
 }
 
 impl Account {

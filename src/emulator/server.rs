@@ -33,6 +33,11 @@ pub struct Shared {
     pub base_url: String,
     pub user: String,
     pub password: String,
+    pub token_id: String,
+    pub token: String,
+    pub token_scopes: Vec<String>,
+    /// Keys the v2 download links (capability URLs), so they cannot be guessed.
+    pub media_key: u64,
 }
 
 impl Shared {

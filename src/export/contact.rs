@@ -371,6 +371,7 @@ mod tests {
                     ..EntryRecord::default()
                 }],
                 numbers: vec![(0, format!("4930{i}"), "WORK".into())],
+                scope: None,
             };
             upsert_contact(mirror.conn(), &record, "2026-01-01T00:00:00Z").expect("store");
         }

@@ -125,6 +125,13 @@ pub fn finish_stream(conn: &Connection, stream: &str, full: bool, now: &str) -> 
 }
 
 /// Records a fact about the mirror in `sync_meta` (see migration V2).
+pub fn get_meta(conn: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT value FROM sync_meta WHERE key = ?1")?
+        .query_row([key], |row| row.get(0))
+        .optional()?)
+}
+
 pub fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO sync_meta (key, value) VALUES (?1, ?2)

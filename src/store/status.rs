@@ -80,6 +80,10 @@ pub struct MirrorStatus {
     pub size_bytes: u64,
     pub schema_version: i64,
     pub counts: BTreeMap<String, i64>,
+    /// The API that feeds the mirror (`v2`, `classic`), once a sync said so.
+    pub api: Option<String>,
+    /// Rows per public view: what people query.
+    pub views: BTreeMap<String, i64>,
     /// Rows per storage table.
     pub tables: BTreeMap<String, i64>,
     pub recent_runs: Vec<RecentRun>,
@@ -98,7 +102,9 @@ impl MirrorStatus {
             size_bytes: file_size(mirror.path()),
             schema_version: mirror.schema_version()?,
             counts,
-            tables: table_counts(conn)?,
+            api: crate::sync::feeding_api(mirror)?.map(|api| api.name().to_string()),
+            views: counts_of(conn, "view")?,
+            tables: counts_of(conn, "table")?,
             recent_runs: recent_runs(conn, recent)?,
             lock_holder: WriterLock::holder(mirror.path()),
         })
@@ -116,15 +122,18 @@ fn file_size(path: &std::path::Path) -> u64 {
     main + std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0)
 }
 
-fn table_counts(conn: &Connection) -> Result<BTreeMap<String, i64>> {
+/// Rows per table or view (`kind`), without SQLite's own, refinery's and the full-text
+/// indexes' internal tables.
+fn counts_of(conn: &Connection, kind: &str) -> Result<BTreeMap<String, i64>> {
     let mut stmt = conn.prepare(
-        "SELECT name FROM sqlite_master WHERE type = 'table'
+        "SELECT name FROM sqlite_master WHERE type = ?1
            AND name NOT LIKE 'sqlite_%' AND name <> 'refinery_schema_history'
            AND name NOT LIKE '%_fts%'
+           AND name NOT LIKE 'search\\_%\\_%' ESCAPE '\\'
          ORDER BY name",
     )?;
     let names = stmt
-        .query_map([], |row| row.get::<_, String>(0))?
+        .query_map([kind], |row| row.get::<_, String>(0))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let mut tables = BTreeMap::new();
     for name in names {

@@ -90,4 +90,3 @@ fn commit(
     counts.pages += 1;
     Ok(())
 }
-

@@ -458,8 +458,12 @@ fn finish_stream(context: &Context<'_>, mirror: &mut Mirror, lanes: Vec<Lane>) -
         counts.add(&lane.counts);
         complete &= lane.consistent && lane.seen.len() as u64 == lane.total;
         if lane.total != lane.seen.len() as u64 || !lane.consistent {
-            tracing::warn!(stream, total = lane.total, seen = lane.seen.len(),
-                "listing changed while paging; deletions not applied");
+            tracing::warn!(
+                stream,
+                total = lane.total,
+                seen = lane.seen.len(),
+                "listing changed while paging; deletions not applied"
+            );
         }
         seen.extend(lane.seen.drain());
         if failure.is_none() {

@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::api::{ApiErrorKind, Client, Upstream, events::EventKind};
-use crate::config::Settings;
+use crate::config::{Api, Settings};
 use crate::error::{Error, ErrorKind, Result};
 use crate::progress::Progress;
 use crate::store::runs::{self, StreamCounts};
@@ -90,6 +90,8 @@ pub struct SyncOptions {
     pub only: Vec<Stream>,
     /// Mark rows deleted even when more than `max_delete_ratio` would go.
     pub force_delete: bool,
+    /// Feed the mirror from another API than before (see [`check_feeding_api`]).
+    pub switch_api: bool,
 }
 
 /// The result of one stream.
@@ -165,6 +167,50 @@ pub(crate) struct Context<'a> {
     pub progress: &'a Progress,
 }
 
+/// The API that feeds the mirror (`sync_meta.api`). A mirror synced before the key existed has
+/// events or contacts and no key: the classic API fed it.
+pub fn feeding_api(mirror: &Mirror) -> Result<Option<Api>> {
+    if let Some(name) = runs::get_meta(mirror.conn(), "api")? {
+        return Ok(Api::parse(&name));
+    }
+    let synced: bool = mirror.conn().query_row(
+        "SELECT EXISTS (SELECT 1 FROM mirror_events) OR EXISTS (SELECT 1 FROM mirror_contacts)",
+        [],
+        |row| row.get(0),
+    )?;
+    Ok(synced.then_some(Api::Classic))
+}
+
+/// One mirror is fed by one API: the ids, the fields and the write-back differ between them.
+/// Refuses to go on with another API unless `switch` (then the run lists everything anew and
+/// marks what the new API does not list deleted). Returns whether this run switches.
+pub fn check_feeding_api(mirror: &Mirror, api: Api, switch: bool) -> Result<bool> {
+    let Some(feeding) = feeding_api(mirror)? else {
+        return Ok(false);
+    };
+    if feeding == api {
+        return Ok(false);
+    }
+    if !switch {
+        return Err(Error::usage(format!(
+            "this mirror is fed by the {} API, not {}; to switch it, run `sipmirror sync --full --switch-api` (records the new API does not list are then marked deleted), or set api = \"{}\"",
+            feeding.name(),
+            api.name(),
+            feeding.name()
+        )));
+    }
+    let pending: i64 = mirror
+        .conn()
+        .query_row("SELECT count(*) FROM outbox", [], |row| row.get(0))?;
+    if pending > 0 {
+        return Err(Error::usage(format!(
+            "cannot switch the API while {pending} local edits or sends wait in the outbox: `sipmirror push` them through the {} API, or `sipmirror outbox drop` them, first",
+            feeding.name()
+        )));
+    }
+    Ok(true)
+}
+
 /// Runs a sync on an open mirror (the caller holds the writer lock).
 pub fn run(
     mirror: &mut Mirror,
@@ -180,6 +226,7 @@ pub fn run(
     crate::crashpoint::reached("sync:started");
     // The reports read these to interpret local times and national numbers as the sync does.
     runs::set_meta(mirror.conn(), "country_code", &settings.country_code)?;
+    runs::set_meta(mirror.conn(), "api", settings.connection.api.name())?;
     let relocalized = crate::store::events::localize_times(mirror.conn_mut(), settings.timezone)?;
     if relocalized > 0 {
         tracing::info!(

@@ -60,4 +60,3 @@ pub async fn pull_balance(
     }
     Ok(counts)
 }
-

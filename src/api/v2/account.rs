@@ -10,8 +10,8 @@ use serde_json::value::RawValue;
 use crate::api::events::null_as_empty;
 use crate::api::{ApiError, ApiErrorKind, Client, parse_json};
 use crate::store::settings::{
-    AccountDetails, BalanceRecord, ExtensionRecord, ForwardingRecord, NumberRecord,
-    SettingsRecord, UserRecord,
+    AccountDetails, BalanceRecord, ExtensionRecord, ForwardingRecord, NumberRecord, SettingsRecord,
+    UserRecord,
 };
 
 #[derive(Deserialize)]
@@ -123,9 +123,11 @@ async fn user_extensions(
     )
     .await?;
     let forwardings = try_join_all(phonelines.iter().map(|(_, line)| async move {
-        let list =
-            items::<WireForwarding>(client, &format!("{user}/phonelines/{}/forwardings", line.id))
-                .await?;
+        let list = items::<WireForwarding>(
+            client,
+            &format!("{user}/phonelines/{}/forwardings", line.id),
+        )
+        .await?;
         Ok::<_, ApiError>(
             list.into_iter()
                 .map(|(_, f)| ForwardingRecord {
@@ -185,7 +187,10 @@ pub(crate) async fn settings(client: &Client) -> Result<SettingsRecord, ApiError
         if user.id.is_empty() || user.id.contains('/') || user.id.contains('?') {
             return Err(ApiError::new(
                 ApiErrorKind::Permanent,
-                format!("users: {:?} is not a user id", crate::error::one_line(&user.id)),
+                format!(
+                    "users: {:?} is not a user id",
+                    crate::error::one_line(&user.id)
+                ),
             ));
         }
     }
@@ -201,8 +206,16 @@ pub(crate) async fn settings(client: &Client) -> Result<SettingsRecord, ApiError
         extensions.extend(user_extensions);
         forwardings.extend(user_forwardings);
     }
-    extensions.extend(voicemails.into_iter().map(|(raw, e)| extension(raw, e, Some("voicemail"))));
-    extensions.extend(groups.into_iter().map(|(raw, e)| extension(raw, e, Some("group"))));
+    extensions.extend(
+        voicemails
+            .into_iter()
+            .map(|(raw, e)| extension(raw, e, Some("voicemail"))),
+    );
+    extensions.extend(
+        groups
+            .into_iter()
+            .map(|(raw, e)| extension(raw, e, Some("group"))),
+    );
     // A device shared by two users is listed twice; the mirror keeps it once.
     let mut seen = std::collections::HashSet::new();
     extensions.retain(|e| seen.insert(e.id.clone()));

@@ -182,7 +182,8 @@ pub(crate) fn to_record(
         };
         let mut org = entry("ORG", None, &[]);
         org.org_name = Some(first.clone());
-        org.org_units = (!units.is_empty()).then(|| serde_json::to_string(units).unwrap_or_default());
+        org.org_units =
+            (!units.is_empty()).then(|| serde_json::to_string(units).unwrap_or_default());
         entries.push(org);
     }
     if let Some(picture) = nonempty(&c.picture) {
@@ -227,12 +228,20 @@ mod tests {
         let names: Vec<&str> = c.entries.iter().map(|e| e.entry_name.as_str()).collect();
         assert_eq!(names, ["FN", "TEL", "EMAIL", "ADR", "ORG"]);
         assert_eq!(c.entries[1].types, "CELL");
-        assert_eq!(c.numbers, vec![(1, "4915799912345".to_string(), "CELL".to_string())]);
+        assert_eq!(
+            c.numbers,
+            vec![(1, "4915799912345".to_string(), "CELL".to_string())]
+        );
     }
 
     #[test]
     fn a_contact_without_an_id_is_refused() {
         let raw = RawValue::from_string(r#"{"id":" ","name":"x"}"#.to_string()).expect("json");
-        assert!(to_record(&raw, 4, "49").unwrap_err().message.contains("item 4"));
+        assert!(
+            to_record(&raw, 4, "49")
+                .unwrap_err()
+                .message
+                .contains("item 4")
+        );
     }
 }

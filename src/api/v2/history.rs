@@ -130,7 +130,10 @@ impl Client {
             ("types", type_name(kind).to_string()),
             ("archived", request.archived.unwrap_or(false).to_string()),
             ("offset", request.offset.to_string()),
-            ("limit", request.limit.min(super::MAX_HISTORY_LIMIT).to_string()),
+            (
+                "limit",
+                request.limit.min(super::MAX_HISTORY_LIMIT).to_string(),
+            ),
         ];
         if let Some(start) = &request.period_start {
             query.push(("from", iso(start)));
@@ -172,11 +175,17 @@ pub(crate) fn to_record(
     if e.id.trim().is_empty() {
         return Err(permanent(format!("{what}: the id is empty")));
     }
-    let created_utc = utc_timestamp(&e.created)
-        .ok_or_else(|| permanent(format!("{what}: created {:?} is not a timestamp", e.created)))?;
+    let created_utc = utc_timestamp(&e.created).ok_or_else(|| {
+        permanent(format!(
+            "{what}: created {:?} is not a timestamp",
+            e.created
+        ))
+    })?;
     let (id, keep_text) = event_key(&e.id);
     let direction = e.direction.as_deref().map(str::to_ascii_lowercase);
-    let outgoing = direction.as_deref().is_some_and(|d| d.ends_with("outgoing"));
+    let outgoing = direction
+        .as_deref()
+        .is_some_and(|d| d.ends_with("outgoing"));
     let location = if e.archived.unwrap_or(false) {
         "archive"
     } else if outgoing {
@@ -348,7 +357,11 @@ mod tests {
         assert_eq!(r.endpoints[0].contact_fn.as_deref(), Some("John Doe"));
         assert_eq!(r.endpoints[1].contact_fn, None);
         assert_eq!(r.connection_ids.as_deref(), Some("f0"));
-        assert!(r.routing_json.as_deref().is_some_and(|j| j.contains("ROUTED")));
+        assert!(
+            r.routing_json
+                .as_deref()
+                .is_some_and(|j| j.contains("ROUTED"))
+        );
     }
 
     #[test]
@@ -364,21 +377,46 @@ mod tests {
         assert_eq!(r.location.as_deref(), Some("archive"));
         assert_eq!(r.endpoints[0].number_e164, None);
         assert_eq!(r.endpoints[0].number_pretty.as_deref(), Some("anonymous"));
-        assert!(matches!(r.detail, Detail::Call { duration_s: Some(13), .. }));
+        assert!(matches!(
+            r.detail,
+            Detail::Call {
+                duration_s: Some(13),
+                ..
+            }
+        ));
     }
 
     #[test]
     fn bad_entries_name_the_field() {
         for (text, needle) in [
-            (r#"{"id":7,"type":"CALL","created":"2020-01-01T00:00:00Z"}"#, "id"),
-            (r#"{"id":"1","type":"SMS","created":"2020-01-01T00:00:00Z"}"#, "type"),
-            (r#"{"id":"1","type":"CALL","created":"yesterday"}"#, "created"),
-            (r#"{"id":"","type":"CALL","created":"2020-01-01T00:00:00Z"}"#, "empty"),
-            (r#"{"id":"1","type":"CALL","created":"2020-01-01T00:00:00Z","duration":-4}"#, "duration"),
+            (
+                r#"{"id":7,"type":"CALL","created":"2020-01-01T00:00:00Z"}"#,
+                "id",
+            ),
+            (
+                r#"{"id":"1","type":"SMS","created":"2020-01-01T00:00:00Z"}"#,
+                "type",
+            ),
+            (
+                r#"{"id":"1","type":"CALL","created":"yesterday"}"#,
+                "created",
+            ),
+            (
+                r#"{"id":"","type":"CALL","created":"2020-01-01T00:00:00Z"}"#,
+                "empty",
+            ),
+            (
+                r#"{"id":"1","type":"CALL","created":"2020-01-01T00:00:00Z","duration":-4}"#,
+                "duration",
+            ),
         ] {
             let error = to_record(EventKind::Call, &raw(text), 3, "49").unwrap_err();
             assert_eq!(error.kind, ApiErrorKind::Permanent);
-            assert!(error.message.contains("item 3") && error.message.contains(needle), "{}", error.message);
+            assert!(
+                error.message.contains("item 3") && error.message.contains(needle),
+                "{}",
+                error.message
+            );
         }
     }
 }

@@ -53,7 +53,10 @@ mod tests {
         assert!(scope_for("/history").starts_with("history:read"));
         assert_eq!(scope_for("/contacts"), "contacts:read");
         assert_eq!(scope_for("/w0/devices"), "devices:read");
-        assert_eq!(scope_for("/w0/phonelines/p0/forwardings"), "phonelines:read");
+        assert_eq!(
+            scope_for("/w0/phonelines/p0/forwardings"),
+            "phonelines:read"
+        );
         assert_eq!(scope_for("/balance"), "balance:read");
         assert_eq!(scope_for("/groups"), "groups:read");
     }

@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::routing::get;
 
 use super::Shr;
-use crate::emulator::media;
+use crate::emulator::media::{self, audio_tenths};
 use crate::emulator::model::{Detail, Kind};
 use crate::emulator::server::{ApiError, ApiResult, Reply};
 
@@ -28,11 +28,6 @@ fn detail(shared: &Shr, id: &str, kind: Kind) -> Result<(u64, Detail), ApiError>
         .filter(|e| e.kind == kind)
         .ok_or_else(missing)?;
     Ok((id, event.detail.clone()))
-}
-
-/// Audio length in tenths of a second: short, so tests stay fast, but varying per event.
-fn audio_tenths(id: u64) -> u32 {
-    5 + (id % 16) as u32
 }
 
 async fn voicemail(State(shared): State<Shr>, Path(id): Path<String>) -> ApiResult {

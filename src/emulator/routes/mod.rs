@@ -43,6 +43,7 @@ pub fn router(shared: Shr) -> Router {
     let served = api
         .merge(media::routes())
         .layer(from_fn(negotiate))
+        .merge(super::v2::router(shared.clone()))
         .layer(from_fn_with_state(shared.clone(), faults_and_stats));
     served
         .merge(control::routes())

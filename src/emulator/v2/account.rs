@@ -1,0 +1,259 @@
+//! v2's account resources and contacts, from the same world the classic settings and contacts
+//! routes serve: who am I, the account, the balance, numbers, users, and per user its devices,
+//! phonelines (and forwardings), fax lines and SMS extensions; voicemail boxes, groups.
+
+use axum::Router;
+use axum::extract::{Extension, Path, State};
+use axum::routing::get;
+use serde_json::{Value, json};
+
+use super::{Query, Shr, V2Error, V2Result, items, ok};
+use crate::emulator::model::{Contact, Extension as Ext};
+use crate::emulator::state::State as World;
+
+/// `/contacts` without `limit` lists this many.
+const DEFAULT_CONTACTS_LIMIT: usize = 5000;
+
+pub fn routes() -> Router<Shr> {
+    Router::new()
+        .route("/authorization/userinfo", get(userinfo))
+        .route("/account", get(account))
+        .route("/balance", get(balance))
+        .route("/numbers", get(numbers))
+        .route("/users", get(users))
+        .route("/voicemails", get(voicemails))
+        .route("/groups", get(groups))
+        .route("/contacts", get(contacts))
+        .route("/{user}/devices", get(devices))
+        .route("/{user}/phonelines", get(phonelines))
+        .route("/{user}/phonelines/{line}/forwardings", get(forwardings))
+        .route("/{user}/faxlines", get(faxlines))
+        .route("/{user}/sms", get(sms))
+}
+
+async fn userinfo(State(shared): State<Shr>) -> V2Result {
+    let world = shared.read();
+    ok(
+        &json!({"sub": world.user_id, "domain": "sipgate.de", "masterSipId": "1234567",
+               "locale": "de_DE"}),
+    )
+}
+
+async fn account(State(shared): State<Shr>) -> V2Result {
+    let world = shared.read();
+    ok(&json!({
+        "company": "sipmirror Demo GmbH",
+        "mainProductType": world.account.base_product_type.to_ascii_uppercase().replace(' ', "_"),
+        "logoUrl": "",
+        "verified": true,
+        "historyLifeTime": "UNLIMITED",
+    }))
+}
+
+/// The classic balance in 1/10,000 of the currency, an integer as v2 sends it.
+async fn balance(State(shared): State<Shr>) -> V2Result {
+    let world = shared.read();
+    let b = &world.account.balance;
+    ok(
+        &json!({"amount": (b.total_including_vat * 10_000.0).round() as i64, "currency": b.currency}),
+    )
+}
+
+async fn numbers(State(shared): State<Shr>) -> V2Result {
+    let world = shared.read();
+    let list = world
+        .account
+        .numbers
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let endpoint = n.extension_id.clone().unwrap_or_default();
+            let alias = world
+                .account
+                .extension(&endpoint)
+                .map(|x| x.alias.clone())
+                .unwrap_or_default();
+            json!({"id": (9_104_380 + i).to_string(), "number": format!("+{}", n.e164),
+                   "localized": n.pretty, "type": n.kind.to_ascii_uppercase(),
+                   "endpointId": endpoint, "endpointAlias": alias})
+        })
+        .collect();
+    items(list)
+}
+
+async fn users(State(shared): State<Shr>) -> V2Result {
+    let world = shared.read();
+    items(vec![json!({
+        "id": world.user_id, "firstname": "Jürgen", "lastname": "Demo",
+        "email": "juergen@example.com", "defaultDevice": "e0", "busyOnBusy": false,
+        "addressId": "1", "directDialIds": [], "timezone": "Europe/Berlin", "admin": true,
+    })])
+}
+
+/// Only the account's own user has devices and lines.
+fn own_user(world: &World, user: &str) -> Result<(), V2Error> {
+    if user == world.user_id {
+        Ok(())
+    } else {
+        Err(V2Error::not_found(format!("no user {user:?}")))
+    }
+}
+
+fn with_kind<'w>(world: &'w World, kinds: &'w [&str]) -> impl Iterator<Item = &'w Ext> + 'w {
+    world
+        .account
+        .extensions
+        .iter()
+        .filter(move |x| kinds.contains(&x.kind))
+}
+
+async fn devices(State(shared): State<Shr>, Path(user): Path<String>) -> V2Result {
+    let world = shared.read();
+    own_user(&world, &user)?;
+    let list = with_kind(&world, &["register", "external"])
+        .map(|x| {
+            json!({"id": x.id, "alias": x.alias, "type": x.kind.to_ascii_uppercase(),
+                   "online": x.kind == "register", "dnd": x.dnd,
+                   "activePhonelines": [{"id": "p0", "alias": "Jürgen"}], "activeGroups": []})
+        })
+        .collect();
+    items(list)
+}
+
+async fn phonelines(State(shared): State<Shr>, Path(user): Path<String>) -> V2Result {
+    let world = shared.read();
+    own_user(&world, &user)?;
+    let base = format!("{}/v2/{user}/phonelines", shared.base_url);
+    let list = world
+        .account
+        .phonelines
+        .iter()
+        .map(|p| {
+            json!({"id": p.id, "alias": p.alias,
+                   "forwardingsUrl": format!("{base}/{}/forwardings", p.id),
+                   "numbersUrl": format!("{base}/{}/numbers", p.id)})
+        })
+        .collect();
+    items(list)
+}
+
+async fn forwardings(
+    State(shared): State<Shr>,
+    Path((user, line)): Path<(String, String)>,
+) -> V2Result {
+    let world = shared.read();
+    own_user(&world, &user)?;
+    let phoneline = world
+        .account
+        .phonelines
+        .iter()
+        .find(|p| p.id == line)
+        .ok_or_else(|| V2Error::not_found(format!("no phoneline {line:?}")))?;
+    let list = phoneline
+        .forwardings
+        .iter()
+        .map(|f| {
+            json!({"alias": "", "destination": f.destination, "timeout": f.timeout_s,
+                   "active": f.active})
+        })
+        .collect();
+    items(list)
+}
+
+async fn faxlines(State(shared): State<Shr>, Path(user): Path<String>) -> V2Result {
+    let world = shared.read();
+    own_user(&world, &user)?;
+    let list = with_kind(&world, &["fax"])
+        .map(|x| json!({"id": x.id, "alias": x.alias, "tagline": "", "canSend": true, "canReceive": true}))
+        .collect();
+    items(list)
+}
+
+async fn sms(State(shared): State<Shr>, Path(user): Path<String>) -> V2Result {
+    let world = shared.read();
+    own_user(&world, &user)?;
+    let list = with_kind(&world, &["sms"])
+        .map(|x| json!({"id": x.id, "alias": x.alias, "callerId": "sipgate"}))
+        .collect();
+    items(list)
+}
+
+async fn voicemails(State(shared): State<Shr>) -> V2Result {
+    let world = shared.read();
+    let list = with_kind(&world, &["voicemail"])
+        .map(|x| {
+            json!({"id": x.id, "alias": x.alias,
+                   "belongsToEndpoint": {"extension": "p0", "type": "PHONELINE"}})
+        })
+        .collect();
+    items(list)
+}
+
+async fn groups(State(_shared): State<Shr>) -> V2Result {
+    items(Vec::new())
+}
+
+async fn contacts(State(shared): State<Shr>, Extension(query): Extension<Query>) -> V2Result {
+    let limit = query.number("limit", DEFAULT_CONTACTS_LIMIT)?;
+    let offset = query.number("offset", 0)?;
+    let cap = shared.faults().faults.page_cap;
+    let limit = cap.map_or(limit, |c| {
+        limit.min(usize::try_from(c).unwrap_or(usize::MAX))
+    });
+    let world = shared.read();
+    let page: Vec<Value> = world
+        .contacts
+        .iter()
+        .skip(offset)
+        .take(limit)
+        .map(|c| contact(&world, c))
+        .collect();
+    ok(&json!({"items": page, "totalCount": world.contacts.len()}))
+}
+
+/// A contact in v2's shape, from the world's vCard-like entries.
+fn contact(world: &World, c: &Contact) -> Value {
+    let types =
+        |t: &[String]| -> Vec<String> { t.iter().map(|t| t.to_ascii_lowercase()).collect() };
+    let numbers: Vec<Value> = c
+        .entries
+        .iter()
+        .filter(|e| e.name == "TEL")
+        .map(|e| json!({"number": e.value, "type": types(&e.types)}))
+        .collect();
+    let emails: Vec<Value> = c
+        .entries
+        .iter()
+        .filter(|e| e.name == "EMAIL")
+        .map(|e| json!({"email": e.value, "type": types(&e.types)}))
+        .collect();
+    let addresses: Vec<Value> = c
+        .entries
+        .iter()
+        .filter(|e| e.name == "ADR")
+        .map(|e| {
+            let part = |k: &str| e.part(k).unwrap_or("");
+            json!({"poBox": part("po_box"), "extendedAddress": part("extended"),
+                   "streetAddress": part("street"), "locality": part("city"),
+                   "region": part("region"), "postalCode": "", "country": part("country")})
+        })
+        .collect();
+    let organization: Vec<Vec<String>> = c
+        .entries
+        .iter()
+        .filter(|e| e.name == "ORG")
+        .map(|e| {
+            let mut parts = vec![e.part("name").unwrap_or("").to_string()];
+            parts.extend(e.units.iter().cloned());
+            parts
+        })
+        .collect();
+    let scope = if c.owner == world.user_id {
+        "PRIVATE"
+    } else {
+        "SHARED"
+    };
+    json!({"id": c.uuid, "name": c.formatted_name(), "picture": null, "emails": emails,
+           "numbers": numbers, "addresses": addresses, "organization": organization,
+           "scope": scope})
+}

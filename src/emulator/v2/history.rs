@@ -1,0 +1,334 @@
+//! `/v2/history` and `/v2/history/{id}`: the world's events as v2 history entries.
+
+use axum::Router;
+use axum::extract::{Extension, Path, State};
+use axum::routing::get;
+use serde_json::{Map, Value, json};
+
+use super::{Query, Shr, V2Error, V2Result, download, iso, ok, time_param};
+use crate::emulator::model::{Detail, Direction, Event, Kind, Location, Status};
+use crate::emulator::state::State as World;
+
+/// v2's page size without `limit`, and the most it serves.
+const DEFAULT_LIMIT: usize = 10;
+const MAX_LIMIT: usize = 1000;
+
+pub fn routes() -> Router<Shr> {
+    Router::new()
+        .route("/history", get(list))
+        .route("/history/{id}", get(one))
+}
+
+fn type_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Call => "CALL",
+        Kind::Fax => "FAX",
+        Kind::Sms => "SMS",
+        Kind::Voicemail => "VOICEMAIL",
+    }
+}
+
+fn direction_name(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Incoming => "INCOMING",
+        Direction::Outgoing => "OUTGOING",
+        Direction::MissedIncoming => "MISSED_INCOMING",
+        Direction::MissedOutgoing => "MISSED_OUTGOING",
+    }
+}
+
+/// The history id v2 shows for an event: its number, or with the `text_ids` fault, for ids
+/// ending in 7, `h` and the number.
+pub fn history_id(event_id: u64, text_ids: bool) -> String {
+    if text_ids && event_id % 10 == 7 {
+        format!("h{event_id}")
+    } else {
+        event_id.to_string()
+    }
+}
+
+fn parse_history_id(id: &str) -> Option<u64> {
+    id.strip_prefix('h').unwrap_or(id).parse().ok()
+}
+
+/// Every value of a repeated enum parameter, checked against `allowed`.
+fn enums<T: Copy>(query: &Query, key: &str, allowed: &[(&str, T)]) -> Result<Vec<T>, V2Error> {
+    query
+        .all(key)
+        .into_iter()
+        .map(|v| {
+            allowed
+                .iter()
+                .find(|(name, _)| *name == v)
+                .map(|(_, value)| *value)
+                .ok_or_else(|| V2Error::bad_request(format!("{key}: unknown value {v:?}")))
+        })
+        .collect()
+}
+
+/// What a listing asks for.
+struct Filter {
+    types: Vec<Kind>,
+    directions: Vec<Direction>,
+    archived: bool,
+    starred: Vec<bool>,
+    from: Option<i64>,
+    to: Option<i64>,
+    phonenumber: Option<String>,
+    connection_ids: Vec<String>,
+}
+
+impl Filter {
+    fn parse(query: &Query) -> Result<Filter, V2Error> {
+        let archived = match query.get("archived") {
+            None | Some("") | Some("false") => false,
+            Some("true") => true,
+            Some(v) => {
+                return Err(V2Error::bad_request(format!(
+                    "archived must be true or false, got {v:?}"
+                )));
+            }
+        };
+        let kinds = [
+            ("CALL", Kind::Call),
+            ("FAX", Kind::Fax),
+            ("SMS", Kind::Sms),
+            ("VOICEMAIL", Kind::Voicemail),
+        ];
+        let directions = [
+            ("INCOMING", Direction::Incoming),
+            ("OUTGOING", Direction::Outgoing),
+            ("MISSED_INCOMING", Direction::MissedIncoming),
+            ("MISSED_OUTGOING", Direction::MissedOutgoing),
+        ];
+        Ok(Filter {
+            types: enums(query, "types", &kinds)?,
+            directions: enums(query, "directions", &directions)?,
+            archived,
+            starred: enums(query, "starred", &[("STARRED", true), ("UNSTARRED", false)])?,
+            from: time_param(query, "from")?,
+            to: time_param(query, "to")?,
+            phonenumber: query
+                .get("phonenumber")
+                .map(|n| n.chars().filter(char::is_ascii_digit).collect::<String>())
+                .filter(|n| !n.is_empty()),
+            connection_ids: query
+                .all("connectionIds")
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
+        })
+    }
+
+    fn matches(&self, world: &World, e: &Event) -> bool {
+        e.location != Location::Trash
+            && (e.location == Location::Archive) == self.archived
+            && (self.directions.is_empty() || self.directions.contains(&e.direction))
+            && (self.starred.is_empty() || self.starred.contains(&e.starred))
+            && (self.connection_ids.is_empty()
+                || extension_id(world, e)
+                    .is_some_and(|x| self.connection_ids.iter().any(|c| c == x)))
+            && self.phonenumber.as_ref().is_none_or(|wanted| {
+                e.sources.iter().chain(e.targets.iter()).any(|&n| {
+                    world
+                        .numbers
+                        .get(n)
+                        .e164
+                        .ends_with(wanted.trim_start_matches('0'))
+                })
+            })
+    }
+}
+
+fn extension_id<'w>(world: &'w World, e: &Event) -> Option<&'w str> {
+    e.extension
+        .and_then(|i| world.account.extensions.get(usize::from(i)))
+        .map(|x| x.id.as_str())
+}
+
+async fn list(State(shared): State<Shr>, Extension(query): Extension<Query>) -> V2Result {
+    let limit = query.number("limit", DEFAULT_LIMIT)?;
+    if limit > MAX_LIMIT {
+        return Err(V2Error::bad_request(format!(
+            "limit must be at most {MAX_LIMIT}, got {limit}"
+        )));
+    }
+    let offset = query.number("offset", 0)?;
+    let filter = Filter::parse(&query)?;
+    let (overall_count, page_cap, text_ids) = {
+        let faults = shared.faults();
+        (
+            faults.faults.overall_count,
+            faults.faults.page_cap,
+            faults.faults.text_ids,
+        )
+    };
+    let limit = page_cap.map_or(limit, |cap| {
+        limit.min(usize::try_from(cap).unwrap_or(usize::MAX))
+    });
+    let world = shared.read();
+    let mut total = 0usize;
+    let mut page = Vec::new();
+    for event in world
+        .events
+        .window(&filter.types, filter.from, filter.to)
+        .rev()
+        .filter(|e| filter.matches(&world, e))
+    {
+        if total >= offset && page.len() < limit {
+            page.push(entry(&shared, &world, event, text_ids));
+        }
+        total += 1;
+    }
+    let total = overall_count.map_or(total as u64, |lie| lie);
+    ok(&json!({ "items": page, "totalCount": total }))
+}
+
+async fn one(State(shared): State<Shr>, Path(id): Path<String>) -> V2Result {
+    let text_ids = shared.faults().faults.text_ids;
+    let world = shared.read();
+    let event = parse_history_id(&id)
+        .filter(|&n| history_id(n, text_ids) == id)
+        .and_then(|n| world.events.get(n))
+        .filter(|e| e.location != Location::Trash)
+        .ok_or_else(|| V2Error::not_found(format!("no history entry {id:?}")))?;
+    ok(&entry(&shared, &world, event, text_ids))
+}
+
+/// A source or target: `+` and the digits, or `anonymous`, with the contact's name.
+fn party(world: &World, number: Option<u32>) -> (String, String) {
+    let Some(n) = number.map(|n| world.numbers.get(n)) else {
+        return ("anonymous".into(), String::new());
+    };
+    if n.e164.is_empty() {
+        return ("anonymous".into(), String::new());
+    }
+    let alias = world
+        .name_for_number(&n.e164)
+        .map(|(name, _)| name.to_string())
+        .unwrap_or_default();
+    (format!("+{}", n.e164), alias)
+}
+
+/// One event as a v2 history entry.
+fn entry(shared: &Shr, world: &World, e: &Event, text_ids: bool) -> Value {
+    let (source, source_alias) = party(world, e.sources.first().copied());
+    let (target, target_alias) = party(world, e.targets.first().copied());
+    let extension = e
+        .extension
+        .and_then(|i| world.account.extensions.get(usize::from(i)));
+    let missed = matches!(
+        e.direction,
+        Direction::MissedIncoming | Direction::MissedOutgoing
+    );
+    let mut m = Map::new();
+    m.insert("id".into(), history_id(e.id, text_ids).into());
+    m.insert("source".into(), source.into());
+    m.insert("target".into(), target.into());
+    m.insert("sourceAlias".into(), source_alias.into());
+    m.insert("targetAlias".into(), target_alias.into());
+    m.insert("type".into(), type_name(e.kind).into());
+    m.insert("created".into(), iso(e.created_ms).into());
+    m.insert("lastModified".into(), iso(e.created_ms).into());
+    m.insert("direction".into(), direction_name(e.direction).into());
+    m.insert(
+        "incoming".into(),
+        matches!(e.direction, Direction::Incoming | Direction::MissedIncoming).into(),
+    );
+    m.insert(
+        "status".into(),
+        if missed { "NOPICKUP" } else { "PICKUP" }.into(),
+    );
+    m.insert(
+        "connectionIds".into(),
+        extension
+            .map(|x| vec![x.id.clone()])
+            .unwrap_or_default()
+            .into(),
+    );
+    m.insert("read".into(), e.read.into());
+    m.insert("archived".into(), (e.location == Location::Archive).into());
+    m.insert("starred".into(), e.starred.into());
+    m.insert("note".into(), e.comment.as_deref().unwrap_or("").into());
+    let labels: Vec<&str> = e.labels.split(',').filter(|l| !l.is_empty()).collect();
+    m.insert("labels".into(), labels.into());
+    let endpoints: Vec<Value> = extension
+        .map(|x| {
+            vec![json!({"type": "ROUTED", "endpoint": {
+                "extension": x.id, "type": x.kind.to_ascii_uppercase()}})]
+        })
+        .unwrap_or_default();
+    m.insert("endpoints".into(), endpoints.into());
+    match &e.detail {
+        Detail::Call {
+            duration_s,
+            recordings,
+        } => {
+            m.insert("callId".into(), format!("{:016X}", e.id).into());
+            let recordings: Vec<Value> = (0..*recordings)
+                .map(|i| {
+                    json!({"id": format!("{}-{i}", e.id),
+                           "url": download::url(shared, &format!("recording-{}-{i}.wav", e.id))})
+                })
+                .collect();
+            m.insert("recordings".into(), recordings.into());
+            if let Some(d) = duration_s {
+                m.insert("duration".into(), (*d).into());
+            }
+            m.insert(
+                "callStatus".into(),
+                if missed { "MISSED" } else { "SUCCESS" }.into(),
+            );
+        }
+        Detail::Voicemail {
+            duration_s,
+            transcription,
+        } => {
+            m.insert("duration".into(), (*duration_s).into());
+            m.insert(
+                "transcription".into(),
+                transcription.as_deref().unwrap_or("").into(),
+            );
+            m.insert(
+                "recordingUrl".into(),
+                download::url(shared, &format!("voicemail-{}.wav", e.id)).into(),
+            );
+        }
+        Detail::Sms { text, .. } => {
+            m.insert("smsContent".into(), text.as_ref().into());
+            m.insert(
+                "scheduled".into(),
+                e.scheduled_ms.map(iso).unwrap_or_default().into(),
+            );
+        }
+        Detail::Fax { pages, .. } => {
+            if let Some(status) = e.status {
+                let name = match status {
+                    Status::Sent => "SENT",
+                    Status::Failed => "FAILED",
+                    Status::Pending => "PENDING",
+                    Status::Scheduled => "SCHEDULED",
+                };
+                m.insert("faxStatusType".into(), name.into());
+            }
+            m.insert(
+                "scheduled".into(),
+                e.scheduled_ms.map(iso).unwrap_or_default().into(),
+            );
+            m.insert(
+                "documentUrl".into(),
+                download::url(shared, &format!("fax-{}.pdf", e.id)).into(),
+            );
+            m.insert(
+                "previewUrl".into(),
+                download::url(shared, &format!("preview-{}.png", e.id)).into(),
+            );
+            m.insert(
+                "reportUrl".into(),
+                download::url(shared, &format!("report-{}.pdf", e.id)).into(),
+            );
+            m.insert("pageCount".into(), (*pages).into());
+        }
+    }
+    Value::Object(m)
+}
