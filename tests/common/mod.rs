@@ -255,6 +255,39 @@ impl Synced {
         cmd
     }
 
+    /// The same, speaking v2 to the emulator's `/v2` with its token.
+    pub fn v2_std_cmd(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = self.home.std_cmd();
+        cmd.arg("--db")
+            .arg(self.home.db())
+            .args(args)
+            .env("SIPGATE_API", "v2")
+            .env("SIPGATE_BASE_URL", self.emulator.v2_base_url())
+            .env("SIPGATE_TOKEN_ID", self.emulator.token_id())
+            .env("SIPGATE_TOKEN", self.emulator.token());
+        cmd
+    }
+
+    pub fn v2_cmd(&self, args: &[&str]) -> Command {
+        Command::from_std(self.v2_std_cmd(args))
+    }
+
+    /// `sync ARGS` through v2.
+    pub fn v2_sync(&self, args: &[&str]) -> std::process::Output {
+        let mut all = vec!["sync"];
+        all.extend_from_slice(args);
+        self.v2_std_cmd(&all).output().expect("run sync")
+    }
+
+    pub fn v2_sync_ok(&self, args: &[&str]) {
+        let output = self.v2_sync(args);
+        assert!(
+            output.status.success(),
+            "v2 sync {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
     pub fn sync(&self, args: &[&str]) -> std::process::Output {
         let mut all = vec!["sync"];
         all.extend_from_slice(args);

@@ -211,6 +211,26 @@ async fn contacts(State(shared): State<Shr>, Extension(query): Extension<Query>)
     ok(&json!({"items": page, "totalCount": world.contacts.len()}))
 }
 
+/// v2's `name`: the whole name as one string (FN, else every part of N, else ORG).
+fn full_name(c: &Contact) -> String {
+    let n = c.entries.iter().find(|e| e.name == "N");
+    let fn_ = c
+        .entries
+        .iter()
+        .find(|e| e.name == "FN")
+        .and_then(|e| e.value.clone());
+    let parts = n.map(|n| {
+        ["prefixes", "given", "middle", "family"]
+            .into_iter()
+            .filter_map(|k| n.part(k))
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    });
+    fn_.or(parts.filter(|p| !p.is_empty()))
+        .unwrap_or_else(|| c.formatted_name())
+}
+
 /// A contact in v2's shape, from the world's vCard-like entries.
 fn contact(world: &World, c: &Contact) -> Value {
     let types =
@@ -253,7 +273,7 @@ fn contact(world: &World, c: &Contact) -> Value {
     } else {
         "SHARED"
     };
-    json!({"id": c.uuid, "name": c.formatted_name(), "picture": null, "emails": emails,
+    json!({"id": c.uuid, "name": full_name(c), "picture": null, "emails": emails,
            "numbers": numbers, "addresses": addresses, "organization": organization,
            "scope": scope})
 }

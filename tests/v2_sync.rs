@@ -1,0 +1,457 @@
+//! Mirroring an account through sipgate's REST API v2 (the emulator's `/v2`): the same world
+//! as through the classic API, archived entries, flag changes, deletions, faults, scopes,
+//! string ids, capability URLs, and one API per mirror.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{Synced, one_line_stderr};
+use sipmirror::emulator::{EmulatorConfig, Faults};
+
+/// Syncs a second mirror through the classic API from the same emulator.
+fn classic_mirror(s: &Synced) -> std::path::PathBuf {
+    let path = s.home.path().join("classic.db");
+    let output = s
+        .home
+        .std_cmd()
+        .arg("--db")
+        .arg(&path)
+        .args(["sync"])
+        .env("SIPGATE_BASE_URL", s.emulator.base_url())
+        .env("SIPGATE_USERNAME", "demo")
+        .env("SIPGATE_PASSWORD", "demo")
+        .output()
+        .expect("classic sync");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    path
+}
+
+/// Rows of `select` in the v2 mirror (`main`) and the classic one (`c`), as text.
+fn rows(db: &rusqlite::Connection, select: &str) -> BTreeSet<String> {
+    let mut stmt = db.prepare(select).expect(select);
+    let columns = stmt.column_count();
+    stmt.query_map([], |row| {
+        (0..columns)
+            .map(|i| {
+                row.get::<_, rusqlite::types::Value>(i)
+                    .map(|v| format!("{v:?}"))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(|v| v.join("|"))
+    })
+    .expect("query")
+    .collect::<Result<_, _>>()
+    .expect("rows")
+}
+
+#[test]
+fn a_mirror_fed_by_v2_equals_one_fed_by_classic_in_every_shared_column() {
+    let s = Synced::start(1500, 120);
+    s.v2_sync_ok(&[]);
+    let classic = classic_mirror(&s);
+    let db = s.db();
+    db.execute("ATTACH ?1 AS c", [classic.to_str().expect("path")])
+        .expect("attach");
+    // Columns both dialects carry. `created` is compared to the second: v2 sends no fraction.
+    // Events in the classic trash are gone in v2, which has no trash.
+    let views = [
+        (
+            "events",
+            "id, kind, substr(created, 1, 19), substr(created_local, 1, 19), direction, \
+             from_number, from_number_key, from_name, to_number, to_number_key, to_name, \
+             extension, note, read, starred, labels, location, archived, gone_upstream",
+        ),
+        ("calls", "id, duration_s, missed, recordings"),
+        ("faxes", "id, page_count, status"),
+        ("sms", "id, text"),
+        ("voicemails", "id, duration_s, transcription"),
+        (
+            "contacts",
+            "uuid, name, organization, primary_number, primary_email, number_count",
+        ),
+        ("contact_numbers", "uuid, name, number, number_key, types"),
+    ];
+    for (view, columns) in views {
+        let trash = if view.starts_with("contact") {
+            ""
+        } else {
+            " WHERE location IS NOT 'trash'"
+        };
+        let v2 = rows(&db, &format!("SELECT {columns} FROM main.{view}"));
+        let classic = rows(&db, &format!("SELECT {columns} FROM c.{view}{trash}"));
+        assert!(!v2.is_empty(), "{view}: empty");
+        let only_v2: Vec<_> = v2.difference(&classic).take(3).collect();
+        let only_classic: Vec<_> = classic.difference(&v2).take(3).collect();
+        assert!(
+            only_v2.is_empty() && only_classic.is_empty(),
+            "{view} differs: v2 only {only_v2:?}, classic only {only_classic:?}"
+        );
+    }
+    // What only v2 says is stored too.
+    let (archived, with_status, scoped): (i64, i64, i64) = db
+        .query_row(
+            "SELECT (SELECT count(*) FROM events WHERE archived = 1),
+                    (SELECT count(*) FROM mirror_events WHERE connection_status IS NOT NULL),
+                    (SELECT count(*) FROM mirror_contacts WHERE scope IN ('PRIVATE', 'SHARED'))",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .expect("counts");
+    assert!(archived > 0 && with_status > 0 && scoped == 120);
+    let balance: (i64, String) = db
+        .query_row(
+            "SELECT amount_units, currency FROM mirror_balance",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("balance");
+    let upstream = s.http.json("/my/billing/balance/");
+    let total = upstream["balance"]["totalIncludingVat"]
+        .as_f64()
+        .expect("total");
+    assert_eq!(balance.0, (total * 10_000.0).round() as i64);
+    let users: i64 = db
+        .query_row("SELECT count(*) FROM mirror_users", [], |r| r.get(0))
+        .expect("users");
+    let forwardings: i64 = db
+        .query_row("SELECT count(*) FROM mirror_forwardings", [], |r| r.get(0))
+        .expect("forwardings");
+    assert_eq!((users, forwardings), (1, 1));
+}
+
+fn event_state(s: &Synced, id: i64) -> (i64, String, i64) {
+    s.db()
+        .query_row(
+            "SELECT archived, location, gone_upstream FROM events WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .expect("event")
+}
+
+#[test]
+fn archived_entries_flag_changes_and_permanent_deletions_through_v2() {
+    let s = Synced::start(600, 10);
+    s.v2_sync_ok(&[]);
+    let ids: Vec<i64> = {
+        let db = s.db();
+        let mut stmt = db
+            .prepare("SELECT id FROM events WHERE kind = 'call' AND archived = 0 ORDER BY created")
+            .expect("prepare");
+        stmt.query_map([], |r| r.get(0))
+            .expect("ids")
+            .collect::<Result<_, _>>()
+            .expect("rows")
+    };
+    let (old, recent) = (ids[0], ids[ids.len() - 1]);
+    for id in [old, recent] {
+        s.control(
+            "PATCH",
+            &format!("/_emulator/events/{id}"),
+            Some(serde_json::json!({"location": "archive", "starred": true})),
+        );
+    }
+    // The lookback window sees the recent change; the old one needs a complete listing.
+    s.v2_sync_ok(&[]);
+    assert_eq!(event_state(&s, recent).0, 1);
+    assert_eq!(event_state(&s, old).0, 0);
+    s.v2_sync_ok(&["--full"]);
+    assert_eq!(event_state(&s, old), (1, "archive".into(), 0));
+    // Deleted upstream: marked gone after a complete listing, never removed.
+    s.control("DELETE", &format!("/_emulator/events/{old}"), None);
+    s.v2_sync_ok(&["--full"]);
+    assert_eq!(event_state(&s, old).2, 1);
+}
+
+#[test]
+fn a_no_change_sync_makes_the_same_few_history_requests_whatever_the_size() {
+    for events in [300, 3000] {
+        let s = Synced::start(events, 20);
+        s.v2_sync_ok(&[]);
+        s.emulator.reset_stats();
+        s.v2_sync_ok(&[]);
+        // Four types, each listed without and with archived entries: one page each.
+        assert_eq!(
+            s.emulator.stats().count("GET /v2/history"),
+            8,
+            "{events} events"
+        );
+    }
+}
+
+#[test]
+fn history_ids_that_are_not_numbers_are_stored() {
+    let s = Synced::start(400, 5);
+    s.emulator
+        .set_faults(Faults {
+            text_ids: true,
+            ..Faults::default()
+        })
+        .expect("faults");
+    s.v2_sync_ok(&[]);
+    let db = s.db();
+    let (text, listed): (i64, i64) = db
+        .query_row(
+            "SELECT (SELECT count(*) FROM mirror_events WHERE upstream_id LIKE 'h%' AND id < 0),
+                    (SELECT count(*) FROM events)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("counts");
+    assert!(text > 10, "{text}");
+    let upstream: i64 = (["CALL", "FAX", "SMS", "VOICEMAIL"].iter())
+        .flat_map(|t| ["false", "true"].map(move |a| (t, a)))
+        .map(|(t, a)| {
+            let page = v2_json(&s, &format!("/history?types={t}&archived={a}&limit=1"));
+            page["totalCount"].as_i64().expect("total")
+        })
+        .sum();
+    assert_eq!(listed, upstream);
+    // A second run finds the same rows: nothing new, nothing doubled.
+    s.v2_sync_ok(&[]);
+    let again: i64 = s
+        .db()
+        .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(again, listed);
+}
+
+/// GETs a v2 resource with the emulator's token.
+fn v2_json(s: &Synced, path: &str) -> serde_json::Value {
+    let answer = s
+        .http
+        .client
+        .get(format!("{}{path}", s.emulator.v2_base_url()))
+        .basic_auth(s.emulator.token_id(), Some(s.emulator.token()))
+        .send()
+        .expect("request");
+    assert_eq!(answer.status().as_u16(), 200, "{path}");
+    answer.json().expect("json")
+}
+
+#[test]
+fn with_faults_a_v2_sync_converges() {
+    let s = Synced::start(2500, 50);
+    s.emulator
+        .set_faults(Faults {
+            status_rates: [(500, 0.1), (429, 0.05), (503, 0.05)].into_iter().collect(),
+            retry_after_s: Some(0),
+            reset_rate: 0.05,
+            truncate_rate: 0.05,
+            ..Faults::default()
+        })
+        .expect("faults");
+    s.v2_sync_ok(&[]);
+    s.emulator.set_faults(Faults::default()).expect("faults");
+    let before: i64 = s
+        .db()
+        .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+        .expect("count");
+    s.v2_sync_ok(&["--full"]);
+    let (after, deleted): (i64, i64) = s
+        .db()
+        .query_row("SELECT count(*), sum(gone_upstream) FROM events", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .expect("count");
+    assert_eq!((before, deleted), (after, 0));
+}
+
+#[test]
+fn bad_v2_bodies_and_refusals_are_one_line() {
+    let s = Synced::start(200, 5);
+    for (faults, needle) in [
+        (
+            Faults {
+                wrong_type_rate: 1.0,
+                ..Faults::default()
+            },
+            "history",
+        ),
+        (
+            Faults {
+                malformed_rate: 1.0,
+                ..Faults::default()
+            },
+            "gave up",
+        ),
+        (
+            Faults {
+                status_rates: [(404, 1.0)].into_iter().collect(),
+                ..Faults::default()
+            },
+            "404",
+        ),
+    ] {
+        s.emulator.set_faults(faults).expect("faults");
+        let output = s.v2_sync(&[]);
+        assert!(!output.status.success());
+        let line = one_line_stderr(&output);
+        assert!(line.contains(needle), "{line}");
+    }
+    s.emulator.set_faults(Faults::default()).expect("faults");
+    s.v2_sync_ok(&[]);
+    // A wrong token: one line naming what to check.
+    let output = s
+        .v2_std_cmd(&["sync"])
+        .env("SIPGATE_TOKEN", "not-the-token")
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(one_line_stderr(&output).contains("SIPGATE_TOKEN_ID and SIPGATE_TOKEN"));
+}
+
+#[test]
+fn a_token_without_a_scope_gets_the_scope_named() {
+    let emulator = sipmirror::emulator::Emulator::start(EmulatorConfig {
+        events: 100,
+        contacts: 5,
+        token_scopes: vec!["history:read".into(), "balance:read".into()],
+        ..Default::default()
+    })
+    .expect("emulator");
+    let home = common::TestHome::new();
+    let output = home
+        .std_cmd()
+        .arg("--db")
+        .arg(home.db())
+        .arg("sync")
+        .env("SIPGATE_API", "v2")
+        .env("SIPGATE_BASE_URL", emulator.v2_base_url())
+        .env("SIPGATE_TOKEN_ID", emulator.token_id())
+        .env("SIPGATE_TOKEN", emulator.token())
+        .output()
+        .expect("run");
+    // The events and the balance are mirrored; contacts and settings say what is missing.
+    assert_eq!(output.status.code(), Some(3));
+    let stderr = one_line_stderr(&output);
+    assert!(
+        stderr.contains("403") && stderr.contains("contacts:read"),
+        "{stderr}"
+    );
+    let db = rusqlite::Connection::open(home.db()).expect("db");
+    let events: i64 = db
+        .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+        .expect("count");
+    assert!(events > 50);
+}
+
+#[test]
+fn media_are_fetched_from_capability_urls_without_credentials() {
+    let s = Synced::start(300, 5);
+    s.v2_sync_ok(&["--media"]);
+    let stats = s.emulator.stats();
+    let downloads: u64 = stats
+        .requests
+        .iter()
+        .filter(|(k, _)| k.starts_with("GET /download/"))
+        .map(|(_, n)| n)
+        .sum();
+    assert!(downloads > 10, "{downloads}");
+    assert_eq!(stats.count("GET /download (with Authorization)"), 0);
+    let files: i64 = s
+        .db()
+        .query_row("SELECT count(*) FROM media_files", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(files as u64, downloads);
+}
+
+#[test]
+fn one_mirror_is_fed_by_one_api_until_switched() {
+    let s = Synced::start(200, 10);
+    s.sync_ok(&[]);
+    let output = s.v2_sync(&[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(one_line_stderr(&output).contains("--switch-api"));
+    let output = s.v2_sync(&["--switch-api"]);
+    assert_eq!(output.status.code(), Some(2), "--switch-api needs --full");
+    s.v2_sync_ok(&["--full", "--switch-api"]);
+    let (api, gone): (String, i64) = s
+        .db()
+        .query_row(
+            "SELECT (SELECT value FROM sync_meta WHERE key = 'api'),
+                    (SELECT count(*) FROM events WHERE gone_upstream = 1)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("state");
+    // The classic trash is not in v2: those events are gone now.
+    assert_eq!(api, "v2");
+    assert!(gone > 0);
+    s.v2_sync_ok(&[]);
+    assert_eq!(s.sync(&[]).status.code(), Some(2));
+}
+
+#[test]
+fn what_v2_cannot_do_yet_is_refused_before_anything_is_queued_or_sent() {
+    let s = Synced::start(100, 5);
+    s.v2_sync_ok(&[]);
+    s.emulator.reset_stats();
+    let id: i64 = s
+        .db()
+        .query_row("SELECT max(id) FROM events WHERE read = 0", [], |r| {
+            r.get(0)
+        })
+        .expect("id");
+    let id = id.to_string();
+    for args in [
+        &["event", "read", id.as_str()][..],
+        &["event", "label", id.as_str(), "x"],
+        &["send", "sms", "--to", "+4915799912345", "--text", "hi"],
+        &["call", "list"],
+        &["settings", "dnd", "e0", "on"],
+    ] {
+        let output = s.v2_cmd(args).output().expect("run");
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        one_line_stderr(&output);
+    }
+    let sql = rusqlite::Connection::open(s.home.db())
+        .expect("db")
+        .execute("UPDATE events SET read = 1 - read WHERE id = ?1", [&id]);
+    assert!(sql.is_err_and(|e| e.to_string().contains("API v2")));
+    let outbox: i64 = s
+        .db()
+        .query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!((outbox, s.emulator.stats().requests_total), (0, 0));
+}
+
+#[test]
+fn the_token_appears_nowhere() {
+    let s = Synced::start(150, 10);
+    let token = s.emulator.token().to_string();
+    let check = |output: &std::process::Output, what: &str| {
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(!text.contains(&token), "{what} printed the token");
+    };
+    for args in [
+        &["-vvv", "sync", "--media"][..],
+        &["config"],
+        &["config", "--json"],
+        &["status", "--json"],
+    ] {
+        let output = s
+            .v2_std_cmd(args)
+            .env("RUST_LOG", "trace")
+            .output()
+            .expect("run");
+        check(&output, &format!("{args:?}"));
+    }
+    let wrong = s
+        .v2_std_cmd(&["-vvv", "sync"])
+        .env("SIPGATE_TOKEN", format!("{token}-wrong"))
+        .output()
+        .expect("run");
+    check(&wrong, "a refused token");
+    let mirror = std::fs::read(s.home.db()).expect("mirror");
+    assert!(!mirror.windows(token.len()).any(|w| w == token.as_bytes()));
+}
