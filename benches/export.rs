@@ -106,7 +106,7 @@ fn export_all(db: &std::path::Path) {
     };
     timed("read contacts", || {
         let mut count = 0;
-        contact::each(conn, Scope::Everything, None, |_| {
+        contact::each(conn, Scope::Everything, &contact::Selection::all(), |_| {
             count += 1;
             Ok(())
         })
@@ -126,7 +126,7 @@ fn export_all(db: &std::path::Path) {
         let path = out.path().join(name);
         timed(name, || {
             let summary = files::write_atomic_with(&path, |file| {
-                Ok(export::phone_book(conn, None, format, &options, file)?.1)
+                Ok(export::phone_book(conn, &export::Selection::all(), format, &options, file)?.1)
             })
             .expect("write");
             format!("{} entries, {} KiB", summary.entries, size_kib(&path))
@@ -135,7 +135,13 @@ fn export_all(db: &std::path::Path) {
     let path = out.path().join("all.vcf");
     timed("vcard single", || {
         let count = files::write_atomic_with(&path, |file| {
-            Ok(export::vcard_file(conn, None, export::vcard::Version::V3, file)?.1)
+            Ok(export::vcard_file(
+                conn,
+                &export::Selection::all(),
+                export::vcard::Version::V3,
+                file,
+            )?
+            .1)
         })
         .expect("write");
         format!("{count} cards, {} KiB", size_kib(&path))
@@ -148,7 +154,8 @@ fn export_all(db: &std::path::Path) {
         // once); every later run only compares, which is what a timer-driven export does.
         let dir = out.path().join(name);
         let started = Instant::now();
-        let (_, report) = export::vcard_folder(conn, None, &dir, version).expect("folder");
+        let (_, report) =
+            export::vcard_folder(conn, &export::Selection::all(), &dir, version).expect("folder");
         println!(
             "export: {name:<16} first write {:.0} ms ({} files; peak so far {} MiB)",
             started.elapsed().as_secs_f64() * 1000.0,
@@ -156,7 +163,8 @@ fn export_all(db: &std::path::Path) {
             common::status_kib("VmHWM:") / 1024
         );
         timed(&format!("{name} again"), || {
-            let (_, report) = export::vcard_folder(conn, None, &dir, version).expect("folder");
+            let (_, report) = export::vcard_folder(conn, &export::Selection::all(), &dir, version)
+                .expect("folder");
             format!("{} unchanged", report.unchanged)
         });
     }

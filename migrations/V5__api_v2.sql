@@ -1,8 +1,40 @@
 -- sipmirror schema, part 5: sipgate's REST API v2 beside the classic API.
 --
--- A mirror is fed by one of two dialects of sipgate's API (`sync_meta.api`): the classic one
--- (api.sipgate.net) or v2 (api.sipgate.com/v2). Both fill the same tables; a column only one
--- dialect knows is NULL for the other (docs/schema.md says, per column, where it comes from).
+-- A mirror is fed by one of two dialects of sipgate's API, recorded in `sync_meta.api`: v2
+-- (api.sipgate.com/v2, what accounts use today) or classic (api.sipgate.net, the API this
+-- project started from). Both fill the same tables and views; a column only one dialect knows
+-- is NULL for the other. Where the public columns come from:
+--
+--   column            classic                              v2
+--   id                `id` (digits)                        `id` (digits; other ids: see upstream_id)
+--   created           `created` (with milliseconds)        `created` (whole seconds)
+--   direction         `direction`                          `direction`, lower case
+--   status            `status`                             faxes: `faxStatusType` (SENDING = pending);
+--                                                          outgoing SMS: sent / scheduled; else NULL
+--   from_/to_number   `sources[0]` / `targets[0]`          `source` / `target` without `+`
+--   from_/to_name     the contact, else `contactFN`        the contact, else `sourceAlias` / `targetAlias`
+--   extension         `extension.id`                       `connectionIds[0]`
+--   extension_alias   `extension.alias`                    NULL (mirror_extensions has the alias)
+--   note (comment)    `comment`                            `note`
+--   read, starred     `read.value`, `starred.value`        `read`, `starred`
+--   labels            `labels.value`                       `labels`, joined with commas
+--   location          `location`                           archive when `archived`, else sent for
+--                                                          outgoing, inbox for incoming (v2 has no trash)
+--   archived          location = 'archive'                 `archived`
+--   calls.duration_s  `duration`                           `duration` (rounded to whole seconds)
+--   calls.recordings  `recordings[]`                       `recordings[]`
+--   faxes.page_count  `pageCount`                          `pageCount`
+--   faxes.sent        `sent`                               NULL
+--   faxes.fail_reason `failReason`                         NULL
+--   faxes.content_url `content`                            `documentUrl`
+--   sms.text          `text`                               `smsContent`
+--   voicemails.*      `duration`, `transcription`, `content` `duration`, `transcription`, `recordingUrl`
+--   contacts.name     FN, else N, else ORG                 `name`, else the organization
+--   family/given_name N                                    NULL (v2 does not send them)
+--   contact_numbers   TEL entries                          `numbers[]` (as TEL entries)
+--
+-- Settings: v2's devices, phonelines, fax lines, SMS extensions, voicemail boxes and groups are
+-- rows of mirror_extensions (`type` says which); `/numbers` fills mirror_numbers.
 
 -- Events: what v2 says beyond the classic fields.
 -- v2 ids are strings. Every id seen is digits, and such an id is stored as the integer `id`, as
@@ -11,14 +43,15 @@
 ALTER TABLE mirror_events ADD COLUMN upstream_id TEXT;
 CREATE UNIQUE INDEX mirror_events_upstream_id ON mirror_events (upstream_id)
     WHERE upstream_id IS NOT NULL;
--- v2 `lastModified`, as sent.
+-- v2 `lastModified`, as sent (classic: NULL).
 ALTER TABLE mirror_events ADD COLUMN last_modified_upstream TEXT;
 -- v2 `status` of the connection: NOPICKUP, BUSY, PICKUP, FORWARD. (The classic `status`
 -- column keeps its meaning: failed, sent, pending, scheduled for SMS and faxes.)
 ALTER TABLE mirror_events ADD COLUMN connection_status TEXT;
--- v2 `connectionIds`: the extensions involved, comma-separated (p0,f0).
+-- v2 `connectionIds`: the extensions involved, comma-separated (p0,f0) (classic: NULL).
 ALTER TABLE mirror_events ADD COLUMN connection_ids TEXT;
--- v2 `endpoints`: how the event was routed, as JSON [{"type","extension","extensionType"}].
+-- v2 `endpoints`: how the event was routed, as upstream sent them (JSON array of
+-- {"type": ROUTED|FORWARDED|PICKUP, "endpoint": {"extension", "type"}}) (classic: NULL).
 ALTER TABLE mirror_events ADD COLUMN routing_json TEXT;
 
 -- v2 `callStatus`: SUCCESS, FAILURE, REJECTED, REJECTED_DND, VOICEMAIL_NO_MESSAGE,
@@ -234,3 +267,18 @@ CREATE TRIGGER voicemails_read_only INSTEAD OF UPDATE OF
     duration_s, transcription, content_url, media_path ON voicemails
 BEGIN SELECT RAISE(ABORT, 'sipmirror: only read, starred, labels and location can be changed'); END;
 
+
+-- The current balance, exactly: `amount` is text with four decimals ('12.3400') when v2 sent
+-- it (integer units, no float on the way), else the classic total as sent, with two.
+CREATE VIEW balance AS
+SELECT currency,                                    -- EUR
+       CASE WHEN amount_units IS NOT NULL
+            THEN CASE WHEN amount_units < 0 THEN '-' ELSE '' END
+                 || (abs(amount_units) / 10000) || '.'
+                 || substr('0000' || (abs(amount_units) % 10000), -4)
+            ELSE printf('%.2f', total_including_vat)
+       END AS amount,                               -- the amount in the currency, as text
+       amount_units,                                -- v2: 1/10,000 of the currency (classic: NULL)
+       vat_percent,                                 -- classic only
+       updated_at                                   -- when the sync last read it
+FROM mirror_balance;

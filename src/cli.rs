@@ -211,6 +211,31 @@ pub struct PhoneArgs {
     /// Only contacts whose name, company, e-mail or number contains TEXT
     #[arg(long, value_name = "TEXT")]
     pub filter: Option<String>,
+    /// Only contacts of these scopes, comma-separated (a mirror fed by v2; the classic API
+    /// sends none) [default: all]
+    #[arg(long, value_enum, value_name = "SCOPES", value_delimiter = ',')]
+    pub scope: Vec<ContactScope>,
+}
+
+/// A contact's scope in sipgate's API v2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ContactScope {
+    /// The token owner's own contacts
+    Private,
+    /// The account's shared phone book
+    Shared,
+    /// The account's users, as sipgate lists them
+    Internal,
+}
+
+impl ContactScope {
+    pub fn upstream_name(self) -> &'static str {
+        match self {
+            ContactScope::Private => "PRIVATE",
+            ContactScope::Shared => "SHARED",
+            ContactScope::Internal => "INTERNAL",
+        }
+    }
 }
 
 /// `sipmirror export ...`.
@@ -230,6 +255,9 @@ pub enum ExportCommand {
         /// Only contacts whose name, company, e-mail or number contains TEXT
         #[arg(long, value_name = "TEXT")]
         filter: Option<String>,
+        /// Only contacts of these scopes, comma-separated (a mirror fed by v2) [default: all]
+        #[arg(long, value_enum, value_name = "SCOPES", value_delimiter = ',')]
+        scope: Vec<ContactScope>,
     },
     /// snom tbook, for the phone's local directory
     Snom {

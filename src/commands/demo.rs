@@ -98,7 +98,11 @@ fn write_exports(
     dir: &std::path::Path,
 ) -> Result<Vec<std::path::PathBuf>> {
     use crate::export::{self, PhoneFormat, PhoneOptions, contact, files, snom::SnomFormat};
-    let contacts = contact::load(mirror.conn(), None, contact::Scope::Everything)?;
+    let contacts = contact::load(
+        mirror.conn(),
+        &contact::Selection::all(),
+        contact::Scope::Everything,
+    )?;
     let options = PhoneOptions {
         style: export::NumberStyle::E164,
         include_fax: false,

@@ -1,13 +1,35 @@
 //! `sipmirror export vcard|snom|grandstream|yealink|fritzbox`: files from the mirror's
 //! contacts, written atomically. What an export leaves out is said on stderr.
 
-use crate::cli::{ExportCommand, PhoneArgs};
+use crate::cli::{ContactScope, ExportCommand, PhoneArgs};
 use crate::config::Settings;
 use crate::error::{Error, ExitCode, Result};
-use crate::export::{self, PhoneFormat, PhoneOptions};
+use crate::export::{self, PhoneFormat, PhoneOptions, Selection};
 use crate::fsutil::write_atomic_with;
 use crate::output;
 use crate::store::{Access, Mirror};
+
+/// The contacts an export takes. Scopes exist only in a mirror fed by v2: asking for them in a
+/// classic mirror is refused rather than answered with every contact or none.
+pub(crate) fn selection(
+    mirror: &Mirror,
+    text: Option<&str>,
+    scopes: &[ContactScope],
+) -> Result<Selection> {
+    if !scopes.is_empty() && crate::sync::feeding_api(mirror)? == Some(crate::config::Api::Classic)
+    {
+        return Err(Error::usage(
+            "--scope: this mirror is fed by the classic API, whose contacts have no scope",
+        ));
+    }
+    Ok(Selection {
+        text: text.map(str::to_string),
+        scopes: scopes
+            .iter()
+            .map(|s| s.upstream_name().to_string())
+            .collect(),
+    })
+}
 
 pub(crate) fn phone_options(settings: &Settings, args: &PhoneArgs) -> PhoneOptions {
     PhoneOptions {
@@ -26,13 +48,12 @@ pub fn run(settings: &Settings, command: &ExportCommand) -> Result<ExitCode> {
             single,
             vcard_version,
             filter,
+            scope,
         } => {
+            let selection = selection(&mirror, filter.as_deref(), scope)?;
             if let Some(file) = single {
                 let count = write_atomic_with(file, |out| {
-                    Ok(
-                        export::vcard_file(mirror.conn(), filter.as_deref(), *vcard_version, out)?
-                            .1,
-                    )
+                    Ok(export::vcard_file(mirror.conn(), &selection, *vcard_version, out)?.1)
                 })?;
                 return done(settings, &format!("{count} contacts to {}", file.display()));
             }
@@ -42,7 +63,7 @@ pub fn run(settings: &Settings, command: &ExportCommand) -> Result<ExitCode> {
                 ));
             };
             let (count, report) =
-                export::vcard_folder(mirror.conn(), filter.as_deref(), dir, *vcard_version)?;
+                export::vcard_folder(mirror.conn(), &selection, dir, *vcard_version)?;
             return done(
                 settings,
                 &format!(
@@ -74,15 +95,9 @@ pub fn run(settings: &Settings, command: &ExportCommand) -> Result<ExitCode> {
         ExportCommand::Fritzbox { out, phone } => (PhoneFormat::Fritzbox, out, phone),
     };
     let options = phone_options(settings, phone);
+    let selection = selection(&mirror, phone.filter.as_deref(), &phone.scope)?;
     let summary = write_atomic_with(out, |file| {
-        Ok(export::phone_book(
-            mirror.conn(),
-            phone.filter.as_deref(),
-            format,
-            &options,
-            file,
-        )?
-        .1)
+        Ok(export::phone_book(mirror.conn(), &selection, format, &options, file)?.1)
     })?;
     for note in &summary.notes {
         eprintln!("sipmirror: warning: {note}");

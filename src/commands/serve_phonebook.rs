@@ -17,6 +17,8 @@ use axum::response::Response;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
+use crate::export::Selection;
+
 use crate::cli::ServeArgs;
 use crate::config::{Secret, Settings};
 use crate::error::{Error, ExitCode, Result};
@@ -46,7 +48,7 @@ struct Shared {
     db: PathBuf,
     options: PhoneOptions,
     account_index: u32,
-    filter: Option<String>,
+    selection: Selection,
     /// (user, password) when auth is on.
     auth: Option<(String, Secret)>,
 }
@@ -69,12 +71,12 @@ impl Shared {
 
     fn render(&self, book: Book) -> Result<Vec<u8>> {
         let mirror = Mirror::open(&self.db, Access::ReadOnly)?;
-        let (conn, filter) = (mirror.conn(), self.filter.as_deref());
+        let (conn, selection) = (mirror.conn(), &self.selection);
         Ok(match book {
             Book::Phone(format) => {
-                export::phone_book(conn, filter, format, &self.options, Vec::new())?.0
+                export::phone_book(conn, selection, format, &self.options, Vec::new())?.0
             }
-            Book::Vcards => export::vcard_file(conn, filter, Version::V3, Vec::new())?.0,
+            Book::Vcards => export::vcard_file(conn, selection, Version::V3, Vec::new())?.0,
         })
     }
 
@@ -168,7 +170,10 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
 
 pub fn run(settings: &Settings, args: &ServeArgs) -> Result<ExitCode> {
     // Fail early on a missing or unreadable mirror rather than on the first phone's request.
-    Mirror::open(&settings.db_path, Access::ReadOnly)?;
+    let mirror = Mirror::open(&settings.db_path, Access::ReadOnly)?;
+    let selection =
+        super::export::selection(&mirror, args.phone.filter.as_deref(), &args.phone.scope)?;
+    drop(mirror);
     let auth = match &args.auth_user {
         Some(user) => {
             let password = std::env::var("SIPMIRROR_PHONEBOOK_PASSWORD")
@@ -185,7 +190,7 @@ pub fn run(settings: &Settings, args: &ServeArgs) -> Result<ExitCode> {
         db: settings.db_path.clone(),
         options: super::export::phone_options(settings, &args.phone),
         account_index: args.account_index,
-        filter: args.phone.filter.clone(),
+        selection,
         auth,
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -167,6 +167,34 @@ fn add_entry(contact: &mut Contact, row: &rusqlite::Row<'_>, key: Option<String>
     Ok(())
 }
 
+/// Which contacts to export: those whose text matches, of the scopes asked for.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Only contacts whose name, company, e-mail or number contains this text.
+    pub text: Option<String>,
+    /// Only contacts of these v2 scopes (`PRIVATE`, `SHARED`, `INTERNAL`); empty: all.
+    pub scopes: Vec<String>,
+}
+
+impl Selection {
+    /// Every contact.
+    pub fn all() -> Selection {
+        Selection::default()
+    }
+
+    /// Contacts matching `text`.
+    pub fn matching(text: Option<&str>) -> Selection {
+        Selection {
+            text: text.map(str::to_string),
+            scopes: Vec::new(),
+        }
+    }
+
+    fn admits_scope(&self, scope: &str) -> bool {
+        self.scopes.is_empty() || self.scopes.iter().any(|s| s.eq_ignore_ascii_case(scope))
+    }
+}
+
 /// What of each contact to load.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
@@ -178,7 +206,7 @@ pub enum Scope {
 
 /// The contacts' own rows, in table order (see [`each`]).
 const HEADS: &str = "SELECT uuid, coalesce(formatted_name, ''), coalesce(family_name, ''),
-        coalesce(given_name, ''), coalesce(organization, '')
+        coalesce(given_name, ''), coalesce(organization, ''), coalesce(scope, '')
     FROM mirror_contacts NOT INDEXED WHERE upstream_state = 'present'";
 
 /// The normalized numbers of TEL entries, in primary-key order.
@@ -201,7 +229,7 @@ fn entries_sql(scope: Scope) -> String {
     )
 }
 
-/// Calls `visit` with every contact present upstream (those matching `filter`, if given), one
+/// Calls `visit` with every contact present upstream (those `selection` admits), one
 /// at a time in UUID order, with what `scope` asks for.
 ///
 /// The contacts' names are read first and sorted by UUID; their entries and the entries'
@@ -211,13 +239,17 @@ fn entries_sql(scope: Scope) -> String {
 pub fn each(
     conn: &Connection,
     scope: Scope,
-    filter: Option<&str>,
+    selection: &Selection,
     mut visit: impl FnMut(Contact) -> Result<()>,
 ) -> Result<()> {
     // Each table is scanned once; a large page cache would only hold pages never read again
     // (and a phone book server should stay small).
     conn.pragma_update(None, "cache_size", -8192)?;
-    let filter = filter.map(str::trim).filter(|f| !f.is_empty());
+    let filter = selection
+        .text
+        .as_deref()
+        .map(str::trim)
+        .filter(|f| !f.is_empty());
     // The contacts' own rows, in UUID order to merge with the entries: read in table order and
     // sorted here (walking the UUID index would fetch each row from a random page of a table
     // that also holds the raw JSON, several times slower), held in one buffer (50,000 names as
@@ -228,6 +260,9 @@ pub fn each(
         let mut stmt = conn.prepare(HEADS)?;
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
+            if !selection.admits_scope(row.get_ref(5)?.as_str().unwrap_or_default()) {
+                continue;
+            }
             let mut head = [Span::default(); 5];
             for (i, span) in head.iter_mut().enumerate() {
                 *span = texts.push(row.get_ref(i)?.as_str().unwrap_or_default());
@@ -296,7 +331,7 @@ pub fn each(
 pub fn each_on_second_thread<T: Send>(
     conn: &Connection,
     scope: Scope,
-    filter: Option<&str>,
+    selection: &Selection,
     consume: impl FnOnce(&mut dyn Iterator<Item = Contact>) -> Result<T> + Send,
 ) -> Result<T> {
     // Contacts go over in batches (a hand-over per contact costs more than it saves); a few
@@ -306,7 +341,7 @@ pub fn each_on_second_thread<T: Send>(
     std::thread::scope(|threads| {
         let consumer = threads.spawn(move || consume(&mut receiver.into_iter().flatten()));
         let mut batch = Vec::with_capacity(BATCH);
-        let mut read = each(conn, scope, filter, |contact| {
+        let mut read = each(conn, scope, selection, |contact| {
             batch.push(contact);
             if batch.len() == BATCH {
                 // The consumer only hangs up when it failed; its own error says why.
@@ -333,10 +368,10 @@ pub fn each_on_second_thread<T: Send>(
     })
 }
 
-/// Every contact present upstream (those matching `filter`, if given), in export order.
-pub fn load(conn: &Connection, filter: Option<&str>, scope: Scope) -> Result<Vec<Contact>> {
+/// Every contact present upstream (those `selection` admits), in export order.
+pub fn load(conn: &Connection, selection: &Selection, scope: Scope) -> Result<Vec<Contact>> {
     let mut contacts = Vec::new();
-    each(conn, scope, filter, |contact| {
+    each(conn, scope, selection, |contact| {
         contacts.push(contact);
         Ok(())
     })?;
@@ -381,11 +416,16 @@ mod tests {
     #[test]
     fn the_second_thread_gets_every_contact_in_order_across_batches() {
         let (_dir, mirror) = mirror_with_contacts(300);
-        let seen = each_on_second_thread(mirror.conn(), Scope::PhoneBook, None, |contacts| {
-            Ok(contacts
-                .map(|c| (c.uuid, c.numbers[0].key.clone()))
-                .collect::<Vec<_>>())
-        })
+        let seen = each_on_second_thread(
+            mirror.conn(),
+            Scope::PhoneBook,
+            &Selection::all(),
+            |contacts| {
+                Ok(contacts
+                    .map(|c| (c.uuid, c.numbers[0].key.clone()))
+                    .collect::<Vec<_>>())
+            },
+        )
         .expect("read");
         assert_eq!(seen.len(), 300);
         assert_eq!(
@@ -393,22 +433,28 @@ mod tests {
             ("c00299".to_string(), Some("4930299".to_string()))
         );
         assert!(seen.windows(2).all(|w| w[0].0 < w[1].0));
-        let filtered =
-            each_on_second_thread(mirror.conn(), Scope::PhoneBook, Some("Name 7"), |c| {
-                Ok(c.count())
-            })
-            .expect("read");
+        let filtered = each_on_second_thread(
+            mirror.conn(),
+            Scope::PhoneBook,
+            &Selection::matching(Some("Name 7")),
+            |c| Ok(c.count()),
+        )
+        .expect("read");
         assert_eq!(filtered, 11, "Name 7, Name 70..79");
     }
 
     #[test]
     fn a_failure_on_either_thread_is_the_result() {
         let (_dir, mirror) = mirror_with_contacts(300);
-        let consumer_failed: Result<()> =
-            each_on_second_thread(mirror.conn(), Scope::Everything, None, |contacts| {
+        let consumer_failed: Result<()> = each_on_second_thread(
+            mirror.conn(),
+            Scope::Everything,
+            &Selection::all(),
+            |contacts| {
                 contacts.next();
                 Err(Error::io("cannot write the phone book"))
-            });
+            },
+        );
         let error = consumer_failed.expect_err("failed");
         assert_eq!(error.to_string(), "cannot write the phone book");
         mirror
@@ -416,7 +462,9 @@ mod tests {
             .execute_batch("DROP TABLE mirror_contact_numbers")
             .expect("drop");
         let read_failed =
-            each_on_second_thread(mirror.conn(), Scope::Everything, None, |c| Ok(c.count()));
+            each_on_second_thread(mirror.conn(), Scope::Everything, &Selection::all(), |c| {
+                Ok(c.count())
+            });
         assert!(
             read_failed
                 .expect_err("failed")

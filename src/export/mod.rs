@@ -15,7 +15,7 @@ pub mod vcard;
 mod xml;
 pub mod yealink;
 
-pub use contact::Contact;
+pub use contact::{Contact, Selection};
 pub use phone::{NumberStyle, PhoneOptions};
 
 use std::io::Write;
@@ -114,37 +114,38 @@ pub fn write_phone<W: Write>(
     Ok((xml.finish()?, summary))
 }
 
-/// The mirror's contacts (those matching `filter`) as a `format` phone book, streamed into
+/// The mirror's contacts (those `selection` admits) as a `format` phone book, streamed into
 /// `out`: only what the book shows is held for each contact.
 pub fn phone_book<W: Write>(
     conn: &Connection,
-    filter: Option<&str>,
+    selection: &Selection,
     format: PhoneFormat,
     options: &PhoneOptions,
     out: W,
 ) -> Result<(W, Summary)> {
-    let collector = contact::each_on_second_thread(conn, Scope::PhoneBook, filter, |contacts| {
-        let mut collector = format.collector(options);
-        for contact in contacts {
-            collector.add(&contact);
-        }
-        Ok(collector)
-    })?;
+    let collector =
+        contact::each_on_second_thread(conn, Scope::PhoneBook, selection, |contacts| {
+            let mut collector = format.collector(options);
+            for contact in contacts {
+                collector.add(&contact);
+            }
+            Ok(collector)
+        })?;
     write_phone(collector, format, options.max_entries, out)
 }
 
-/// The mirror's contacts (those matching `filter`) as one vCard file in export order, written
+/// The mirror's contacts (those `selection` admits) as one vCard file in export order, written
 /// into `out`. Returns how many.
 pub fn vcard_file<W: Write>(
     conn: &Connection,
-    filter: Option<&str>,
+    selection: &Selection,
     version: vcard::Version,
     mut out: W,
 ) -> Result<(W, usize)> {
     // Each card is rendered as its contact is read (and the contact dropped); only the cards
     // wait for the sort, in one buffer.
     let (texts, mut cards) =
-        contact::each_on_second_thread(conn, Scope::Everything, filter, |contacts| {
+        contact::each_on_second_thread(conn, Scope::Everything, selection, |contacts| {
             let mut texts = texts::Texts::default();
             let mut cards = Vec::new();
             for contact in contacts {
@@ -162,16 +163,16 @@ pub fn vcard_file<W: Write>(
     Ok((out, cards.len()))
 }
 
-/// Brings the vCard folder `dir` in step with the mirror's contacts (those matching
-/// `filter`); see [`files::Folder`]. Returns how many contacts it holds and what changed.
+/// Brings the vCard folder `dir` in step with the mirror's contacts (those `selection`
+/// admits); see [`files::Folder`]. Returns how many contacts it holds and what changed.
 pub fn vcard_folder(
     conn: &Connection,
-    filter: Option<&str>,
+    selection: &Selection,
     dir: &Path,
     version: vcard::Version,
 ) -> Result<(usize, files::FolderReport)> {
     let mut folder = files::Folder::open(dir, version)?;
-    let count = contact::each_on_second_thread(conn, Scope::Everything, filter, |contacts| {
+    let count = contact::each_on_second_thread(conn, Scope::Everything, selection, |contacts| {
         let mut count = 0;
         for contact in contacts {
             count += 1;

@@ -456,8 +456,9 @@ fn finish_stream(context: &Context<'_>, mirror: &mut Mirror, lanes: Vec<Lane>) -
     let mut bars = Vec::new();
     for mut lane in lanes {
         counts.add(&lane.counts);
-        complete &= lane.consistent && lane.seen.len() as u64 == lane.total;
-        if lane.total != lane.seen.len() as u64 || !lane.consistent {
+        let whole = lane.consistent && lane.seen.len() as u64 == lane.total;
+        complete &= whole;
+        if full && !whole && lane.failure.is_none() {
             tracing::warn!(
                 stream,
                 total = lane.total,

@@ -1,6 +1,6 @@
 //! sipgate's REST API v2 (`https://api.sipgate.com/v2`): its wire shapes and how they become
 //! the mirror's records. What is known of the API, and what is only inferred, is in
-//! `docs/upstream-v2.md`.
+//! `docs/upstream.md`.
 //!
 //! Conventions: Basic auth with a personal access token (`tokenId:token`), JSON both ways, no
 //! `version` parameter, lists as `{items: [...]}` (history and contacts add `totalCount`), ids

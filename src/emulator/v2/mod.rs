@@ -2,7 +2,7 @@
 //! REST API v2 under `/v2/` (base URL `http://HOST:PORT/v2`), and media as capability URLs
 //! under `/download/`.
 //!
-//! Written from the v2 reference independently of the client's types (`docs/upstream-v2.md`
+//! Written from the v2 reference independently of the client's types (`docs/upstream.md`
 //! says what is known and what is inferred). The emulator's choices where the reference is
 //! silent:
 //!
