@@ -29,10 +29,10 @@ pub(crate) fn render(status: &MirrorStatus) -> String {
     );
     out += &format!(
         "api       {}\n",
-        match status.api.as_deref() {
-            Some(api) => api,
-            None => "none yet (the first sync records it)",
-        }
+        status
+            .api
+            .as_deref()
+            .unwrap_or("none yet (the first sync records it)")
     );
     out += &match &status.lock_holder {
         Some(holder) => format!("lock      held by {holder}\n"),
