@@ -36,11 +36,17 @@ impl EmulatorProcess {
             .stderr(Stdio::null())
             .spawn()
             .expect("start the emulator");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("emulator answer");
-        let info: serde_json::Value = serde_json::from_str(&line).expect("emulator JSON");
+        // `--json` prints one object, over several lines; the process then keeps serving.
+        let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut text = String::new();
+        let info: serde_json::Value = loop {
+            if reader.read_line(&mut text).expect("emulator answer") == 0 {
+                panic!("the emulator stopped: {text}");
+            }
+            if let Ok(info) = serde_json::from_str(&text) {
+                break info;
+            }
+        };
         let text = |key: &str| info[key].as_str().expect(key).to_string();
         EmulatorProcess {
             v2_base_url: text("v2_base_url"),

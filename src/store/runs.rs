@@ -124,7 +124,15 @@ pub fn finish_stream(conn: &Connection, stream: &str, full: bool, now: &str) -> 
     Ok(())
 }
 
-/// Records a fact about the mirror in `sync_meta` (see migration V2).
+/// Forgets a stream's last complete listing, so that the next run lists everything again
+/// (after a listing that could not be completed).
+pub fn require_full(conn: &Connection, stream: &str) -> Result<()> {
+    conn.prepare_cached("UPDATE sync_streams SET last_full_at = NULL WHERE stream = ?1")?
+        .execute([stream])?;
+    Ok(())
+}
+
+/// A fact about the mirror from `sync_meta` (see migration V2).
 pub fn get_meta(conn: &Connection, key: &str) -> Result<Option<String>> {
     Ok(conn
         .prepare_cached("SELECT value FROM sync_meta WHERE key = ?1")?
@@ -132,6 +140,7 @@ pub fn get_meta(conn: &Connection, key: &str) -> Result<Option<String>> {
         .optional()?)
 }
 
+/// Records a fact about the mirror in `sync_meta`.
 pub fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO sync_meta (key, value) VALUES (?1, ?2)

@@ -16,35 +16,32 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
-use futures_util::stream::{self, BoxStream};
+use futures_util::stream::BoxStream;
 use futures_util::{FutureExt, StreamExt, future};
 use tokio::sync::Semaphore;
 
+use super::listing::{self, Extent, Fetcher, Listing, OlderPage, PAGE_SIZE};
 use super::{Context, StreamFailure};
-use crate::api::events::{EventKind, PageRequest};
-use crate::api::{ApiError, Client};
+use crate::api::events::EventKind;
 use crate::error::{Error, Result};
 use crate::progress::StreamBar;
 use crate::store::events::{self as store, EventRecord, Upserted};
 use crate::store::runs::{self, StreamCounts};
 use crate::store::{Mirror, now_utc};
 
-/// The largest page the API serves.
-pub const PAGE_SIZE: u64 = 1000;
-
 /// Pages written per transaction, when that many are ready. Every page still commits with its
 /// cursor; sharing a transaction saves writing the same index pages again for each page (the
 /// endpoints' number index takes entries anywhere). A page of records holds about 2.5 MB.
 const PAGES_PER_COMMIT: usize = 8;
 
-/// More events than any account holds: an `overallCount` above it is a broken answer, not a
-/// reason to send a billion requests.
-const MAX_EVENTS: u64 = 100_000_000;
-
 /// What one stream's pull came to: its counts and whether it was a complete listing.
 pub type LaneResult = Result<(StreamCounts, bool), StreamFailure>;
 
 /// Pulls the event streams of `kinds` together. Returns one result per kind, in that order.
+///
+/// A listing that ends with fewer distinct entries than it announced, or whose total moved
+/// while it paged (entries deleted upstream shift the offsets under the pager), is listed once
+/// more; if that does not close the gap either, the stream reports it (see [`finish_stream`]).
 pub async fn pull(
     context: &Context<'_>,
     mirror: &mut Mirror,
@@ -55,15 +52,37 @@ pub async fn pull(
         permits: Arc::new(Semaphore::new(context.settings.sync.concurrency.max(1))),
         country: context.settings.country_code.clone(),
     };
-    let parts = context.client.listing_parts();
-    let mut lanes = open_lanes(context, mirror, kinds, parts, &fetcher).await;
-    if let Err(error) = write_merged(context, mirror, &mut lanes).await {
-        // A database error is nobody's stream in particular: every stream still running stops.
-        for lane in lanes.iter_mut().filter(|l| l.failure.is_none()) {
-            lane.failure = Some(StreamFailure::new(
-                &lane.counts,
-                Error::new(error.kind(), error.message()),
-            ));
+    let parts: Vec<(EventKind, Option<bool>)> = kinds
+        .iter()
+        .flat_map(|&kind| {
+            context
+                .client
+                .listing_parts()
+                .iter()
+                .map(move |&part| (kind, part))
+        })
+        .collect();
+    let mut lanes = open_lanes(context, mirror, &parts, &fetcher).await;
+    write_all(context, mirror, &mut lanes).await;
+    let again: Vec<(EventKind, Option<bool>)> = lanes
+        .iter()
+        .filter(|l| l.failure.is_none() && !l.complete())
+        .map(|l| (l.kind, l.listing.as_ref().and_then(|l| l.archived)))
+        .collect();
+    if !again.is_empty() {
+        tracing::info!(
+            listings = again.len(),
+            "listing again: entries moved while paging"
+        );
+        let mut second = open_lanes(context, mirror, &again, &fetcher).await;
+        write_all(context, mirror, &mut second).await;
+        for lane in second {
+            if let Some(first) = lanes
+                .iter_mut()
+                .find(|l| l.kind == lane.kind && l.part() == lane.part())
+            {
+                first.absorb(lane);
+            }
         }
     }
     // A stream listed in several parts (v2: archived and not) is finished as one.
@@ -80,23 +99,16 @@ pub async fn pull(
     results
 }
 
-/// Fetches pages, at most `concurrency` at a time across all streams.
-#[derive(Clone)]
-struct Fetcher {
-    client: Arc<Client>,
-    permits: Arc<Semaphore>,
-    country: String,
-}
-
-type PageResult = Result<(Vec<EventRecord>, u64), ApiError>;
-
-impl Fetcher {
-    async fn page(&self, kind: EventKind, request: PageRequest) -> PageResult {
-        // The semaphore is never closed, so a permit always comes.
-        let _permit = self.permits.clone().acquire_owned().await.ok();
-        self.client
-            .event_records(kind, &request, &self.country)
-            .await
+/// Writes the lanes' pages; a database error stops every stream still running (it is nobody's
+/// stream in particular).
+async fn write_all(context: &Context<'_>, mirror: &mut Mirror, lanes: &mut [Lane]) {
+    if let Err(error) = write_merged(context, mirror, lanes).await {
+        for lane in lanes.iter_mut().filter(|l| l.failure.is_none()) {
+            lane.failure = Some(StreamFailure::new(
+                &lane.counts,
+                Error::new(error.kind(), error.message()),
+            ));
+        }
     }
 }
 
@@ -122,17 +134,22 @@ impl Page {
 /// archived and not).
 struct Lane {
     kind: EventKind,
+    listing: Option<Arc<Listing>>,
+    fetcher: Fetcher,
     full: bool,
-    /// The listing's total, from its first page.
+    /// The listing's total, as its first page announced it.
     total: u64,
+    /// The page size and the real end, from the first page and the probes.
+    extent: Option<Extent>,
     counts: StreamCounts,
     seen: HashSet<i64>,
-    /// Whether every page reported the same total (events vanishing or appearing below the
-    /// run's upper bound while it pages make the listing unfit for marking deletions).
+    /// Whether every page reported the same total and came whole (entries vanishing or
+    /// appearing below the run's upper bound while it pages make the listing unfit for marking
+    /// deletions, and may shift entries past the pager).
     consistent: bool,
     bar: StreamBar,
     /// The older pages, oldest first, fetched ahead.
-    older: Option<BoxStream<'static, (u64, PageResult)>>,
+    older: Option<BoxStream<'static, (u64, OlderPage)>>,
     /// The first page fetched (the newest events), written last.
     newest: Option<Page>,
     /// The next page to write.
@@ -141,11 +158,33 @@ struct Lane {
 }
 
 impl Lane {
+    fn part(&self) -> Option<bool> {
+        self.listing.as_ref().and_then(|l| l.archived)
+    }
+
     fn fail(&mut self, failure: StreamFailure) {
         self.failure = Some(failure);
         self.older = None;
         self.newest = None;
         self.head = None;
+    }
+
+    /// Whether the listing gave every entry it announced, and held still while it paged.
+    fn complete(&self) -> bool {
+        self.consistent
+            && self.extent.as_ref().is_none_or(|e| e.as_announced)
+            && self.seen.len() as u64 >= self.total
+    }
+
+    /// Takes in a second listing of the same part: its counts add up, its entries join the
+    /// ones seen, and whether the listing is complete is now its say.
+    fn absorb(&mut self, again: Lane) {
+        self.counts.add(&again.counts);
+        self.seen.extend(again.seen);
+        self.total = again.total;
+        self.extent = again.extent;
+        self.consistent = again.consistent;
+        self.failure = again.failure;
     }
 
     /// Makes `head` the stream's next page, unless the stream is done or failed. Without
@@ -163,8 +202,8 @@ impl Lane {
             match next {
                 None => return false,
                 Some(Some((offset, Ok((records, total))))) => {
-                    self.consistent &= total == self.total;
-                    self.head = Some(Page { offset, records });
+                    self.consistent &= total.is_none_or(|t| t == self.total);
+                    self.take_page(offset, records).await;
                     return true;
                 }
                 Some(Some((_, Err(e)))) => {
@@ -177,92 +216,78 @@ impl Lane {
         self.head = self.newest.take();
         true
     }
-}
 
-/// What a stream lists this run: everything, or the lookback window.
-struct Listing {
-    kind: EventKind,
-    archived: Option<bool>,
-    full: bool,
-    period_start: Option<String>,
-}
-
-impl Listing {
-    fn plan(
-        context: &Context<'_>,
-        mirror: &Mirror,
-        kind: EventKind,
-        archived: Option<bool>,
-    ) -> Result<Listing> {
-        let state = runs::stream_state(mirror.conn(), kind.plural())?;
-        let newest = store::newest_created(mirror.conn(), kind.as_str())?;
-        let full = context.options.full
-            || newest.is_none()
-            || is_stale(state.last_full_at.as_deref(), context);
-        let period_start = match (&newest, full) {
-            (Some(newest), false) => Some(lookback_start(newest, context)),
-            _ => None,
+    /// Makes a fetched page the head, completing it first if it came short: the next offsets
+    /// were planned from the page size, so a short page would leave a gap behind it.
+    async fn take_page(&mut self, offset: u64, mut records: Vec<EventRecord>) {
+        let (Some(extent), Some(listing)) = (&self.extent, &self.listing) else {
+            return;
         };
-        Ok(Listing {
-            kind,
-            archived,
-            full,
-            period_start,
-        })
-    }
-
-    fn request(&self, period_end: &str, offset: u64) -> PageRequest {
-        PageRequest {
-            period_start: self.period_start.clone(),
-            period_end: Some(period_end.to_string()),
-            offset,
-            limit: PAGE_SIZE,
-            archived: self.archived,
+        let expected = extent.expected(offset);
+        if (records.len() as u64) < expected {
+            tracing::debug!(
+                stream = self.kind.plural(),
+                offset,
+                got = records.len(),
+                expected,
+                "short page; asking for the rest"
+            );
+            match listing::complete_page(&self.fetcher, listing, offset, expected, &mut records)
+                .await
+            {
+                Ok(whole) => self.consistent &= whole,
+                Err(e) => {
+                    self.fail(StreamFailure::from_api(&self.counts, e));
+                    return;
+                }
+            }
         }
+        self.head = Some(Page { offset, records });
     }
 }
 
-/// Plans every stream and fetches their first pages (the newest events, which tell the
-/// totals) at once; then starts fetching each stream's older pages ahead.
+/// Plans the listings and fetches their first pages (the newest events, which tell the
+/// totals and the page size) at once; then finds where each really ends and starts fetching
+/// its older pages ahead.
 async fn open_lanes(
     context: &Context<'_>,
     mirror: &Mirror,
-    kinds: &[EventKind],
-    parts: &[Option<bool>],
+    parts: &[(EventKind, Option<bool>)],
     fetcher: &Fetcher,
 ) -> Vec<Lane> {
-    let lanes: Vec<(EventKind, Option<bool>)> = kinds
+    let listings: Vec<Result<Listing>> = parts
         .iter()
-        .flat_map(|&kind| parts.iter().map(move |&part| (kind, part)))
-        .collect();
-    let listings: Vec<Result<Listing>> = lanes
-        .iter()
-        .map(|&(kind, part)| Listing::plan(context, mirror, kind, part))
+        .map(|&(kind, part)| listing::plan(context, mirror, kind, part))
         .collect();
     let first_pages = future::join_all(listings.iter().map(|listing| async {
-        match listing {
-            Ok(listing) => Some(
-                fetcher
-                    .page(listing.kind, listing.request(&context.period_end, 0))
-                    .await,
-            ),
-            Err(_) => None,
-        }
+        let listing = listing.as_ref().ok()?;
+        let (records, total) = match fetcher
+            .page(listing.kind, listing.request(0, PAGE_SIZE))
+            .await
+        {
+            Ok(page) => page,
+            Err(e) => return Some(Err(e)),
+        };
+        let extent = listing::find_extent(fetcher, listing, records.len() as u64, total).await;
+        Some(extent.map(|extent| (records, total, extent)))
     }))
     .await;
     // Enough pages ahead per stream to keep the fetches busy, not so many that waiting pages
     // crowd memory.
-    let ahead = (context.settings.sync.concurrency / lanes.len().max(1)).max(2);
+    let ahead = (context.settings.sync.concurrency / parts.len().max(1)).max(2);
     listings
         .into_iter()
         .zip(first_pages)
-        .zip(lanes)
-        .map(|((listing, first), (kind, _))| {
+        .zip(parts)
+        .map(|((listing, first), &(kind, _))| {
             let stream = kind.plural();
             let mut lane = Lane {
                 kind,
+                listing: None,
+                fetcher: fetcher.clone(),
                 full: false,
                 total: 0,
+                extent: None,
                 counts: StreamCounts::default(),
                 seen: HashSet::new(),
                 consistent: true,
@@ -273,67 +298,42 @@ async fn open_lanes(
                 failure: None,
             };
             let listing = match listing {
-                Ok(listing) => listing,
+                Ok(listing) => Arc::new(listing),
                 Err(e) => {
                     lane.fail(StreamFailure::new(&lane.counts, e));
                     return lane;
                 }
             };
             lane.full = listing.full;
-            tracing::debug!(stream, full = listing.full, period_start = ?listing.period_start,
-                period_end = %context.period_end, "listing");
+            tracing::debug!(stream, full = listing.full, archived = ?listing.archived,
+                period_start = ?listing.period_start, period_end = %listing.period_end, "listing");
             match first {
-                Some(Ok((_, total))) if total > MAX_EVENTS => lane.fail(StreamFailure::from_api(
-                    &lane.counts,
-                    ApiError::new(
-                        crate::api::ApiErrorKind::Permanent,
-                        format!("events/{stream}: an overallCount of {total} is not believable"),
-                    ),
-                )),
-                Some(Ok((records, total))) => {
+                Some(Ok((records, total, mut extent))) => {
+                    tracing::debug!(
+                        stream,
+                        total,
+                        size = extent.size,
+                        end = extent.end,
+                        "extent"
+                    );
                     lane.total = total;
-                    lane.bar.set_total(total);
+                    lane.bar.set_total(extent.end.max(total));
                     lane.newest = Some(Page { offset: 0, records });
-                    lane.older = Some(older_pages(context, fetcher, listing, total, ahead));
+                    lane.older = Some(listing::older_pages(
+                        fetcher,
+                        listing.clone(),
+                        &mut extent,
+                        ahead,
+                    ));
+                    lane.extent = Some(extent);
                 }
                 Some(Err(e)) => lane.fail(StreamFailure::from_api(&lane.counts, e)),
                 None => {}
             }
+            lane.listing = Some(listing);
             lane
         })
         .collect()
-}
-
-/// The pages after the first, oldest first, fetched on worker tasks `ahead` at a time (so
-/// converting a page overlaps the writing of the previous ones).
-fn older_pages(
-    context: &Context<'_>,
-    fetcher: &Fetcher,
-    listing: Listing,
-    total: u64,
-    ahead: usize,
-) -> BoxStream<'static, (u64, PageResult)> {
-    let period_end = context.period_end.clone();
-    let fetcher = fetcher.clone();
-    let kind = listing.kind;
-    stream::iter((1..total.div_ceil(PAGE_SIZE)).rev())
-        .map(move |page| {
-            let offset = page * PAGE_SIZE;
-            let request = listing.request(&period_end, offset);
-            let fetcher = fetcher.clone();
-            let task = tokio::spawn(async move { fetcher.page(kind, request).await });
-            async move {
-                let page = task.await.unwrap_or_else(|e| {
-                    Err(ApiError::new(
-                        crate::api::ApiErrorKind::Transient,
-                        format!("page task failed: {e}"),
-                    ))
-                });
-                (offset, page)
-            }
-        })
-        .buffered(ahead)
-        .boxed()
 }
 
 /// Writes the streams' pages in the order of their oldest events, up to
@@ -444,7 +444,8 @@ fn commit_pages(
 }
 
 /// After the last page of every listing of a stream: marks deletions (complete listings
-/// only) and records the stream done.
+/// only) and records the stream done. A listing that still lacks entries it announced after
+/// being listed twice is reported (exit 3), and the next run lists everything again.
 fn finish_stream(context: &Context<'_>, mirror: &mut Mirror, lanes: Vec<Lane>) -> LaneResult {
     let kind = lanes[0].kind;
     let stream = kind.plural();
@@ -452,20 +453,14 @@ fn finish_stream(context: &Context<'_>, mirror: &mut Mirror, lanes: Vec<Lane>) -
     let mut counts = StreamCounts::default();
     let mut seen = HashSet::new();
     let mut complete = true;
+    let (mut announced, mut listed) = (0, 0);
     let mut failure = None;
     let mut bars = Vec::new();
     for mut lane in lanes {
         counts.add(&lane.counts);
-        let whole = lane.consistent && lane.seen.len() as u64 == lane.total;
-        complete &= whole;
-        if full && !whole && lane.failure.is_none() {
-            tracing::warn!(
-                stream,
-                total = lane.total,
-                seen = lane.seen.len(),
-                "listing changed while paging; deletions not applied"
-            );
-        }
+        complete &= lane.complete();
+        announced += lane.total;
+        listed += lane.seen.len() as u64;
         seen.extend(lane.seen.drain());
         if failure.is_none() {
             failure = lane.failure.take();
@@ -477,7 +472,19 @@ fn finish_stream(context: &Context<'_>, mirror: &mut Mirror, lanes: Vec<Lane>) -
         failure.counts = counts;
         return Err(failure);
     }
-    if full && complete {
+    if !complete {
+        // What was listed is stored; what may be missing is not marked deleted, and the next
+        // run lists everything (it does not wait for `full_every`).
+        runs::require_full(mirror.conn(), stream).map_err(|e| StreamFailure::new(&counts, e))?;
+        let error = Error::new(
+            crate::error::ErrorKind::Partial,
+            format!(
+                "upstream announced {announced} events but listed {listed}, twice (entries moved while it paged, or its total is wrong); the mirror may lack some, and the next sync lists everything again"
+            ),
+        );
+        return Err(StreamFailure::new(&counts, error));
+    }
+    if full {
         counts.deleted += sweep_events(context, mirror, kind, &seen)
             .map_err(|e| StreamFailure::new(&counts, e))?;
     }
@@ -492,8 +499,13 @@ fn finish_stream(context: &Context<'_>, mirror: &mut Mirror, lanes: Vec<Lane>) -
     Ok((counts, full))
 }
 
-fn is_stale(last_full_at: Option<&str>, context: &Context<'_>) -> bool {
-    let Some(last) = last_full_at.and_then(|t| DateTime::parse_from_rfc3339(t).ok()) else {
+/// Whether the stream's last complete listing is older than `full_every` (or never was).
+pub(super) fn is_stale(state: &runs::StreamState, context: &Context<'_>) -> bool {
+    let Some(last) = state
+        .last_full_at
+        .as_deref()
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+    else {
         return true;
     };
     let age = context
@@ -505,7 +517,7 @@ fn is_stale(last_full_at: Option<&str>, context: &Context<'_>) -> bool {
 }
 
 /// `newest - lookback`, as the API's `period_start`.
-fn lookback_start(newest_utc: &str, context: &Context<'_>) -> String {
+pub(super) fn lookback_start(newest_utc: &str, context: &Context<'_>) -> String {
     let newest = DateTime::parse_from_rfc3339(newest_utc)
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or(context.started);

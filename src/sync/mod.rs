@@ -9,6 +9,7 @@
 
 pub(crate) mod contacts;
 pub(crate) mod events;
+mod listing;
 mod settings;
 
 use std::sync::Arc;

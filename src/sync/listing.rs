@@ -1,0 +1,267 @@
+//! One listing of an event stream: what it asks for, how its pages are found and fetched.
+//!
+//! A listing is paged by offset, newest first. Upstream decides how many entries a page holds
+//! (a cap on `limit`, a proxy, a changed default), and its announced total may be wrong or may
+//! change while the listing pages. So the offsets follow what arrives, never what was asked:
+//! - the page size is learnt from the first page (fewer entries than asked, with more
+//!   announced, is a cap);
+//! - before the older pages are fetched, the listing's real end is found: the page at the
+//!   announced end is fetched first; empty, the end is searched for below it (a binary search,
+//!   a few requests, not one per announced page); full, the listing goes on past the announced
+//!   total until a page comes short. Pages fetched this way are kept and written, not fetched
+//!   again;
+//! - a page that comes shorter than expected is completed by asking for the rest at once.
+//!
+//! The engine (see [`super::events`]) checks the distinct entries it got against the total and
+//! lists again, or reports the gap.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use futures_util::stream::{self, BoxStream};
+use futures_util::{FutureExt, StreamExt};
+use tokio::sync::Semaphore;
+
+use super::Context;
+use crate::api::events::{EventKind, PageRequest};
+use crate::api::{ApiError, ApiErrorKind, Client};
+use crate::store::events::EventRecord;
+
+/// The largest page the APIs serve, and what the first page asks for.
+pub const PAGE_SIZE: u64 = 1000;
+
+/// More events than any account holds: a total above it is a broken answer, not a reason to
+/// send a billion requests.
+pub const MAX_EVENTS: u64 = 100_000_000;
+
+/// A page's entries and the total its answer announced.
+pub type PageResult = Result<(Vec<EventRecord>, u64), ApiError>;
+
+/// A page of the older ones: its entries and the total its answer announced (`None` for a
+/// page fetched while finding the end, whose total was not kept).
+pub type OlderPage = Result<(Vec<EventRecord>, Option<u64>), ApiError>;
+
+/// Fetches pages, at most `concurrency` at a time across all listings.
+#[derive(Clone)]
+pub struct Fetcher {
+    pub client: Arc<Client>,
+    pub permits: Arc<Semaphore>,
+    pub country: String,
+}
+
+impl Fetcher {
+    pub async fn page(&self, kind: EventKind, request: PageRequest) -> PageResult {
+        // The semaphore is never closed, so a permit always comes.
+        let _permit = self.permits.clone().acquire_owned().await.ok();
+        self.client
+            .event_records(kind, &request, &self.country)
+            .await
+    }
+}
+
+/// What a listing asks for: everything, or the lookback window; one part (v2: archived or
+/// not); the run's fixed upper bound.
+#[derive(Debug, Clone)]
+pub struct Listing {
+    pub kind: EventKind,
+    pub archived: Option<bool>,
+    pub full: bool,
+    pub period_start: Option<String>,
+    pub period_end: String,
+}
+
+impl Listing {
+    pub fn request(&self, offset: u64, limit: u64) -> PageRequest {
+        PageRequest {
+            period_start: self.period_start.clone(),
+            period_end: Some(self.period_end.clone()),
+            offset,
+            limit,
+            archived: self.archived,
+        }
+    }
+}
+
+/// A listing's pages, as found from its first page and a few probes.
+pub struct Extent {
+    /// Entries per page, as upstream serves them.
+    pub size: u64,
+    /// How many entries the listing really holds (not what it announced).
+    pub end: u64,
+    /// Pages fetched while finding the end, by offset; they are written, not fetched again.
+    pub probed: BTreeMap<u64, Vec<EventRecord>>,
+    /// Whether the listing held as many entries as its first page announced.
+    pub as_announced: bool,
+}
+
+impl Extent {
+    /// How many entries the page at `offset` should hold.
+    pub fn expected(&self, offset: u64) -> u64 {
+        self.size.min(self.end.saturating_sub(offset))
+    }
+}
+
+/// Finds the page size and the real end of a listing whose first page held `first` entries
+/// and announced `total`.
+pub async fn find_extent(
+    fetcher: &Fetcher,
+    listing: &Listing,
+    first: u64,
+    total: u64,
+) -> Result<Extent, ApiError> {
+    if total > MAX_EVENTS {
+        return Err(ApiError::new(
+            ApiErrorKind::Permanent,
+            format!(
+                "events/{}: a total of {total} is not believable",
+                listing.kind.plural()
+            ),
+        ));
+    }
+    let size = if first > 0 && first < PAGE_SIZE {
+        first
+    } else {
+        PAGE_SIZE
+    };
+    let mut extent = Extent {
+        size,
+        end: first,
+        probed: BTreeMap::new(),
+        as_announced: first == total,
+    };
+    // A short first page that holds everything announced: nothing more to find.
+    if first == 0 || (first < PAGE_SIZE && total <= first) {
+        return Ok(extent);
+    }
+    let fetch = |offset: u64| {
+        let request = listing.request(offset, size);
+        async move { fetcher.page(listing.kind, request).await.map(|(r, _)| r) }
+    };
+    // The last page, where the announced total ends it (or the next one, when the first page
+    // already holds the announced total).
+    let mut at = (total.max(first).saturating_sub(1) / size * size).max(size);
+    let mut records = fetch(at).await?;
+    if records.is_empty() {
+        // The end lies below: between the first page (not empty) and this one (empty).
+        let (mut below, mut above) = (0u64, at / size);
+        let mut below_len = first;
+        while above - below > 1 {
+            let middle = below + (above - below) / 2;
+            let page = fetch(middle * size).await?;
+            if page.is_empty() {
+                above = middle;
+            } else {
+                below_len = page.len() as u64;
+                extent.probed.insert(middle * size, page);
+                below = middle;
+            }
+        }
+        extent.end = below * size + below_len.min(size);
+        // Probed pages above the end hold nothing; keep only what lies below it.
+        extent.probed.retain(|&offset, _| offset < extent.end);
+    } else {
+        // The listing goes on while pages come full, whatever the total said (but not when
+        // upstream ignores the offset and serves the same page again).
+        while records.len() as u64 >= size && at < MAX_EVENTS {
+            let next = fetch(at + size).await?;
+            if next.first().map(|r| r.id) == records.first().map(|r| r.id) {
+                break;
+            }
+            extent
+                .probed
+                .insert(at, std::mem::replace(&mut records, next));
+            at += size;
+        }
+        extent.end = at + records.len() as u64;
+        if !records.is_empty() {
+            extent.probed.insert(at, records);
+        }
+    }
+    extent.as_announced = extent.end == total;
+    Ok(extent)
+}
+
+/// The pages after the first, oldest first: those probed already, the others fetched on
+/// worker tasks `ahead` at a time (so converting a page overlaps the writing of the previous
+/// ones). Each comes with its offset.
+pub fn older_pages(
+    fetcher: &Fetcher,
+    listing: Arc<Listing>,
+    extent: &mut Extent,
+    ahead: usize,
+) -> BoxStream<'static, (u64, OlderPage)> {
+    let fetcher = fetcher.clone();
+    let size = extent.size;
+    let mut probed = std::mem::take(&mut extent.probed);
+    let offsets: Vec<u64> = (1..extent.end.div_ceil(size))
+        .rev()
+        .map(|page| page * size)
+        .collect();
+    stream::iter(offsets)
+        .map(move |offset| {
+            if let Some(records) = probed.remove(&offset) {
+                return futures_util::future::ready((offset, Ok((records, None)))).boxed();
+            }
+            let request = listing.request(offset, size);
+            let fetcher = fetcher.clone();
+            let kind = listing.kind;
+            let task = tokio::spawn(async move { fetcher.page(kind, request).await });
+            async move {
+                let page = task.await.unwrap_or_else(|e| {
+                    Err(ApiError::new(
+                        ApiErrorKind::Transient,
+                        format!("page task failed: {e}"),
+                    ))
+                });
+                (offset, page.map(|(records, total)| (records, Some(total))))
+            }
+            .boxed()
+        })
+        .buffered(ahead)
+        .boxed()
+}
+
+/// Completes a page that came shorter than `expected` by asking for the rest. Returns false
+/// when upstream has no more there (the listing shrank while it paged).
+pub async fn complete_page(
+    fetcher: &Fetcher,
+    listing: &Listing,
+    offset: u64,
+    expected: u64,
+    records: &mut Vec<EventRecord>,
+) -> Result<bool, ApiError> {
+    while (records.len() as u64) < expected {
+        let got = records.len() as u64;
+        let (more, _) = fetcher
+            .page(listing.kind, listing.request(offset + got, expected - got))
+            .await?;
+        if more.is_empty() {
+            return Ok(false);
+        }
+        records.extend(more);
+    }
+    Ok(true)
+}
+
+/// The listings of one run for the given streams and parts.
+pub fn plan(
+    context: &Context<'_>,
+    mirror: &crate::store::Mirror,
+    kind: EventKind,
+    archived: Option<bool>,
+) -> crate::error::Result<Listing> {
+    let state = crate::store::runs::stream_state(mirror.conn(), kind.plural())?;
+    let newest = crate::store::events::newest_created(mirror.conn(), kind.as_str())?;
+    let full = context.options.full || newest.is_none() || super::events::is_stale(&state, context);
+    let period_start = match (&newest, full) {
+        (Some(newest), false) => Some(super::events::lookback_start(newest, context)),
+        _ => None,
+    };
+    Ok(Listing {
+        kind,
+        archived,
+        full,
+        period_start,
+        period_end: context.period_end.clone(),
+    })
+}
