@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{Synced, one_line_stderr};
+use common::{Synced, assert_v2_mirror_equals_upstream, one_line_stderr, v2_json};
 use sipmirror::emulator::{EmulatorConfig, Faults};
 
 /// Syncs a second mirror through the classic API from the same emulator.
@@ -229,19 +229,6 @@ fn history_ids_that_are_not_numbers_are_stored() {
     assert_eq!(again, listed);
 }
 
-/// GETs a v2 resource with the emulator's token.
-fn v2_json(s: &Synced, path: &str) -> serde_json::Value {
-    let answer = s
-        .http
-        .client
-        .get(format!("{}{path}", s.emulator.v2_base_url()))
-        .basic_auth(s.emulator.token_id(), Some(s.emulator.token()))
-        .send()
-        .expect("request");
-    assert_eq!(answer.status().as_u16(), 200, "{path}");
-    answer.json().expect("json")
-}
-
 #[test]
 fn with_faults_a_v2_sync_converges() {
     let s = Synced::start(2500, 50);
@@ -462,70 +449,6 @@ fn the_token_appears_nowhere() {
     check(&wrong, "a refused token");
     let mirror = std::fs::read(s.home.db()).expect("mirror");
     assert!(!mirror.windows(token.len()).any(|w| w == token.as_bytes()));
-}
-
-/// Every v2 history entry upstream: id → (read, starred, archived, labels).
-fn v2_upstream(s: &Synced) -> std::collections::BTreeMap<String, (bool, bool, bool, String)> {
-    let mut all = std::collections::BTreeMap::new();
-    for archived in ["false", "true"] {
-        let mut offset = 0;
-        loop {
-            let page = v2_json(
-                s,
-                &format!("/history?archived={archived}&limit=1000&offset={offset}"),
-            );
-            let items = page["items"].as_array().expect("items").clone();
-            for e in &items {
-                let labels: Vec<&str> = e["labels"]
-                    .as_array()
-                    .expect("labels")
-                    .iter()
-                    .filter_map(|l| l.as_str())
-                    .collect();
-                all.insert(
-                    e["id"].as_str().expect("id").to_string(),
-                    (
-                        e["read"].as_bool().expect("read"),
-                        e["starred"].as_bool().expect("starred"),
-                        e["archived"].as_bool().expect("archived"),
-                        labels.join(","),
-                    ),
-                );
-            }
-            offset += items.len();
-            if items.len() < 1000 {
-                break;
-            }
-        }
-    }
-    all
-}
-
-fn assert_v2_mirror_equals_upstream(s: &Synced) {
-    let expected = v2_upstream(s);
-    let db = s.db();
-    let mut stmt = db
-        .prepare(
-            "SELECT coalesce(m.upstream_id, e.id), e.read, e.starred, e.archived, e.labels
-             FROM events e JOIN mirror_events m ON m.id = e.id WHERE e.gone_upstream = 0",
-        )
-        .expect("prepare");
-    let actual: std::collections::BTreeMap<String, (bool, bool, bool, String)> = stmt
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, rusqlite::types::Value>(0).map(|v| match v {
-                    rusqlite::types::Value::Integer(i) => i.to_string(),
-                    rusqlite::types::Value::Text(t) => t,
-                    other => format!("{other:?}"),
-                })?,
-                (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?),
-            ))
-        })
-        .expect("query")
-        .collect::<Result<_, _>>()
-        .expect("rows");
-    assert_eq!(actual.len(), expected.len(), "count");
-    assert!(actual == expected, "the v2 mirror differs from upstream");
 }
 
 #[test]

@@ -105,7 +105,8 @@ pub(crate) fn report_outcome(settings: &Settings, report: &SyncReport) -> Result
         first.stream,
         first.error.as_deref().unwrap_or("failed")
     );
-    Ok(if failed.len() == report.streams.len() {
+    let gaps_only = failed.iter().all(|s| s.incomplete);
+    Ok(if failed.len() == report.streams.len() && !gaps_only {
         ExitCode::Failed
     } else {
         ExitCode::Partial

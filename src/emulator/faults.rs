@@ -40,6 +40,12 @@ pub struct Faults {
     /// No page of an event or contact listing holds more than this many items, whatever
     /// `limit` asks for (a server-side cap, a proxy, a changed default).
     pub page_cap: Option<u64>,
+    /// The cap spares the first page of each listing (offset 0): to a client it looks like a
+    /// cap that appears in the middle of a run.
+    pub page_cap_spares_first: bool,
+    /// Once this many requests have been served (counted as in the stats), the newest calls
+    /// are deleted, as on the website while a sync pages: `[requests, calls]`. Happens once.
+    pub delete_newest_calls_after: Option<[u64; 2]>,
     /// v2: every event whose id ends in 7 is served with a history id that is not a number
     /// (`h` and the digits), as v2's string ids allow.
     pub text_ids: bool,
@@ -122,6 +128,26 @@ impl FaultState {
 
     pub fn set(&mut self, faults: Faults) {
         self.faults = faults;
+    }
+
+    /// The cap on a page at `offset`, if one applies.
+    pub fn page_cap(&self, offset: usize) -> Option<usize> {
+        let spared = self.faults.page_cap_spares_first && offset == 0;
+        self.faults
+            .page_cap
+            .filter(|_| !spared)
+            .map(|cap| usize::try_from(cap).unwrap_or(usize::MAX))
+    }
+
+    /// How many calls to delete now that `served` requests were served (once).
+    pub fn due_deletion(&mut self, served: u64) -> Option<u64> {
+        match self.faults.delete_newest_calls_after {
+            Some([after, count]) if served >= after => {
+                self.faults.delete_newest_calls_after = None;
+                Some(count)
+            }
+            _ => None,
+        }
     }
 
     pub fn delay_ms(&mut self) -> u64 {

@@ -285,13 +285,20 @@ pub async fn faults_and_stats(
     request: Request,
     next: Next,
 ) -> Response {
-    {
+    let served = {
         let mut stats = shared.stats();
         stats.requests_total += 1;
         *stats
             .requests
             .entry(format!("{} {}", request.method(), request.uri().path()))
             .or_default() += 1;
+        stats.requests_total
+    };
+    let deletion = shared.faults().due_deletion(served);
+    if let Some(count) = deletion {
+        shared
+            .write()
+            .remove_newest(super::model::Kind::Call, count);
     }
     let abort = request.extensions().get::<ConnAbort>().cloned();
     let (delay, before, slow, retry_after) = {

@@ -136,6 +136,21 @@ impl State {
         self.events.remove(id)
     }
 
+    /// Deletes the `count` newest events of `kind` that are not in the trash.
+    pub fn remove_newest(&mut self, kind: Kind, count: u64) {
+        let newest: Vec<u64> = self
+            .events
+            .window(&[kind], None, None)
+            .rev()
+            .filter(|e| e.location != Location::Trash)
+            .take(usize::try_from(count).unwrap_or(usize::MAX))
+            .map(|e| e.id)
+            .collect();
+        for id in newest {
+            self.events.remove(id);
+        }
+    }
+
     pub fn add_contacts(&mut self, count: usize) -> Vec<String> {
         let mut uuids = Vec::with_capacity(count);
         for _ in 0..count {

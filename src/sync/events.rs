@@ -169,18 +169,24 @@ impl Lane {
         self.head = None;
     }
 
-    /// Whether the listing gave every entry it announced, and held still while it paged.
+    /// Whether the listing gave every entry it announced (and every one it turned out to
+    /// hold), and held still while it paged.
     fn complete(&self) -> bool {
-        self.consistent
-            && self.extent.as_ref().is_none_or(|e| e.as_announced)
-            && self.seen.len() as u64 >= self.total
+        let end = self.extent.as_ref().map_or(0, |e| e.end);
+        self.consistent && self.seen.len() as u64 >= self.total.max(end)
     }
 
-    /// Takes in a second listing of the same part: its counts add up, its entries join the
-    /// ones seen, and whether the listing is complete is now its say.
+    /// Whether what was seen may mark the rest deleted: complete, and as large as announced
+    /// (a listing whose total was wrong proves nothing about what is missing from it).
+    fn fit_for_deletions(&self) -> bool {
+        self.complete() && self.extent.as_ref().is_none_or(|e| e.as_announced)
+    }
+
+    /// Takes in a second listing of the same part: its counts add up, and what it saw (what
+    /// upstream lists now) and whether it was complete replace the first listing's.
     fn absorb(&mut self, again: Lane) {
         self.counts.add(&again.counts);
-        self.seen.extend(again.seen);
+        self.seen = again.seen;
         self.total = again.total;
         self.extent = again.extent;
         self.consistent = again.consistent;
@@ -453,12 +459,14 @@ fn finish_stream(context: &Context<'_>, mirror: &mut Mirror, lanes: Vec<Lane>) -
     let mut counts = StreamCounts::default();
     let mut seen = HashSet::new();
     let mut complete = true;
+    let mut fit_for_deletions = true;
     let (mut announced, mut listed) = (0, 0);
     let mut failure = None;
     let mut bars = Vec::new();
     for mut lane in lanes {
         counts.add(&lane.counts);
         complete &= lane.complete();
+        fit_for_deletions &= lane.fit_for_deletions();
         announced += lane.total;
         listed += lane.seen.len() as u64;
         seen.extend(lane.seen.drain());
@@ -484,7 +492,7 @@ fn finish_stream(context: &Context<'_>, mirror: &mut Mirror, lanes: Vec<Lane>) -
         );
         return Err(StreamFailure::new(&counts, error));
     }
-    if full {
+    if full && fit_for_deletions {
         counts.deleted += sweep_events(context, mirror, kind, &seen)
             .map_err(|e| StreamFailure::new(&counts, e))?;
     }

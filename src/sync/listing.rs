@@ -82,10 +82,13 @@ impl Listing {
     }
 }
 
-/// A listing's pages, as found from its first page and a few probes.
+/// A listing's pages, as found from its first page and a few probes. Pages after the first
+/// start where the first page ended and hold `size` entries each.
 pub struct Extent {
     /// Entries per page, as upstream serves them.
     pub size: u64,
+    /// Where the second page starts: the first page's length.
+    pub start: u64,
     /// How many entries the listing really holds (not what it announced).
     pub end: u64,
     /// Pages fetched while finding the end, by offset; they are written, not fetched again.
@@ -99,10 +102,23 @@ impl Extent {
     pub fn expected(&self, offset: u64) -> u64 {
         self.size.min(self.end.saturating_sub(offset))
     }
+
+    /// The offsets of the pages after the first, oldest first.
+    fn offsets(&self) -> Vec<u64> {
+        let pages = self.end.saturating_sub(self.start).div_ceil(self.size);
+        (0..pages)
+            .rev()
+            .map(|k| self.start + k * self.size)
+            .collect()
+    }
 }
 
 /// Finds the page size and the real end of a listing whose first page held `first` entries
 /// and announced `total`.
+///
+/// A page that comes short is either the end of the listing or a cap; one entry asked for
+/// behind it tells which. A cap shrinks the page size and the search starts again with it
+/// (the size only shrinks, so this ends).
 pub async fn find_extent(
     fetcher: &Fetcher,
     listing: &Listing,
@@ -118,67 +134,93 @@ pub async fn find_extent(
             ),
         ));
     }
-    let size = if first > 0 && first < PAGE_SIZE {
+    let start = first;
+    let mut size = if first > 0 && first < PAGE_SIZE {
         first
     } else {
         PAGE_SIZE
     };
-    let mut extent = Extent {
-        size,
-        end: first,
-        probed: BTreeMap::new(),
-        as_announced: first == total,
-    };
     // A short first page that holds everything announced: nothing more to find.
     if first == 0 || (first < PAGE_SIZE && total <= first) {
-        return Ok(extent);
+        return Ok(Extent {
+            size,
+            start,
+            end: first,
+            probed: BTreeMap::new(),
+            as_announced: first == total,
+        });
     }
-    let fetch = |offset: u64| {
-        let request = listing.request(offset, size);
+    let fetch = |offset: u64, limit: u64| {
+        let request = listing.request(offset, limit);
         async move { fetcher.page(listing.kind, request).await.map(|(r, _)| r) }
     };
-    // The last page, where the announced total ends it (or the next one, when the first page
-    // already holds the announced total).
-    let mut at = (total.max(first).saturating_sub(1) / size * size).max(size);
-    let mut records = fetch(at).await?;
-    if records.is_empty() {
-        // The end lies below: between the first page (not empty) and this one (empty).
-        let (mut below, mut above) = (0u64, at / size);
-        let mut below_len = first;
-        while above - below > 1 {
-            let middle = below + (above - below) / 2;
-            let page = fetch(middle * size).await?;
-            if page.is_empty() {
-                above = middle;
-            } else {
-                below_len = page.len() as u64;
-                extent.probed.insert(middle * size, page);
+    // Whether nothing follows `offset`: the page before it ended the listing.
+    let ends_at = |offset: u64| async move { fetch(offset, 1).await.map(|r| r.is_empty()) };
+    'plan: loop {
+        let mut probed = BTreeMap::new();
+        // The page that holds the last entry announced (at least one past the first page).
+        let guess = total.max(first + 1);
+        let mut page = (guess - 1 - start) / size;
+        let mut records = fetch(start + page * size, size).await?;
+        let end;
+        if records.is_empty() {
+            // The end lies below: pages `below` (not empty; -1 is the first page) and
+            // `above` (empty) close in on it.
+            let (mut below, mut above) = (-1i64, page as i64);
+            let mut below_end = start;
+            while above - below > 1 {
+                let middle = below + (above - below) / 2;
+                let offset = start + middle as u64 * size;
+                let found = fetch(offset, size).await?;
+                if found.is_empty() {
+                    above = middle;
+                    continue;
+                }
+                let len = found.len() as u64;
+                if len < size && !ends_at(offset + len).await? {
+                    size = len;
+                    continue 'plan;
+                }
+                below_end = offset + len;
+                probed.insert(offset, found);
                 below = middle;
             }
-        }
-        extent.end = below * size + below_len.min(size);
-        // Probed pages above the end hold nothing; keep only what lies below it.
-        extent.probed.retain(|&offset, _| offset < extent.end);
-    } else {
-        // The listing goes on while pages come full, whatever the total said (but not when
-        // upstream ignores the offset and serves the same page again).
-        while records.len() as u64 >= size && at < MAX_EVENTS {
-            let next = fetch(at + size).await?;
-            if next.first().map(|r| r.id) == records.first().map(|r| r.id) {
-                break;
+            end = below_end;
+        } else {
+            // The listing goes on while pages come full, whatever the total said (but not
+            // when upstream ignores the offset and serves the same page again).
+            loop {
+                let offset = start + page * size;
+                let len = records.len() as u64;
+                if len < size {
+                    if !ends_at(offset + len).await? {
+                        size = len;
+                        continue 'plan;
+                    }
+                    probed.insert(offset, records);
+                    end = offset + len;
+                    break;
+                }
+                let next = fetch(offset + size, size).await?;
+                let repeated = next.first().map(|r| r.id) == records.first().map(|r| r.id);
+                probed.insert(offset, records);
+                if next.is_empty() || repeated || offset > MAX_EVENTS {
+                    end = offset + len;
+                    break;
+                }
+                records = next;
+                page += 1;
             }
-            extent
-                .probed
-                .insert(at, std::mem::replace(&mut records, next));
-            at += size;
         }
-        extent.end = at + records.len() as u64;
-        if !records.is_empty() {
-            extent.probed.insert(at, records);
-        }
+        probed.retain(|&offset, _| offset < end);
+        return Ok(Extent {
+            size,
+            start,
+            end,
+            probed,
+            as_announced: end == total,
+        });
     }
-    extent.as_announced = extent.end == total;
-    Ok(extent)
 }
 
 /// The pages after the first, oldest first: those probed already, the others fetched on
@@ -193,11 +235,7 @@ pub fn older_pages(
     let fetcher = fetcher.clone();
     let size = extent.size;
     let mut probed = std::mem::take(&mut extent.probed);
-    let offsets: Vec<u64> = (1..extent.end.div_ceil(size))
-        .rev()
-        .map(|page| page * size)
-        .collect();
-    stream::iter(offsets)
+    stream::iter(extent.offsets())
         .map(move |offset| {
             if let Some(records) = probed.remove(&offset) {
                 return futures_util::future::ready((offset, Ok((records, None)))).boxed();

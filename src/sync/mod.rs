@@ -103,6 +103,10 @@ pub struct StreamReport {
     #[serde(flatten)]
     pub counts: StreamCounts,
     pub error: Option<String>,
+    /// The stream stored what it got, but upstream's listing could not be completed: a gap the
+    /// next run closes, not a failure (exit 3 even when it is the only stream).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub incomplete: bool,
 }
 
 /// The result of a run, as `sync --json` prints it.
@@ -273,15 +277,16 @@ pub fn run(
         }
         let results = upstream.block_on(pull(&context, mirror, *stream, &event_kinds));
         for (stream, result) in results {
-            let (counts, full, error) = match result {
-                Ok((counts, full)) => (counts, full, None),
+            let (counts, full, error, incomplete) = match result {
+                Ok((counts, full)) => (counts, full, None, false),
                 Err(failure) => {
                     tracing::debug!(stream = stream.name(), error = %failure.error, "stream failed");
                     let message = failure.error.message().to_string();
+                    let incomplete = failure.error.kind() == ErrorKind::Partial;
                     if failure.stops_run {
                         fatal = Some(failure.error);
                     }
-                    (failure.counts, false, Some(message))
+                    (failure.counts, false, Some(message), incomplete)
                 }
             };
             runs::record_stream(mirror.conn(), run_id, stream.name(), &counts)?;
@@ -290,11 +295,17 @@ pub fn run(
                 full,
                 counts,
                 error,
+                incomplete,
             });
         }
     }
-    let failed = reports.iter().filter(|r| r.error.is_some()).count();
+    let failed = reports
+        .iter()
+        .filter(|r| r.error.is_some() && !r.incomplete)
+        .count();
+    let incomplete = reports.iter().any(|r| r.incomplete);
     let outcome = match (failed, &fatal) {
+        (0, _) if incomplete => "partial",
         (0, _) => "ok",
         (_, Some(_)) => "failed",
         (n, None) if n == reports.len() => "failed",

@@ -60,8 +60,10 @@ async fn list(State(shared): State<Shr>, Extension(params): Extension<Params>) -
         .filter(|c| filter.is_empty() || matches(c, filter))
         .collect();
     let take = if limit == 0 { usize::MAX } else { limit };
-    let cap = shared.faults().faults.page_cap;
-    let take = cap.map_or(take, |c| take.min(usize::try_from(c).unwrap_or(usize::MAX)));
+    let take = shared
+        .faults()
+        .page_cap(offset)
+        .map_or(take, |c| take.min(c));
     let page: Vec<&Contact> = matching.iter().skip(offset).take(take).copied().collect();
     Ok(reply(&page, matching.len()))
 }

@@ -122,10 +122,8 @@ fn list(
     headers: &HeaderMap,
 ) -> ApiResult {
     let w = window(params)?;
-    let cap = shared.faults().faults.page_cap;
-    let limit = cap.map_or(w.limit, |c| {
-        w.limit.min(usize::try_from(c).unwrap_or(usize::MAX))
-    });
+    let cap = shared.faults().page_cap(w.offset);
+    let limit = cap.map_or(w.limit, |c| w.limit.min(c));
     let state = shared.read();
     let links = links(shared, user);
     let (total, page) = state.events.page(kind, w.start, w.end, w.offset, limit);

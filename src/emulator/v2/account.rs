@@ -196,10 +196,10 @@ async fn groups(State(_shared): State<Shr>) -> V2Result {
 async fn contacts(State(shared): State<Shr>, Extension(query): Extension<Query>) -> V2Result {
     let limit = query.number("limit", DEFAULT_CONTACTS_LIMIT)?;
     let offset = query.number("offset", 0)?;
-    let cap = shared.faults().faults.page_cap;
-    let limit = cap.map_or(limit, |c| {
-        limit.min(usize::try_from(c).unwrap_or(usize::MAX))
-    });
+    let limit = shared
+        .faults()
+        .page_cap(offset)
+        .map_or(limit, |c| limit.min(c));
     let world = shared.read();
     let page: Vec<Value> = world
         .contacts

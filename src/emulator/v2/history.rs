@@ -159,13 +159,11 @@ async fn list(State(shared): State<Shr>, Extension(query): Extension<Query>) -> 
         let faults = shared.faults();
         (
             faults.faults.overall_count,
-            faults.faults.page_cap,
+            faults.page_cap(offset),
             faults.faults.text_ids,
         )
     };
-    let limit = page_cap.map_or(limit, |cap| {
-        limit.min(usize::try_from(cap).unwrap_or(usize::MAX))
-    });
+    let limit = page_cap.map_or(limit, |cap| limit.min(cap));
     let world = shared.read();
     let mut total = 0usize;
     let mut page = Vec::new();
