@@ -132,6 +132,12 @@ impl From<rusqlite::Error> for Error {
             Some(ErrorCode::CannotOpen) => {
                 "cannot open the mirror (check the path and the folder's permissions)"
             }
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+                return Error::new(
+                    ErrorKind::Locked,
+                    "the mirror stayed locked by another writer for more than 10 s (a sync writing a long transaction, or a transaction left open in sqlite3); try again, or give sync and push --wait",
+                );
+            }
             _ => return Error::store(format!("database error: {detail}")),
         };
         Error::io(format!("{what}; {detail}"))

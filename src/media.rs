@@ -279,7 +279,9 @@ pub fn run(
 
 /// Removes the media of events deleted upstream; a file shared with a kept event stays.
 fn prune(mirror: &mut Mirror, dir: &Path) -> Result<u64> {
-    let tx = mirror.conn_mut().transaction()?;
+    let tx = mirror
+        .conn_mut()
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let gone: Vec<(i64, String, i64, String, String)> = tx
         .prepare(
             "SELECT m.event_id, m.kind, m.page, m.path, m.sha256 FROM media_files m

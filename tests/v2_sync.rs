@@ -559,3 +559,41 @@ fn exports_can_leave_private_contacts_out() {
     assert_eq!(output.status.code(), Some(2));
     assert!(one_line_stderr(&output).contains("no scope"));
 }
+
+#[test]
+fn events_arriving_while_a_v2_sync_pages_are_neither_duplicated_nor_missed() {
+    let s = Synced::start(5000, 5);
+    s.control(
+        "PUT",
+        "/_emulator/faults",
+        Some(serde_json::json!({"latency_ms": 40})),
+    );
+    let mut child = s.v2_cmd(&["sync", "--only", "events"]);
+    let handle = std::thread::spawn(move || child.output().expect("sync"));
+    for _ in 0..5 {
+        s.control(
+            "POST",
+            "/_emulator/events",
+            Some(serde_json::json!({"type": "calls", "count": 7})),
+        );
+        std::thread::sleep(std::time::Duration::from_millis(30));
+    }
+    let output = handle.join().expect("thread");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    s.control("DELETE", "/_emulator/faults", None);
+    s.v2_sync_ok(&[]);
+    assert_v2_mirror_equals_upstream(&s);
+    let doubled: i64 = s
+        .db()
+        .query_row(
+            "SELECT count(*) - count(DISTINCT coalesce(upstream_id, id)) FROM mirror_events",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(doubled, 0);
+}

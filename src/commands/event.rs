@@ -23,7 +23,7 @@ pub fn run(settings: &Settings, command: &EventCommand) -> Result<ExitCode> {
             "labelled",
         ),
     };
-    let mut mirror = Mirror::open(&settings.db_path, Access::ReadWrite)?;
+    let mut mirror = Mirror::open(&settings.db_path, Access::Existing)?;
     outbox::apply_edits(mirror.conn_mut(), &ids, &edit)?;
     if !settings.quiet {
         let what = match ids.len() {

@@ -14,7 +14,7 @@ pub fn run(settings: &Settings, command: Option<&OutboxCommand>) -> Result<ExitC
     match command {
         None | Some(OutboxCommand::List) => list(settings),
         Some(OutboxCommand::Retry { id, all }) => {
-            let mirror = Mirror::open(&settings.db_path, Access::ReadWrite)?;
+            let mirror = Mirror::open(&settings.db_path, Access::Existing)?;
             let done = match (id, all) {
                 (Some(id), _) => {
                     outbox::retry(mirror.conn(), *id, &now_utc())?;
@@ -31,7 +31,7 @@ pub fn run(settings: &Settings, command: Option<&OutboxCommand>) -> Result<ExitC
             Ok(ExitCode::Ok)
         }
         Some(OutboxCommand::Drop { id }) => {
-            let mut mirror = Mirror::open(&settings.db_path, Access::ReadWrite)?;
+            let mut mirror = Mirror::open(&settings.db_path, Access::Existing)?;
             if let Some(send) = sends::find(mirror.conn(), *id)? {
                 sends::drop_send(mirror.conn_mut(), &send, &now_utc())?;
                 if send.attempt_started_at.is_some() {

@@ -22,7 +22,7 @@ pub fn run(settings: &Settings, dry_run: bool, wait: bool) -> Result<ExitCode> {
     }
     let upstream = Upstream::connect(settings)?;
     let _lock = super::writer_lock(settings, "push", wait)?;
-    let mut mirror = Mirror::open(&settings.db_path, Access::ReadWrite)?;
+    let mut mirror = Mirror::open(&settings.db_path, Access::Existing)?;
     crate::sync::check_feeding_api(&mirror, settings.connection.api, false)?;
     let report = push::run(&mut mirror, settings, &upstream)?;
     report_outcome(settings, &report)

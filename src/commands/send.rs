@@ -49,7 +49,7 @@ pub fn run(settings: &Settings, command: &SendCommand) -> Result<ExitCode> {
             (Message::Fax(fax), options)
         }
     };
-    let mut mirror = Mirror::open(&settings.db_path, Access::ReadWrite)?;
+    let mut mirror = Mirror::open(&settings.db_path, Access::Existing)?;
     let send = match &message {
         Message::Sms(request) => {
             sends::queue(mirror.conn_mut(), EventKind::Sms, request, None, &now_utc())?
@@ -125,7 +125,7 @@ fn push_now(settings: &Settings, send: &Send) -> Result<ExitCode> {
         }
         Err(e) => return Err(e),
     };
-    let mut mirror = Mirror::open(&settings.db_path, Access::ReadWrite)?;
+    let mut mirror = Mirror::open(&settings.db_path, Access::Existing)?;
     // No credentials or a bad base URL: the message is queued all the same, and saying so
     // (not failing) keeps a script from queuing it twice.
     let pushed = Upstream::connect(settings)

@@ -131,7 +131,7 @@ fn gsm_code(settings: &Settings) -> Result<ExitCode> {
 /// lock: that sync or the next one brings the change.
 fn refresh_mirror(settings: &Settings, upstream: &Upstream) -> Result<()> {
     let _lock = WriterLock::acquire(&settings.db_path, "settings")?;
-    let mut mirror = Mirror::open(&settings.db_path, Access::ReadWrite)?;
+    let mut mirror = Mirror::open(&settings.db_path, Access::Existing)?;
     let options = SyncOptions {
         only: vec![Stream::Settings],
         ..SyncOptions::default()

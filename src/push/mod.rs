@@ -193,7 +193,9 @@ fn record(
     report: &mut PushReport,
 ) -> Result<()> {
     let now = now_utc();
-    let tx = mirror.conn_mut().transaction()?;
+    let tx = mirror
+        .conn_mut()
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     for (entry, outcome) in outcomes {
         match outcome {
             Outcome::Settled {

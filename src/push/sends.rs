@@ -277,7 +277,9 @@ fn close(
     event_id: i64,
     detail: Option<&str>,
 ) -> Result<()> {
-    let tx = mirror.conn_mut().transaction()?;
+    let tx = mirror
+        .conn_mut()
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     sends::close(&tx, send, closed, Some(event_id), detail, &now_utc())?;
     tx.commit()?;
     tracing::info!(outbox = send.id, event = event_id, result = ?closed, "send closed");

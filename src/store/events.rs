@@ -433,7 +433,7 @@ pub fn localize_times(conn: &mut Connection, timezone: Tz) -> Result<u64> {
     if stored.as_deref() == Some(timezone.name()) {
         return Ok(0);
     }
-    let tx = conn.transaction()?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut written = 0;
     {
         let mut select = tx.prepare("SELECT id, created_utc FROM mirror_events")?;

@@ -42,6 +42,9 @@ pub enum Access {
     ReadWrite,
     /// The file must exist with the current schema; nothing can be written.
     ReadOnly,
+    /// The file must exist (only `init` and `sync` create one); its schema is brought up to
+    /// date and it can be written: the edit verbs, the outbox, sends, push.
+    Existing,
 }
 
 /// An open mirror database.
@@ -88,15 +91,23 @@ fn open(path: &Path, access: Access) -> Result<Mirror> {
         return Err(Error::usage("is a directory, not a database file"));
     }
     check_header(path)?;
+    if access == Access::Existing && !path.exists() {
+        return Err(Error::store(
+            "does not exist; create it with `sipmirror sync` (or `sipmirror init`)",
+        ));
+    }
     let conn = match access {
-        Access::ReadWrite => {
+        Access::ReadWrite | Access::Existing => {
             create_parent_dir(path)?;
             check_folder_writable(path)?;
+            let create = if access == Access::ReadWrite {
+                OpenFlags::SQLITE_OPEN_CREATE
+            } else {
+                OpenFlags::empty()
+            };
             Connection::open_with_flags(
                 path,
-                OpenFlags::SQLITE_OPEN_READ_WRITE
-                    | OpenFlags::SQLITE_OPEN_CREATE
-                    | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                OpenFlags::SQLITE_OPEN_READ_WRITE | create | OpenFlags::SQLITE_OPEN_NO_MUTEX,
             )
         }
         Access::ReadOnly => {
@@ -128,7 +139,7 @@ fn open(path: &Path, access: Access) -> Result<Mirror> {
         .map_err(sqlite_error)?;
     check_schema(&conn, access)?;
     let mut conn = conn;
-    if access == Access::ReadWrite {
+    if access != Access::ReadOnly {
         configure_writable(&conn)?;
         migrate(&mut conn)?;
     } else {

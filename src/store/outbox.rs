@@ -65,7 +65,7 @@ pub enum Edit {
 /// Applies edits through `event_flags`, all in one transaction: either every event is edited
 /// or none is. Unknown ids and refused values are usage errors naming the event.
 pub fn apply_edits(conn: &mut Connection, ids: &[i64], edit: &Edit) -> Result<()> {
-    let tx = conn.transaction()?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     for &id in ids {
         let exists: Option<i64> = tx
             .prepare_cached("SELECT gone_upstream FROM event_flags WHERE id = ?1")?
@@ -378,7 +378,7 @@ pub fn retry_all(conn: &Connection, now: &str) -> Result<usize> {
 
 /// `outbox drop ID`: forgets the edit and shows the upstream value again.
 pub fn drop_entry(conn: &mut Connection, id: i64, now: &str) -> Result<Entry> {
-    let tx = conn.transaction()?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let entry = tx
         .prepare(&format!("{SELECT_ENTRIES} AND o.id = ?1"))?
         .query_row([id], entry_from_row)

@@ -81,7 +81,7 @@ pub fn queue(
 ) -> Result<Send> {
     let payload = serde_json::to_string(request)
         .map_err(|e| Error::store(format!("cannot encode the send: {e}")))?;
-    let tx = conn.transaction()?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let token: String = tx.query_row("SELECT lower(hex(randomblob(16)))", [], |row| row.get(0))?;
     tx.execute(
         "INSERT INTO outbox (op, payload_json, client_token, created_at, updated_at)
@@ -300,7 +300,7 @@ pub fn outcome_unknown(
 /// `outbox drop ID` for a send: it is not sent. If an attempt may have reached upstream, the
 /// message may have gone out all the same; the caller says so.
 pub fn drop_send(conn: &mut Connection, send: &Send, now: &str) -> Result<()> {
-    let tx = conn.transaction()?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     close(&tx, send, SendClosed::Dropped, None, None, now)?;
     tx.commit()?;
     Ok(())

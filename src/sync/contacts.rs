@@ -73,7 +73,9 @@ fn commit(
     seen: &mut HashSet<String>,
 ) -> Result<()> {
     let now = now_utc();
-    let tx = mirror.conn_mut().transaction()?;
+    let tx = mirror
+        .conn_mut()
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     for record in records {
         // The same UUID twice in one listing: the first one wins.
         if !seen.insert(record.uuid.clone()) {

@@ -396,7 +396,9 @@ fn commit_pages(
     let started = std::time::Instant::now();
     let now = now_utc();
     let mut outcomes: Vec<(usize, i64, Upserted)> = Vec::new();
-    let tx = mirror.conn_mut().transaction()?;
+    let tx = mirror
+        .conn_mut()
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     {
         let mut rows: Vec<(usize, &EventRecord)> = pages
             .iter()
@@ -490,7 +492,9 @@ fn finish_stream(context: &Context<'_>, mirror: &mut Mirror, lanes: Vec<Lane>) -
                 "upstream announced {announced} events but listed {listed}, twice (entries moved while it paged, or its total is wrong); the mirror may lack some, and the next sync lists everything again"
             ),
         );
-        return Err(StreamFailure::new(&counts, error));
+        let mut gap = StreamFailure::new(&counts, error);
+        gap.gap = true;
+        return Err(gap);
     }
     if full && fit_for_deletions {
         counts.deleted += sweep_events(context, mirror, kind, &seen)

@@ -282,7 +282,7 @@ pub fn run(
                 Err(failure) => {
                     tracing::debug!(stream = stream.name(), error = %failure.error, "stream failed");
                     let message = failure.error.message().to_string();
-                    let incomplete = failure.error.kind() == ErrorKind::Partial;
+                    let incomplete = failure.gap;
                     if failure.stops_run {
                         fatal = Some(failure.error);
                     }
@@ -344,6 +344,9 @@ pub(crate) struct StreamFailure {
     pub counts: StreamCounts,
     pub error: Error,
     pub stops_run: bool,
+    /// Not a failure but a gap: what was listed is stored, upstream's listing could not be
+    /// completed this run (see [`StreamReport::incomplete`]).
+    pub gap: bool,
 }
 
 impl StreamFailure {
@@ -352,6 +355,7 @@ impl StreamFailure {
             counts: counts.clone(),
             error: error.into(),
             stops_run: false,
+            gap: false,
         }
     }
 
@@ -361,6 +365,7 @@ impl StreamFailure {
             counts: counts.clone(),
             error: error.into(),
             stops_run,
+            gap: false,
         }
     }
 }
@@ -409,7 +414,9 @@ pub(crate) fn sweep<K: Eq + std::hash::Hash>(
     if missing.is_empty() {
         return Ok(0);
     }
-    let tx = mirror.conn_mut().transaction()?;
+    let tx = mirror
+        .conn_mut()
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     mark(&tx, &missing, &now_utc())?;
     crate::crashpoint::commit(tx, "sync:sweep")?;
     Ok(missing.len() as u64)

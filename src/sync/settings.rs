@@ -18,7 +18,7 @@ pub async fn pull_settings(
     let now = now_utc();
     let tx = mirror
         .conn_mut()
-        .transaction()
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .map_err(|e| StreamFailure::new(&counts, e))?;
     let (new, changed, deleted) =
         store::store_settings(&tx, &record, &now).map_err(|e| StreamFailure::new(&counts, e))?;
@@ -45,7 +45,7 @@ pub async fn pull_balance(
     let now = now_utc();
     let tx = mirror
         .conn_mut()
-        .transaction()
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .map_err(|e| StreamFailure::new(&counts, e))?;
     let changed =
         store::store_balance(&tx, &record, &now).map_err(|e| StreamFailure::new(&counts, e))?;
