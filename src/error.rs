@@ -10,6 +10,7 @@
 //! | 2 | usage error: bad arguments or configuration |
 //! | 3 | partial: the run finished but some items failed or were dead-lettered |
 //! | 4 | another run holds the writer lock |
+//! | 130, 143 | stopped by SIGINT or SIGTERM (the run is recorded as interrupted) |
 
 use std::fmt;
 
@@ -21,6 +22,10 @@ pub enum ExitCode {
     Usage = 2,
     Partial = 3,
     Locked = 4,
+    /// Stopped by SIGINT (128 + 2), as shells report it.
+    Sigint = 130,
+    /// Stopped by SIGTERM (128 + 15).
+    Sigterm = 143,
 }
 
 /// What went wrong, coarsely: decides the exit code and whether retrying can help.
@@ -40,6 +45,8 @@ pub enum ErrorKind {
     Io,
     /// The run finished but some items failed; they are recorded in the mirror.
     Partial,
+    /// A signal (SIGINT, SIGTERM) stopped the run; the next run goes on.
+    Interrupted,
 }
 
 /// The error type at the boundary between the library and the binary.
@@ -92,6 +99,10 @@ impl Error {
             ErrorKind::Usage => ExitCode::Usage,
             ErrorKind::Locked => ExitCode::Locked,
             ErrorKind::Partial => ExitCode::Partial,
+            ErrorKind::Interrupted => match crate::interrupt::received() {
+                Some(libc::SIGINT) => ExitCode::Sigint,
+                _ => ExitCode::Sigterm,
+            },
             ErrorKind::Store | ErrorKind::Transient | ErrorKind::Permanent | ErrorKind::Io => {
                 ExitCode::Failed
             }

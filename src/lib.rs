@@ -17,6 +17,7 @@ pub mod export;
 pub mod fsutil;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod interrupt;
 pub mod logging;
 pub mod media;
 pub mod numbers;

@@ -467,12 +467,14 @@ fn a_pull_keeps_a_pending_edit_and_the_push_settles_it() {
         ("1".into(), "1".into())
     );
     assert_eq!(outbox_rows(&synced).len(), 2);
-    // The pull moved the base, so the push writes without a conflict.
+    // The website changed the labels after the local edit was made: a conflict, although a
+    // pull came between (settled by the default policy: the local value is written, and the
+    // conflict counted). The read flag was not changed upstream: no conflict.
     let output = synced.cmd(&["--json", "push"]).output().expect("push");
     assert!(output.status.success());
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
     assert_eq!(report["pushed"], 2);
-    assert_eq!(report["conflicts"], 0);
+    assert_eq!(report["conflicts"], 1);
     assert_eq!(
         visible_and_base(&synced, id, "read"),
         ("1".into(), "1".into())

@@ -29,6 +29,7 @@ pub fn run(settings: &Settings, args: &SyncArgs) -> Result<ExitCode> {
         force_delete: args.force_delete,
         switch_api: args.switch_api,
     };
+    crate::interrupt::install();
     // Credentials first: a sync that cannot talk to upstream leaves no mirror file behind.
     let upstream = Upstream::connect(settings)?;
     let _lock = super::writer_lock(settings, "sync", args.wait)?;

@@ -393,34 +393,31 @@ async fn malformed(response: Response) -> Response {
     Response::from_parts(parts, Body::from(garbage))
 }
 
-/// A well-formed body in which the first string id has become a number.
+/// A well-formed body in which the first string id made of digits has become a number.
 async fn wrong_type(response: Response) -> Response {
     let (mut parts, bytes) = body_bytes(response).await;
-    let text = String::from_utf8_lossy(&bytes);
-    let changed = match text.find("\"id\":\"") {
-        Some(start) => {
-            let value_start = start + 6;
-            match text[value_start..].find('"') {
-                Some(len)
-                    if text[value_start..value_start + len]
-                        .bytes()
-                        .all(|b| b.is_ascii_digit())
-                        && len > 0 =>
-                {
-                    format!(
-                        "{}{}{}",
-                        &text[..value_start - 1],
-                        &text[value_start..value_start + len],
-                        &text[value_start + len + 1..]
-                    )
-                }
-                _ => text.to_string(),
-            }
+    let text = String::from_utf8_lossy(&bytes).to_string();
+    let key = "\"id\":\"";
+    let mut changed = None;
+    let mut from = 0;
+    while let Some(found) = text[from..].find(key) {
+        let value_start = from + found + key.len();
+        let Some(len) = text[value_start..].find('"') else {
+            break;
+        };
+        let value = &text[value_start..value_start + len];
+        if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+            changed = Some(format!(
+                "{}{value}{}",
+                &text[..value_start - 1],
+                &text[value_start + len + 1..]
+            ));
+            break;
         }
-        None => text.to_string(),
-    };
+        from = value_start + len;
+    }
     parts.headers.remove(header::CONTENT_LENGTH);
-    Response::from_parts(parts, Body::from(changed))
+    Response::from_parts(parts, Body::from(changed.unwrap_or(text)))
 }
 
 /// Sends the body in small chunks with a pause between them.

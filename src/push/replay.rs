@@ -50,6 +50,12 @@ pub async fn event(
     };
     let current = match client.event(kind, first.event_id).await {
         Ok((_, wire)) => wire,
+        // A well-formed answer of the wrong shape is upstream misbehaving, like a cut or
+        // garbled one: try again later, rather than fail the edit for good. (A refusal has a
+        // status; a body that did not fit has none.)
+        Err(e) if e.kind == ApiErrorKind::Permanent && e.status.is_none() => {
+            return on_error(batch, ApiError::new(ApiErrorKind::Transient, e.message));
+        }
         Err(e) => return on_error(batch, e),
     };
     let mut outcomes = Vec::with_capacity(batch.len());

@@ -81,6 +81,8 @@ pub fn upsert_contact(conn: &Connection, c: &ContactRecord, now: &str) -> Result
         c.scope
     ])?;
     if outcome == Upserted::Changed {
+        let kept: Vec<&str> = c.numbers.iter().map(|(_, key, _)| key.as_str()).collect();
+        forget_names(conn, &c.uuid, &kept)?;
         conn.prepare_cached("DELETE FROM mirror_contact_entries WHERE contact_uuid = ?1")?
             .execute([&c.uuid])?;
         conn.prepare_cached("DELETE FROM mirror_contact_numbers WHERE contact_uuid = ?1")?
@@ -161,6 +163,22 @@ pub fn present_uuids(conn: &Connection) -> Result<Vec<String>> {
     Ok(uuids)
 }
 
+/// The names events carry for a contact's numbers (`contactFN`, v2's aliases) came from that
+/// contact. When it is deleted upstream, or loses a number, upstream names those numbers no
+/// more: the names go (until the events are listed again), so that the views do not fall back
+/// to a name staler than upstream's. Numbers in `kept` stay named.
+fn forget_names(conn: &Connection, uuid: &str, kept: &[&str]) -> Result<()> {
+    let kept = serde_json::to_string(kept).unwrap_or_else(|_| "[]".to_string());
+    conn.prepare_cached(
+        "UPDATE mirror_event_endpoints SET contact_fn = NULL
+         WHERE contact_fn IS NOT NULL
+           AND number_key IN (SELECT number_key FROM mirror_contact_numbers WHERE contact_uuid = ?1
+                              EXCEPT SELECT value FROM json_each(?2))",
+    )?
+    .execute(params![uuid, kept])?;
+    Ok(())
+}
+
 pub fn mark_deleted(conn: &Connection, uuids: &[String], now: &str) -> Result<()> {
     let mut stmt = conn.prepare_cached(
         "UPDATE mirror_contacts SET upstream_state = 'deleted', deleted_upstream_at = ?2, updated_at = ?2
@@ -168,6 +186,7 @@ pub fn mark_deleted(conn: &Connection, uuids: &[String], now: &str) -> Result<()
     )?;
     for uuid in uuids {
         stmt.execute(params![uuid, now])?;
+        forget_names(conn, uuid, &[])?;
     }
     Ok(())
 }

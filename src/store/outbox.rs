@@ -162,7 +162,7 @@ pub struct Entry {
     pub field: Field,
     /// The target value: `0`/`1`, a label list, `trash`.
     pub value: String,
-    /// The value upstream had when the mirror last saw it.
+    /// The value upstream had when the edit was made (see migration V6).
     pub base: Option<String>,
     pub state: String,
     pub attempts: i64,
@@ -173,10 +173,11 @@ pub struct Entry {
 
 const SELECT_ENTRIES: &str = "
 SELECT o.id, o.op, o.event_id, e.kind, o.field, o.value,
-       CASE o.field WHEN 'read' THEN CAST(e.read_base AS TEXT)
-                    WHEN 'starred' THEN CAST(e.starred_base AS TEXT)
-                    WHEN 'labels' THEN e.labels_base
-                    ELSE e.location_base END,
+       coalesce(o.edit_base,
+                CASE o.field WHEN 'read' THEN CAST(e.read_base AS TEXT)
+                             WHEN 'starred' THEN CAST(e.starred_base AS TEXT)
+                             WHEN 'labels' THEN e.labels_base
+                             ELSE e.location_base END),
        o.state, o.attempts, o.next_attempt_at, o.last_error, o.created_at
 FROM outbox o JOIN mirror_events e ON e.id = o.event_id
 WHERE o.op IN ('set', 'delete')";
@@ -274,6 +275,9 @@ pub fn settle(
     now: &str,
 ) -> Result<()> {
     let field = entry.field;
+    if field == Field::Location && upstream == "trash" {
+        return settle_trashed(tx, entry, closed, detail, now);
+    }
     let current = current_entry_value(tx, entry)?;
     tx.execute(
         &format!(
@@ -286,8 +290,37 @@ pub fn settle(
         tx.execute("DELETE FROM outbox WHERE id = ?1", [entry.id])?;
         set_visible(tx, entry.event_id, field, upstream)?;
     } else {
+        // The newer edit was made against what this push left upstream.
+        tx.execute(
+            "UPDATE outbox SET edit_base = ?2 WHERE id = ?1",
+            params![entry.id, upstream],
+        )?;
         reconcile(tx, entry.event_id, field, now)?;
     }
+    log(tx, entry, closed, detail, now)
+}
+
+/// The event is in the trash upstream now. The API cannot take it out again, so a local
+/// "undo" made while the delete was on its way cannot be honoured: the mirror shows the trash,
+/// no location edit waits, and the log says why.
+fn settle_trashed(
+    tx: &Transaction<'_>,
+    entry: &Entry,
+    closed: Closed,
+    detail: Option<&str>,
+    now: &str,
+) -> Result<()> {
+    let undone = current_entry_value(tx, entry)?.is_none();
+    tx.execute(
+        "UPDATE mirror_events SET location_base = 'trash', location = 'trash' WHERE id = ?1",
+        [entry.event_id],
+    )?;
+    tx.execute(
+        "DELETE FROM outbox WHERE event_id = ?1 AND field = 'location'",
+        [entry.event_id],
+    )?;
+    let late = "moved back locally while the delete was on its way, but upstream had trashed it already, and the API cannot take an event out of the trash";
+    let detail = if undone { Some(late) } else { detail };
     log(tx, entry, closed, detail, now)
 }
 
@@ -326,6 +359,11 @@ pub fn mark_failed(
                 entry.field.base_column()
             ),
             params![entry.event_id, value],
+        )?;
+        // `outbox retry` then writes the local value: decided against what upstream has now.
+        tx.execute(
+            "UPDATE outbox SET edit_base = ?2 WHERE id = ?1",
+            params![entry.id, value],
         )?;
     }
     // An edit made meanwhile is a new intent: it stays pending.
@@ -496,6 +534,51 @@ fn log(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::{Access, Mirror};
+
+    fn mirror_with_event() -> (tempfile::TempDir, Mirror) {
+        let dir = tempfile::tempdir().expect("dir");
+        let mirror = Mirror::open(&dir.path().join("m.db"), Access::ReadWrite).expect("mirror");
+        mirror
+            .conn()
+            .execute_batch(
+                "INSERT INTO mirror_events (id, kind, created_upstream, created_utc, location,
+                   location_base, first_seen_at, updated_at, raw_json)
+                 VALUES (7, 'call', 'x', '2026-01-01T00:00:00.000Z', 'inbox', 'inbox', 'x', 'x', '{}')",
+            )
+            .expect("event");
+        (dir, mirror)
+    }
+
+    #[test]
+    fn an_undo_that_comes_after_the_delete_reached_upstream_shows_the_trash() {
+        let (_dir, mut mirror) = mirror_with_event();
+        apply_edits(mirror.conn_mut(), &[7], &Edit::Delete).expect("delete");
+        let entry = due_entries(mirror.conn(), "9999").expect("due").remove(0);
+        // The push sends the DELETE; meanwhile the person moves the event back.
+        mirror
+            .conn()
+            .execute("UPDATE events SET location = 'inbox' WHERE id = 7", [])
+            .expect("undo");
+        let tx = mirror
+            .conn_mut()
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .expect("tx");
+        settle(&tx, &entry, "trash", Closed::Pushed, None, "now").expect("settle");
+        tx.commit().expect("commit");
+        let (location, waiting, detail): (String, i64, Option<String>) = mirror
+            .conn()
+            .query_row(
+                "SELECT location, (SELECT count(*) FROM outbox),
+                        (SELECT detail FROM outbox_log ORDER BY id DESC LIMIT 1)
+                 FROM mirror_events WHERE id = 7",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .expect("state");
+        assert_eq!((location.as_str(), waiting), ("trash", 0));
+        assert!(detail.is_some_and(|d| d.contains("cannot take an event out of the trash")));
+    }
 
     #[test]
     fn labels_are_trimmed_and_checked() {

@@ -32,6 +32,15 @@ pub struct StreamState {
 }
 
 pub fn start_run(conn: &Connection, command: &str, now: &str) -> Result<i64> {
+    // The caller holds the writer lock: a run still marked running is dead (killed, the
+    // machine lost power). It is recorded as interrupted, so `status` does not show it running
+    // for ever.
+    conn.execute(
+        "UPDATE sync_runs SET outcome = 'failed', finished_at = ?1,
+           error = 'interrupted: the process ended before the run finished'
+         WHERE outcome = 'running'",
+        [now],
+    )?;
     conn.execute(
         "INSERT INTO sync_runs (command, started_at, outcome) VALUES (?1, ?2, 'running')",
         params![command, now],

@@ -93,6 +93,15 @@ pub struct MirrorStatus {
 impl MirrorStatus {
     pub fn read(mirror: &Mirror, recent: usize) -> Result<MirrorStatus> {
         let conn = mirror.conn();
+        let lock_holder = WriterLock::holder(mirror.path());
+        let mut recent_runs = recent_runs(conn, recent)?;
+        if lock_holder.is_none() {
+            // Nobody holds the writer lock, so a run still marked running was killed; the next
+            // run records it so, `status` says it already.
+            for run in recent_runs.iter_mut().filter(|r| r.outcome == "running") {
+                run.outcome = "interrupted".to_string();
+            }
+        }
         let mut counts = BTreeMap::new();
         for (name, sql) in SUMMARY_COUNTS {
             counts.insert(name.to_string(), count(conn, sql)?);
@@ -105,8 +114,8 @@ impl MirrorStatus {
             api: crate::sync::feeding_api(mirror)?.map(|api| api.name().to_string()),
             views: counts_of(conn, "view")?,
             tables: counts_of(conn, "table")?,
-            recent_runs: recent_runs(conn, recent)?,
-            lock_holder: WriterLock::holder(mirror.path()),
+            recent_runs,
+            lock_holder,
         })
     }
 }
@@ -146,7 +155,10 @@ fn counts_of(conn: &Connection, kind: &str) -> Result<BTreeMap<String, i64>> {
 
 fn recent_runs(conn: &Connection, limit: usize) -> Result<Vec<RecentRun>> {
     let mut stmt = conn.prepare(
-        "SELECT id, command, started_at, finished_at, outcome, requests, error
+        "SELECT id, command, started_at, finished_at,
+                CASE WHEN outcome = 'failed' AND error LIKE 'interrupted%' THEN 'interrupted'
+                     ELSE outcome END,
+                requests, error
            FROM sync_runs ORDER BY id DESC LIMIT ?1",
     )?;
     let runs = stmt

@@ -359,6 +359,7 @@ async fn write_merged(
         if !ready {
             // Write what is gathered while the next pages are on their way.
             if !group.is_empty() {
+                crate::interrupt::check()?;
                 commit_pages(context, mirror, lanes, std::mem::take(&mut group))?;
             }
             for lane in lanes.iter_mut() {
@@ -376,6 +377,7 @@ async fn write_merged(
         };
         group.push(page);
         if group.len() == PAGES_PER_COMMIT {
+            crate::interrupt::check()?;
             commit_pages(context, mirror, lanes, std::mem::take(&mut group))?;
         }
     }

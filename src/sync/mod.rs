@@ -268,6 +268,11 @@ pub fn run(
         })
         .collect();
     for stream in &streams {
+        if fatal.is_none()
+            && let Err(stop) = crate::interrupt::check()
+        {
+            fatal = Some(stop);
+        }
         if fatal.is_some() {
             break;
         }
@@ -283,7 +288,9 @@ pub fn run(
                     tracing::debug!(stream = stream.name(), error = %failure.error, "stream failed");
                     let message = failure.error.message().to_string();
                     let incomplete = failure.gap;
-                    if failure.stops_run {
+                    if failure.stops_run
+                        || failure.error.kind() == crate::error::ErrorKind::Interrupted
+                    {
                         fatal = Some(failure.error);
                     }
                     (failure.counts, false, Some(message), incomplete)
@@ -311,9 +318,14 @@ pub fn run(
         (n, None) if n == reports.len() => "failed",
         _ => "partial",
     };
-    let first_error = reports
-        .iter()
-        .find_map(|r| r.error.as_ref().map(|e| format!("{}: {e}", r.stream)));
+    let first_error = match &fatal {
+        Some(stop) if stop.kind() == crate::error::ErrorKind::Interrupted => {
+            Some(stop.message().to_string())
+        }
+        _ => reports
+            .iter()
+            .find_map(|r| r.error.as_ref().map(|e| format!("{}: {e}", r.stream))),
+    };
     runs::finish_run(
         mirror.conn(),
         run_id,
