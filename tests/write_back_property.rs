@@ -1,7 +1,10 @@
 //! The write-back property: random interleavings of local edits (the CLI's code path and plain
-//! SQL), upstream edits "on the website", pushes and pulls under injected faults. After a final
-//! push and sync, every local edit was applied upstream or closed on the record, none was lost
-//! silently, and mirror and upstream agree.
+//! SQL), upstream edits "on the website", pushes and pulls under injected faults (so pulls
+//! come between edits and their pushes, and pushes fail and are retried after more pulls),
+//! under the `local-wins` and the `upstream-wins` conflict policy. After a final push and
+//! sync, every local edit was applied upstream or settled by the policy (a conflict: upstream
+//! changed the field after the edit was made), none was lost silently, and mirror and upstream
+//! agree.
 //!
 //! Runs in-process (library calls against the in-process emulator) so that many cases fit in
 //! a test run; the binary-level tests in `write_back.rs` cover the same paths end to end.
@@ -11,7 +14,7 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 use sipmirror::api::Upstream;
-use sipmirror::config::Settings;
+use sipmirror::config::{ConflictPolicy, Settings};
 use sipmirror::emulator::{Emulator, EmulatorConfig, EventPatch, Faults, Location};
 use sipmirror::progress::Progress;
 use sipmirror::push;
@@ -108,12 +111,13 @@ struct World {
     upstream: Upstream,
     mirror: Mirror,
     ids: Vec<i64>,
-    /// The user's latest intent per (event, field) that is not known to be upstream yet.
-    intents: HashMap<(i64, Field), String>,
+    /// The user's latest intent per (event, field) that is not known to be upstream yet, and
+    /// the upstream value the mirror knew when the first of its edits was made.
+    intents: HashMap<(i64, Field), (String, String)>,
 }
 
 impl World {
-    fn new(seed: u64) -> World {
+    fn new(seed: u64, policy: ConflictPolicy) -> World {
         let emulator = Emulator::start(EmulatorConfig {
             seed,
             events: 40,
@@ -128,6 +132,7 @@ impl World {
         // Few, fast retries: faults must get through to the outbox's own retry logic.
         settings.http.retry_base = Duration::from_millis(1);
         settings.http.max_attempts = 2;
+        settings.push.conflict = policy;
         let upstream = Upstream::connect(&settings).expect("upstream");
         let mirror = Mirror::open(&db, Access::ReadWrite).expect("mirror");
         let mut world = World {
@@ -216,7 +221,12 @@ impl World {
         if value == base {
             self.intents.remove(&(id, field));
         } else {
-            self.intents.insert((id, field), value);
+            // A second edit of a field still waiting was made against the same upstream value.
+            let first_base = self
+                .intents
+                .get(&(id, field))
+                .map_or(base, |(_, base)| base.clone());
+            self.intents.insert((id, field), (value, first_base));
         }
     }
 
@@ -282,8 +292,15 @@ impl World {
             .expect("upstream edit");
     }
 
-    /// After a push: an intent whose entry is gone must be upstream now (local wins).
+    /// After a push: an intent whose entry is gone must be upstream now, unless upstream
+    /// changed the field after the edit was made and the policy gives upstream the conflict.
     fn push(&mut self) {
+        // Upstream as the push finds it: a conflict is judged against this.
+        let before: HashMap<(i64, Field), String> = self
+            .intents
+            .keys()
+            .map(|&(id, field)| ((id, field), self.upstream_value(id, field)))
+            .collect();
         let result = push::run(&mut self.mirror, &self.settings, &self.upstream);
         assert!(result.is_ok(), "push: {result:?}");
         let settled: Vec<(i64, Field)> = self
@@ -293,12 +310,15 @@ impl World {
             .filter(|(id, field)| !self.has_entry(*id, *field))
             .collect();
         for key in settled {
-            let wanted = self.intents.remove(&key).expect("intent");
-            assert_eq!(
-                self.upstream_value(key.0, key.1),
-                wanted,
-                "a pushed edit of {key:?} is not upstream"
-            );
+            let (wanted, base) = self.intents.remove(&key).expect("intent");
+            let now = self.upstream_value(key.0, key.1);
+            let found = &before[&key];
+            let conflict = found != &base && found != &wanted;
+            if conflict && self.settings.push.conflict == ConflictPolicy::UpstreamWins {
+                assert_eq!(&now, found, "upstream's change of {key:?} won the conflict");
+            } else {
+                assert_eq!(now, wanted, "a pushed edit of {key:?} is not upstream");
+            }
         }
     }
 
@@ -316,7 +336,7 @@ impl World {
 
     /// A pull never clobbers a pending edit.
     fn check_intents_visible(&self) {
-        for ((id, field), value) in &self.intents {
+        for ((id, field), (value, _)) in &self.intents {
             assert_eq!(
                 &self.mirror_value(*id, field.column()),
                 value,
@@ -330,8 +350,8 @@ impl World {
     }
 }
 
-fn run_case(seed: u64, steps: &[Step]) {
-    let mut world = World::new(seed);
+fn run_case(seed: u64, policy: ConflictPolicy, steps: &[Step]) {
+    let mut world = World::new(seed, policy);
     for step in steps {
         match step {
             Step::Cli { .. } | Step::Sql { .. } => world.local_edit(step),
@@ -391,7 +411,12 @@ proptest! {
     ))]
 
     #[test]
-    fn local_edits_are_never_lost(seed in 0u64..1000, steps in proptest::collection::vec(step(), 1..30)) {
-        run_case(seed, &steps);
+    fn local_edits_are_never_lost(
+        seed in 0u64..1000,
+        upstream_wins in any::<bool>(),
+        steps in proptest::collection::vec(step(), 1..30),
+    ) {
+        let policy = if upstream_wins { ConflictPolicy::UpstreamWins } else { ConflictPolicy::LocalWins };
+        run_case(seed, policy, &steps);
     }
 }
