@@ -131,8 +131,18 @@ pub fn fax(
         .map(|f| crate::validate::path_id(f, "--from"))
         .transpose()?;
     let schedule = at.map(|a| schedule(a, tz, Utc::now())).transpose()?;
-    let content = std::fs::read(file)
-        .map_err(|e| Error::usage(format!("cannot read {}: {e}", file.display())))?;
+    // At most one byte more than a fax may hold: a pipe or a device (`/dev/zero`) has no size
+    // to check first.
+    let mut content = Vec::new();
+    {
+        use std::io::Read;
+        std::fs::File::open(file)
+            .and_then(|f| {
+                f.take(crate::pdf::MAX_FAX_BYTES as u64 + 1)
+                    .read_to_end(&mut content)
+            })
+            .map_err(|e| Error::usage(format!("cannot read {}: {e}", file.display())))?;
+    }
     let pages = crate::pdf::fax_pages(&content)
         .map_err(|why| Error::usage(format!("{}: {why}", file.display())))?;
     let file_name = file

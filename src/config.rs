@@ -629,7 +629,13 @@ pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
         "d" => 86_400,
         _ => return Err(format!("{text:?}: unknown unit; use ms, s, m, h or d")),
     };
-    Ok(Duration::from_secs(n.saturating_mul(seconds)))
+    // A hundred years is more than any setting needs, and keeps every date computed from a
+    // duration (a lookback, a media age) inside the calendar.
+    const MAX_SECONDS: u64 = 36_500 * 86_400;
+    match n.checked_mul(seconds) {
+        Some(total) if total <= MAX_SECONDS => Ok(Duration::from_secs(total)),
+        _ => Err(format!("{text:?} is too long; at most 36500d")),
+    }
 }
 
 /// `$XDG_CONFIG_HOME/sipmirror/config.toml`, or None when no home directory is known.
@@ -650,6 +656,7 @@ pub fn default_db_path() -> Result<PathBuf> {
 fn load_file(path: &Path) -> Result<FileConfig> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::usage(format!("cannot read config file {}: {e}", path.display())))?;
+    check_not_writable_by_others(path)?;
     let config = parse_file(&text, path)?;
     if config.password.is_some() || config.token.is_some() {
         check_private(path)?;
@@ -695,6 +702,34 @@ fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// A config file (and its folder) that others can write is refused, whatever it holds, as ssh
+/// refuses its config: another user could put a `password_command` in it, which would then run
+/// as the owner.
+fn check_not_writable_by_others(path: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let folder = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    for (what, place) in [("config file", path), ("config folder", folder)] {
+        let Ok(meta) = std::fs::metadata(place) else {
+            continue;
+        };
+        let mode = meta.permissions().mode();
+        // A sticky folder (/tmp) lets others add files but not replace this one.
+        let sticky = meta.is_dir() && mode & 0o1000 != 0;
+        if mode & 0o022 != 0 && !(sticky && what == "config folder") {
+            return Err(Error::usage(format!(
+                "{what} {} can be written by others (mode {:03o}); run `chmod go-w {}`",
+                place.display(),
+                mode & 0o777,
+                place.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// A config file that holds a password must not be readable by group or others.
 #[cfg(unix)]
 fn check_private(path: &Path) -> Result<()> {
@@ -719,28 +754,85 @@ fn check_private(_path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Runs `password_command` with `sh -c` and returns the first line it prints.
+/// How long `password_command` may take, and how much it may print.
+const COMMAND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+const COMMAND_OUTPUT_LIMIT: u64 = 64 * 1024;
+
+/// Runs `password_command` (or `token_command`) with `sh -c` and returns the first line it
+/// prints. A command that hangs (a password manager waiting for a PIN nobody types, in cron)
+/// is stopped after 30 s, and at most 64 KiB of its output is read: a run must never hang or
+/// fill memory on it while it holds the mirror's lock.
 fn run_password_command(key: &str, command: &str) -> Result<Secret> {
-    let output = Command::new("sh")
+    run_bounded(key, command, COMMAND_TIMEOUT)
+}
+
+fn run_bounded(key: &str, command: &str, timeout: std::time::Duration) -> Result<Secret> {
+    use std::io::Read;
+    let mut child = Command::new("sh")
         .arg("-c")
         .arg(command)
         .stdin(Stdio::null())
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .map_err(|e| Error::usage(format!("{key} could not be started: {e}")))?;
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
+    let read_limited = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(pipe) = pipe {
+                let _ = pipe.take(COMMAND_OUTPUT_LIMIT + 1).read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = read_limited(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = read_limited(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let started = std::time::Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if started.elapsed() < timeout => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Ok(None) | Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(Error::usage(format!(
+                    "{key} did not finish within {:.0?}; it was stopped",
+                    timeout
+                )));
+            }
+        }
+    };
+    let stdout = stdout.join().unwrap_or_default();
+    let stderr = stderr.join().unwrap_or_default();
+    if stdout.len() as u64 > COMMAND_OUTPUT_LIMIT {
+        return Err(Error::usage(format!(
+            "{key} printed more than {} KiB; it should print the secret on one line",
+            COMMAND_OUTPUT_LIMIT / 1024
+        )));
+    }
+    if !status.success() {
+        let stderr = String::from_utf8_lossy(&stderr);
         let first_line = one_line(stderr.lines().next().unwrap_or("").trim());
         let why = if first_line.is_empty() {
             String::new()
         } else {
             format!(": {first_line}")
         };
-        return Err(Error::usage(format!(
-            "{key} failed ({}){why}",
-            output.status
-        )));
+        return Err(Error::usage(format!("{key} failed ({status}){why}")));
     }
-    let stdout = String::from_utf8(output.stdout)
+    let stdout = String::from_utf8(stdout)
         .map_err(|_| Error::usage(format!("{key} printed something that is not UTF-8")))?;
     let secret = stdout.lines().next().unwrap_or("").trim_end_matches('\r');
     if secret.is_empty() {
@@ -765,6 +857,34 @@ mod tests {
     fn password_command_first_line() {
         let s = run_password_command("password_command", "printf 'pw1\\nsecond\\n'").expect("runs");
         assert_eq!(s.expose(), "pw1");
+    }
+
+    #[test]
+    fn password_command_is_stopped_after_its_timeout_and_its_output_is_bounded() {
+        let started = std::time::Instant::now();
+        let err =
+            run_bounded("password_command", "sleep 20", Duration::from_millis(200)).unwrap_err();
+        assert!(err.to_string().contains("did not finish"), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(10));
+        let err = run_password_command("password_command", "head -c 200000 /dev/zero | tr '\\0' a")
+            .unwrap_err();
+        assert!(err.to_string().contains("more than 64 KiB"), "{err}");
+    }
+
+    #[test]
+    fn durations_that_would_overflow_are_refused() {
+        for text in [
+            "100000000d",
+            "99999999999d",
+            "18446744073709551615s",
+            "36501d",
+        ] {
+            assert!(parse_duration(text).is_err(), "{text}");
+        }
+        assert_eq!(
+            parse_duration("36500d").ok(),
+            Some(Duration::from_secs(36500 * 86_400))
+        );
     }
 
     #[test]

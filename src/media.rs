@@ -195,12 +195,9 @@ pub fn run(
     if fetch == MediaFetch::None {
         return Ok(report);
     }
-    std::fs::create_dir_all(&settings.media.dir).map_err(|e| {
-        Error::io(format!(
-            "cannot create the media folder {}: {e}",
-            settings.media.dir.display()
-        ))
-    })?;
+    // Recordings and faxes are as private as the mirror.
+    crate::store::create_private_dir(&settings.media.dir)
+        .map_err(|e| e.context("the media folder"))?;
     crate::store::runs::set_meta(
         mirror.conn(),
         "media_dir",

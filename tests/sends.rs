@@ -50,9 +50,16 @@ fn run_ok(s: &Synced, args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// An emulator and a mirror to queue in: only `init` and `sync` create one.
+fn started(events: usize, contacts: usize) -> Synced {
+    let s = Synced::start(events, contacts);
+    s.cmd(&["init"]).assert().success();
+    s
+}
+
 #[test]
 fn an_sms_is_sent_once_and_recorded() {
-    let s = Synced::start(50, 5);
+    let s = started(50, 5);
     let out = run_ok(
         &s,
         &["send", "sms", "--to", "030 1234567", "--text", "Guten Tag"],
@@ -78,7 +85,7 @@ fn an_sms_is_sent_once_and_recorded() {
 
 #[test]
 fn a_fax_is_sent_with_its_document_and_the_copy_is_removed() {
-    let s = Synced::start(50, 5);
+    let s = started(50, 5);
     let pdf = s.home.path().join("offer.pdf");
     std::fs::write(&pdf, sipmirror::emulator::sample_pdf(3, 3)).expect("write pdf");
     let output = s
@@ -228,7 +235,7 @@ fn bad_sends_are_refused_before_anything_is_queued_or_sent() {
 
 #[test]
 fn a_lost_answer_is_looked_up_and_not_sent_again() {
-    let s = Synced::start(20, 2);
+    let s = started(20, 2);
     s.control(
         "PUT",
         "/_emulator/faults",
@@ -261,7 +268,7 @@ fn a_lost_answer_is_looked_up_and_not_sent_again() {
 
 #[test]
 fn under_lost_answers_5xx_and_resets_every_message_goes_out_exactly_once() {
-    let s = Synced::start(20, 2);
+    let s = started(20, 2);
     let pdf = s.home.path().join("doc.pdf");
     std::fs::write(&pdf, sipmirror::emulator::sample_pdf(9, 2)).expect("pdf");
     // Identical messages on purpose: each must go out, none twice.
@@ -337,7 +344,7 @@ fn under_lost_answers_5xx_and_resets_every_message_goes_out_exactly_once() {
 
 #[test]
 fn a_send_killed_between_sending_and_recording_goes_out_once() {
-    let s = Synced::start(20, 2);
+    let s = started(20, 2);
     for (point, text) in [
         ("send:posted", "killed after"),
         ("send:before_post", "killed before"),
@@ -370,7 +377,7 @@ fn a_send_killed_between_sending_and_recording_goes_out_once() {
 
 #[test]
 fn a_refused_send_waits_failed_until_retried_or_dropped() {
-    let s = Synced::start(20, 2);
+    let s = started(20, 2);
     s.control(
         "PUT",
         "/_emulator/faults",
@@ -434,7 +441,7 @@ fn a_refused_send_waits_failed_until_retried_or_dropped() {
 
 #[test]
 fn a_send_made_offline_is_queued_and_goes_out_with_the_next_push() {
-    let s = Synced::start(20, 2);
+    let s = started(20, 2);
     let output = s
         .cmd(&["send", "sms", "--to", "+4930123456", "--text", "offline"])
         .env("SIPGATE_BASE_URL", "http://127.0.0.1:9")
@@ -458,7 +465,7 @@ fn a_send_made_offline_is_queued_and_goes_out_with_the_next_push() {
 
 #[test]
 fn a_send_without_credentials_is_queued_and_says_so() {
-    let s = Synced::start(20, 2);
+    let s = started(20, 2);
     let output = s
         .cmd(&[
             "send",
@@ -484,7 +491,7 @@ fn a_send_without_credentials_is_queued_and_says_so() {
 
 #[test]
 fn a_scheduled_sms_carries_its_time_in_utc() {
-    let s = Synced::start(20, 2);
+    let s = started(20, 2);
     let output = s
         .cmd(&[
             "--json",

@@ -121,7 +121,11 @@ fn write_exports(
         ("fritzbox.xml", PhoneFormat::Fritzbox),
     ] {
         let rendered = export::render_phone(&contacts, format, &options)?;
-        files::write_atomic(&dir.join(name), &rendered.bytes)?;
+        let target = dir.join(name);
+        crate::fsutil::write_shared_atomic_with(&target, |out| {
+            out.write_all(&rendered.bytes)
+                .map_err(|e| Error::io(format!("cannot write {}: {e}", target.display())))
+        })?;
         written.push(dir.join(name));
     }
     files::write_folder(&dir.join("vcards"), &contacts, export::vcard::Version::V3)?;

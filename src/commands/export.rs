@@ -5,7 +5,7 @@ use crate::cli::{ContactScope, ExportCommand, PhoneArgs};
 use crate::config::Settings;
 use crate::error::{Error, ExitCode, Result};
 use crate::export::{self, PhoneFormat, PhoneOptions, Selection};
-use crate::fsutil::write_atomic_with;
+use crate::fsutil::write_shared_atomic_with;
 use crate::output;
 use crate::store::{Access, Mirror};
 
@@ -52,7 +52,7 @@ pub fn run(settings: &Settings, command: &ExportCommand) -> Result<ExitCode> {
         } => {
             let selection = selection(&mirror, filter.as_deref(), scope)?;
             if let Some(file) = single {
-                let count = write_atomic_with(file, |out| {
+                let count = write_shared_atomic_with(file, |out| {
                     Ok(export::vcard_file(mirror.conn(), &selection, *vcard_version, out)?.1)
                 })?;
                 return done(settings, &format!("{count} contacts to {}", file.display()));
@@ -96,7 +96,7 @@ pub fn run(settings: &Settings, command: &ExportCommand) -> Result<ExitCode> {
     };
     let options = phone_options(settings, phone);
     let selection = selection(&mirror, phone.filter.as_deref(), &phone.scope)?;
-    let summary = write_atomic_with(out, |file| {
+    let summary = write_shared_atomic_with(out, |file| {
         Ok(export::phone_book(mirror.conn(), &selection, format, &options, file)?.1)
     })?;
     for note in &summary.notes {

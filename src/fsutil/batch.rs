@@ -46,6 +46,13 @@ impl Batch {
             .prefix(BATCH_PREFIX)
             .tempfile_in(&self.dir)
             .map_err(|e| io_error("cannot write in", &self.dir, e))?;
+        {
+            // Cards are meant to be read by other tools: see `shared_mode`.
+            use std::os::unix::fs::PermissionsExt;
+            temp.as_file()
+                .set_permissions(std::fs::Permissions::from_mode(super::shared_mode(&target)))
+                .map_err(|e| io_error("cannot write", &target, e))?;
+        }
         temp.write_all(bytes)
             .map_err(|e| io_error("cannot write", &target, e))?;
         if !cfg!(target_os = "linux") {

@@ -55,10 +55,58 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     })
 }
 
+/// The mode of a file meant for others to read (a phone book a TFTP server hands out, a vCard
+/// folder a CardDAV tool reads): a target that exists keeps its mode; a new one gets what the
+/// umask allows of 0666, as files made by other tools do.
+pub fn shared_mode(target: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    match std::fs::metadata(target) {
+        Ok(meta) => meta.permissions().mode() & 0o7777,
+        Err(_) => 0o666 & !umask(),
+    }
+}
+
+/// The process's umask: from `/proc` where it says (reading it through `umask(2)` means
+/// setting it, for a moment, under threads that may be creating files).
+fn umask() -> u32 {
+    let from_proc = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Umask:"))
+                .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
+        });
+    from_proc.unwrap_or_else(|| {
+        // SAFETY: umask only swaps the process's mask; it is put back at once.
+        unsafe {
+            let mask = libc::umask(0o077);
+            libc::umask(mask);
+            mask as u32
+        }
+    })
+}
+
+/// Like [`write_atomic_with`], for a file meant for others to read: see [`shared_mode`].
+pub fn write_shared_atomic_with<T>(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> Result<T>,
+) -> Result<T> {
+    write_atomic_mode(path, Some(shared_mode(path)), write)
+}
+
 /// Writes `path` atomically from what `write` puts into the (buffered) writer it is given, so
-/// a large file is streamed, never held. If `write` fails, the target is left as it was.
+/// a large file is streamed, never held. If `write` fails, the target is left as it was. The
+/// file is private to its owner (0600): mirror data, media, manifests.
 pub fn write_atomic_with<T>(
     path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> Result<T>,
+) -> Result<T> {
+    write_atomic_mode(path, None, write)
+}
+
+fn write_atomic_mode<T>(
+    path: &Path,
+    mode: Option<u32>,
     write: impl FnOnce(&mut dyn Write) -> Result<T>,
 ) -> Result<T> {
     let dir = parent_of(path);
@@ -80,6 +128,12 @@ pub fn write_atomic_with<T>(
     }
     drop(out);
     let value = written?;
+    if let Some(mode) = mode {
+        use std::os::unix::fs::PermissionsExt;
+        temp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))
+            .map_err(|e| io_error("cannot write", path, e))?;
+    }
     temp.as_file()
         .sync_all()
         .map_err(|e| io_error("cannot write", path, e))?;

@@ -54,9 +54,10 @@ impl NewFolder {
         options.write(true).create_new(true);
         #[cfg(unix)]
         {
-            // As private as the files written through a temporary file (tempfile's 0600).
+            // Cards are meant to be read by other tools: see `shared_mode` (masked by the
+            // umask again, which does no harm).
             use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
+            options.mode(super::shared_mode(&shown));
         }
         let mut file = options
             .open(&path)

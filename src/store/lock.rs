@@ -58,18 +58,12 @@ impl WriterLock {
         waiting: Option<&mut dyn FnMut(&str)>,
     ) -> Result<WriterLock> {
         let path = lock_path(db_path);
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                Error::io(format!("cannot create directory {}: {e}", dir.display()))
-            })?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+            && !dir.exists()
+        {
+            super::create_private_dir(dir)?;
         }
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(|e| Error::io(format!("cannot open lock file {}: {e}", path.display())))?;
+        let mut file = open_lock_file(&path)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
@@ -115,7 +109,13 @@ impl WriterLock {
     /// Who holds the lock on `db_path` right now, if anyone. Never blocks and never creates
     /// the lock file.
     pub fn holder(db_path: &Path) -> Option<LockHolder> {
-        let mut file = File::open(lock_path(db_path)).ok()?;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut file = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(lock_path(db_path))
+            .ok()
+            .filter(|f| f.metadata().is_ok_and(|m| m.is_file()))?;
         match file.try_lock_shared() {
             Ok(()) => {
                 let _ = file.unlock();
@@ -129,6 +129,39 @@ impl WriterLock {
             Err(TryLockError::Error(_)) => None,
         }
     }
+}
+
+/// Opens (or creates, private) the lock file without following a symbolic link, and only if
+/// it is a regular file: in a folder others can write, a link planted there must not make a
+/// run overwrite the file it points to.
+fn open_lock_file(path: &Path) -> Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| {
+            if e.raw_os_error() == Some(libc::ELOOP) {
+                Error::usage(format!(
+                    "lock file {} is a symbolic link; refusing to follow it (remove it if you made it)",
+                    path.display()
+                ))
+            } else {
+                Error::io(format!("cannot open lock file {}: {e}", path.display()))
+            }
+        })?;
+    let regular = file.metadata().map(|m| m.is_file()).unwrap_or(false);
+    if !regular {
+        return Err(Error::usage(format!(
+            "lock file {} is not a regular file; refusing to use it",
+            path.display()
+        )));
+    }
+    Ok(file)
 }
 
 fn lock_path(db_path: &Path) -> PathBuf {

@@ -100,6 +100,9 @@ fn open(path: &Path, access: Access) -> Result<Mirror> {
         Access::ReadWrite | Access::Existing => {
             create_parent_dir(path)?;
             check_folder_writable(path)?;
+            if access == Access::ReadWrite {
+                create_private_file(path)?;
+            }
             let create = if access == Access::ReadWrite {
                 OpenFlags::SQLITE_OPEN_CREATE
             } else {
@@ -181,9 +184,38 @@ fn check_header(path: &Path) -> Result<()> {
 
 fn create_parent_dir(path: &Path) -> Result<()> {
     match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() && !dir.exists() => std::fs::create_dir_all(dir)
-            .map_err(|e| Error::io(format!("cannot create directory {}: {e}", dir.display()))),
+        Some(dir) if !dir.as_os_str().is_empty() && !dir.exists() => create_private_dir(dir),
         _ => Ok(()),
+    }
+}
+
+/// Creates `dir` (and its missing parents) readable by its owner only (0700): the mirror holds
+/// every SMS and call of the account, like a mail store.
+pub fn create_private_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| Error::io(format!("cannot create directory {}: {e}", dir.display())))
+}
+
+/// Creates the mirror file private to its owner (0600) whatever the umask, before SQLite opens
+/// it: SQLite gives the WAL and shared-memory files the mode of the database file.
+fn create_private_file(path: &Path) -> Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+    {
+        Ok(file) => file
+            .set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| Error::io(format!("cannot create: {e}"))),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(Error::io(format!("cannot create: {e}"))),
     }
 }
 

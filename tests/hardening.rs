@@ -1,0 +1,156 @@
+//! Hardening against a hostile local user and bad input: the mirror is private whatever the
+//! umask, exports are as readable as the user's files, a planted lock-file link is refused, a
+//! config file others can write is refused, a fax is read bounded, absurd durations are refused.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+
+use common::{Synced, TestHome, one_line_stderr, set_mode};
+
+fn mode(path: &std::path::Path) -> u32 {
+    std::fs::metadata(path)
+        .expect("metadata")
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+/// The command with umask 022, as a login shell has it.
+fn with_umask_022(mut cmd: std::process::Command) -> std::process::Command {
+    // SAFETY: umask is async-signal-safe and only changes the child's mask.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::umask(0o022);
+            Ok(())
+        });
+    }
+    cmd
+}
+
+#[test]
+fn the_mirror_and_its_files_are_private_whatever_the_umask() {
+    let s = Synced::start(200, 10);
+    let db = s.home.path().join("data").join("private").join("mirror.db");
+    let mut sync = s.std_cmd(&["sync", "--media"]);
+    // A mirror in a folder that does not exist yet.
+    sync.arg("--db").arg(&db);
+    let output = with_umask_022(sync).output().expect("sync");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(mode(&db), 0o600, "mirror");
+    for suffix in ["-wal", "-shm", ".lock"] {
+        let mut name = db.as_os_str().to_os_string();
+        name.push(suffix);
+        let path = std::path::PathBuf::from(name);
+        if path.exists() {
+            assert_eq!(mode(&path), 0o600, "{suffix}");
+        }
+    }
+    assert_eq!(
+        mode(db.parent().expect("folder")),
+        0o700,
+        "the folder made for it"
+    );
+    let mut media = db.as_os_str().to_os_string();
+    media.push(".media");
+    assert_eq!(mode(std::path::Path::new(&media)), 0o700, "media folder");
+}
+
+#[test]
+fn exports_keep_a_target_s_mode_or_follow_the_umask() {
+    let s = Synced::start(20, 30);
+    s.sync_ok(&[]);
+    let existing = s.home.path().join("snom.xml");
+    std::fs::write(&existing, "old").expect("write");
+    set_mode(&existing, 0o644);
+    let fresh = s.home.path().join("yealink.xml");
+    let cards = s.home.path().join("cards");
+    for args in [
+        vec!["export", "snom", "--out", existing.to_str().expect("path")],
+        vec!["export", "yealink", "--out", fresh.to_str().expect("path")],
+        vec!["export", "vcard", "--out", cards.to_str().expect("path")],
+    ] {
+        let output = with_umask_022(s.std_cmd(&args)).output().expect("export");
+        assert!(output.status.success(), "{args:?}");
+    }
+    assert_eq!(
+        mode(&existing),
+        0o644,
+        "an existing phone book keeps its mode"
+    );
+    assert_eq!(mode(&fresh), 0o644, "a new one follows the umask");
+    let card = std::fs::read_dir(&cards)
+        .expect("cards")
+        .filter_map(Result::ok)
+        .find(|e| e.path().extension().is_some_and(|x| x == "vcf"))
+        .expect("a card");
+    assert_eq!(mode(&card.path()), 0o644, "cards follow the umask");
+    // A re-export into the vCard folder keeps the cards' mode too.
+    set_mode(&card.path(), 0o640);
+    std::fs::write(card.path(), "changed by hand").expect("write");
+    s.cmd(&["export", "vcard", "--out", cards.to_str().expect("path")])
+        .assert()
+        .success();
+    assert_eq!(mode(&card.path()), 0o640);
+}
+
+#[test]
+fn a_planted_lock_file_link_is_refused() {
+    let s = Synced::start(20, 5);
+    let victim = s.home.path().join("victim.txt");
+    std::fs::write(&victim, "precious").expect("write");
+    let mut lock = s.home.db().into_os_string();
+    lock.push(".lock");
+    std::os::unix::fs::symlink(&victim, &lock).expect("symlink");
+    let output = s.sync(&[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(one_line_stderr(&output).contains("symbolic link"));
+    assert_eq!(std::fs::read_to_string(&victim).expect("read"), "precious");
+}
+
+#[test]
+fn a_config_file_others_can_write_is_refused() {
+    let home = TestHome::new();
+    let config = home.write_config("country_code = \"49\"\n", 0o666);
+    let output = home.run(&["config"]).output().expect("config");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(one_line_stderr(&output).contains("can be written by others"));
+    set_mode(&config, 0o644);
+    set_mode(config.parent().expect("folder"), 0o777);
+    let output = home.run(&["config"]).output().expect("config");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(one_line_stderr(&output).contains("config folder"));
+    set_mode(config.parent().expect("folder"), 0o755);
+    home.run(&["config"]).assert().success();
+}
+
+#[test]
+fn durations_beyond_the_calendar_are_one_line_exit_2() {
+    for text in [
+        "[sync]\nlookback = \"100000000d\"\n",
+        "[media]\nmax_age = \"99999999999d\"\n",
+    ] {
+        let home = TestHome::new();
+        home.write_config(text, 0o600);
+        let output = home.run(&["config"]).output().expect("config");
+        assert_eq!(output.status.code(), Some(2), "{text}");
+        assert!(one_line_stderr(&output).contains("too long"));
+    }
+}
+
+#[test]
+fn a_fax_from_an_endless_device_is_read_bounded() {
+    let s = Synced::start(20, 2);
+    s.cmd(&["init"]).assert().success();
+    let output = s
+        .cmd(&["send", "fax", "--to", "+4930123456", "/dev/zero"])
+        .output()
+        .expect("send");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(one_line_stderr(&output).contains("/dev/zero"));
+}
