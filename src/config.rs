@@ -51,6 +51,9 @@
 //! max_delete_ratio = 0.1
 //! # Pages fetched at once. Default: 4
 //! concurrency = 4
+//! # A run that finds the mirror locked by a run older than this says so as an error (exit 5)
+//! # instead of the quiet exit 4: that run probably hangs. Default: 1h
+//! stale_after = "1h"
 //!
 //! [push]
 //! # When upstream changed a field since the last sync and a local edit of it waits:
@@ -263,6 +266,9 @@ pub struct SyncSettings {
     pub full_every: Duration,
     pub max_delete_ratio: f64,
     pub concurrency: usize,
+    /// A run that finds the lock held by a run older than this reports it as an error (exit
+    /// 5): the other run probably hangs, and cron would otherwise stay quiet for ever.
+    pub stale_after: Duration,
 }
 
 /// What `push` does when upstream changed a field that also has a local edit waiting.
@@ -379,6 +385,7 @@ struct FileSync {
     full_every: Option<String>,
     max_delete_ratio: Option<f64>,
     concurrency: Option<usize>,
+    stale_after: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -467,6 +474,11 @@ impl Settings {
             )?,
             max_delete_ratio: file.sync.max_delete_ratio.unwrap_or(0.1),
             concurrency: file.sync.concurrency.unwrap_or(4),
+            stale_after: duration(
+                "sync.stale_after",
+                &file.sync.stale_after,
+                Duration::from_secs(3600),
+            )?,
         };
         if !(0.0..=1.0).contains(&sync.max_delete_ratio) {
             return Err(Error::usage(format!(

@@ -10,6 +10,7 @@
 //! | 2 | usage error: bad arguments or configuration |
 //! | 3 | partial: the run finished but some items failed or were dead-lettered |
 //! | 4 | another run holds the writer lock |
+//! | 5 | the writer lock is held by a run older than `[sync] stale_after`: it probably hangs |
 //! | 130, 143 | stopped by SIGINT or SIGTERM (the run is recorded as interrupted) |
 
 use std::fmt;
@@ -22,6 +23,8 @@ pub enum ExitCode {
     Usage = 2,
     Partial = 3,
     Locked = 4,
+    /// The writer lock is held by a run older than `[sync] stale_after`: it probably hangs.
+    StaleLock = 5,
     /// Stopped by SIGINT (128 + 2), as shells report it.
     Sigint = 130,
     /// Stopped by SIGTERM (128 + 15).
@@ -47,6 +50,8 @@ pub enum ErrorKind {
     Partial,
     /// A signal (SIGINT, SIGTERM) stopped the run; the next run goes on.
     Interrupted,
+    /// The writer lock is held by a run that started too long ago. Someone must look.
+    StaleLock,
 }
 
 /// The error type at the boundary between the library and the binary.
@@ -98,6 +103,7 @@ impl Error {
         match self.kind {
             ErrorKind::Usage => ExitCode::Usage,
             ErrorKind::Locked => ExitCode::Locked,
+            ErrorKind::StaleLock => ExitCode::StaleLock,
             ErrorKind::Partial => ExitCode::Partial,
             ErrorKind::Interrupted => match crate::interrupt::received() {
                 Some(libc::SIGINT) => ExitCode::Sigint,

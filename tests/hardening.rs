@@ -154,3 +154,70 @@ fn a_fax_from_an_endless_device_is_read_bounded() {
     assert_eq!(output.status.code(), Some(2));
     assert!(one_line_stderr(&output).contains("/dev/zero"));
 }
+
+#[test]
+fn export_warnings_escape_names_and_keep_quiet_under_q() {
+    let s = Synced::start(20, 120);
+    s.sync_ok(&[]);
+    let out = s.home.path().join("book.xml");
+    let out = out.to_str().expect("path");
+    // More contacts than entries allowed: the ones left out are named in a warning.
+    let loud = s
+        .cmd(&["export", "snom", "--out", out, "--max-entries", "3"])
+        .output()
+        .expect("export");
+    assert!(loud.status.success());
+    let stderr = String::from_utf8_lossy(&loud.stderr);
+    assert!(stderr.contains("warning"), "{stderr}");
+    assert!(
+        !stderr.contains('\u{1b}') && !stderr.contains('\u{7}'),
+        "{stderr:?}"
+    );
+    let quiet = s
+        .cmd(&["-q", "export", "snom", "--out", out, "--max-entries", "3"])
+        .output()
+        .expect("export");
+    assert!(quiet.status.success());
+    assert!(
+        quiet.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&quiet.stderr)
+    );
+}
+
+#[test]
+fn a_lock_held_too_long_is_an_error_not_a_quiet_exit_4() {
+    let s = Synced::start(20, 5);
+    s.sync_ok(&[]);
+    let mut path = s.home.db().into_os_string();
+    path.push(".lock");
+    let hold = |since: &str| {
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .expect("lock file");
+        file.lock().expect("lock");
+        std::fs::write(
+            &path,
+            format!("{{\"pid\":4242,\"command\":\"sync\",\"since\":\"{since}\"}}\n"),
+        )
+        .expect("holder");
+        file
+    };
+    let held = hold("2020-01-01T00:00:00.000Z");
+    let output = s.sync(&[]);
+    assert_eq!(output.status.code(), Some(5));
+    let line = one_line_stderr(&output);
+    assert!(
+        line.contains("pid 4242") && line.contains("probably hangs"),
+        "{line}"
+    );
+    let status = s.cmd(&["status"]).output().expect("status");
+    assert!(String::from_utf8_lossy(&status.stdout).contains("probably hangs"));
+    drop(held);
+    // A run that took the lock a moment ago is no reason to worry: exit 4, as before.
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let _held = hold(&now);
+    assert_eq!(s.sync(&[]).status.code(), Some(4));
+}

@@ -627,6 +627,35 @@ mod tests {
     }
 
     #[test]
+    fn media_must_be_on_the_upstream_itself_not_a_host_that_starts_like_it() {
+        let url = |u: &str| reqwest::Url::parse(u).expect("url");
+        assert!(same_origin(
+            &url("http://127.0.0.1:18090/_media/x"),
+            "http://127.0.0.1:18090"
+        ));
+        assert!(!same_origin(
+            &url("http://127.0.0.12:18090/_media/x"),
+            "http://127.0.0.1:18090"
+        ));
+        assert!(!same_origin(
+            &url("http://127.0.0.1:18091/x"),
+            "http://127.0.0.1:18090"
+        ));
+        assert!(!same_origin(
+            &url("https://api.sipgate.net.evil.example/x"),
+            "https://api.sipgate.net"
+        ));
+        assert!(!same_origin(
+            &url("http://api.sipgate.net/x"),
+            "https://api.sipgate.net"
+        ));
+        assert!(same_origin(
+            &url("https://api.sipgate.net:443/x"),
+            "https://api.sipgate.net"
+        ));
+    }
+
+    #[test]
     fn backoff_grows_is_capped_and_honours_retry_after() {
         let policy = RetryPolicy {
             max_attempts: 5,

@@ -100,7 +100,11 @@ pub fn run(settings: &Settings, command: &ExportCommand) -> Result<ExitCode> {
         Ok(export::phone_book(mirror.conn(), &selection, format, &options, file)?.1)
     })?;
     for note in &summary.notes {
-        eprintln!("sipmirror: warning: {note}");
+        // Warnings are not errors: `-q` keeps them quiet. Contact names in them are upstream's
+        // text, so they go through the same escaping as every message.
+        if !settings.quiet {
+            eprintln!("sipmirror: warning: {}", crate::error::one_line(note));
+        }
     }
     done(
         settings,

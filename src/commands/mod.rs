@@ -31,7 +31,11 @@ use crate::store::WriterLock;
 /// it), or with `--wait` after the other run, saying on stderr whom it waits for.
 fn writer_lock(settings: &Settings, command: &str, wait: bool) -> Result<WriterLock> {
     if !wait {
-        return WriterLock::acquire(&settings.db_path, command);
+        return WriterLock::acquire_unless_stale(
+            &settings.db_path,
+            command,
+            settings.sync.stale_after,
+        );
     }
     let quiet = settings.quiet;
     WriterLock::acquire_waiting(&settings.db_path, command, &mut |holder| {

@@ -9,7 +9,12 @@ const RECENT_RUNS: usize = 5;
 
 pub fn run(settings: &Settings) -> Result<ExitCode> {
     let mirror = Mirror::open(&settings.db_path, Access::ReadOnly)?;
-    let status = MirrorStatus::read(&mirror, RECENT_RUNS)?;
+    let mut status = MirrorStatus::read(&mirror, RECENT_RUNS)?;
+    status.lock_stale = status
+        .lock_holder
+        .as_ref()
+        .and_then(|h| h.age())
+        .is_some_and(|age| age > settings.sync.stale_after);
     if settings.json {
         output::json(&status)?;
     } else {
@@ -35,6 +40,9 @@ pub(crate) fn render(status: &MirrorStatus) -> String {
             .unwrap_or("none yet (the first sync records it)")
     );
     out += &match &status.lock_holder {
+        Some(holder) if status.lock_stale => format!(
+            "lock      held by {holder}: longer than [sync] stale_after; that run probably hangs\n"
+        ),
         Some(holder) => format!("lock      held by {holder}\n"),
         None => "lock      free\n".to_string(),
     };

