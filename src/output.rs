@@ -44,6 +44,13 @@ pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// Pretty-printed JSON followed by a newline.
+pub fn json<T: Serialize>(value: &T) -> Result<()> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| Error::io(format!("cannot encode JSON: {e}")))?;
+    line(&text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::terminal_safe;
@@ -59,11 +66,4 @@ mod tests {
             "\\x1b]0;pwned\\x07x\\x0d"
         );
     }
-}
-
-/// Pretty-printed JSON followed by a newline.
-pub fn json<T: Serialize>(value: &T) -> Result<()> {
-    let text = serde_json::to_string_pretty(value)
-        .map_err(|e| Error::io(format!("cannot encode JSON: {e}")))?;
-    line(&text)
 }

@@ -33,7 +33,7 @@ impl LockHolder {
 /// `1h`, `90m`, `45s`.
 fn human_duration(d: std::time::Duration) -> String {
     let s = d.as_secs();
-    if s >= 3600 && s % 3600 == 0 {
+    if s >= 3600 && s.is_multiple_of(3600) {
         format!("{} h", s / 3600)
     } else if s >= 60 {
         format!("{} min", s / 60)
