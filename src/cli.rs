@@ -308,6 +308,10 @@ pub struct ServeArgs {
     /// Grandstream: the SIP account the numbers dial out on
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub account_index: u32,
+    /// Seconds a client has to send its request headers (and an idle connection stays open)
+    #[arg(long, default_value_t = 10, value_name = "SECONDS",
+          value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub header_timeout: u64,
     #[command(flatten)]
     pub phone: PhoneArgs,
 }

@@ -2,8 +2,15 @@
 //! on each request (GET, and POST for snom's remote directory), with an ETag so phones that
 //! poll get `304 Not Modified` while nothing changed, and optional Basic auth.
 //!
-//! Each request opens the mirror read-only: a running sync never blocks it (WAL) and it never
+//! Each render opens the mirror read-only: a running sync never blocks it (WAL) and it never
 //! blocks the sync.
+//!
+//! It faces a LAN of phones, sometimes more, so what a client can make it hold is bounded: a
+//! client must send its request headers within `--header-timeout` (10 s; an idle keep-alive
+//! connection is closed after the same time), at most 512 connections are open at once (more
+//! are closed at once, and the ones held idle time out), and a book is rendered once per state
+//! of the mirror and shared by every request for it, one render at a time per book, two at a
+//! time in all: 200 phones asking at once cost one render, not 200.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -51,6 +58,34 @@ struct Shared {
     selection: Selection,
     /// (user, password) when auth is on.
     auth: Option<(String, Secret)>,
+    /// The last render of each book, with the state of the mirror it was made from.
+    renders: std::sync::Mutex<std::collections::HashMap<String, (MirrorState, Arc<Vec<u8>>)>>,
+    /// One render at a time per book (a request waits for the one under way and shares it).
+    book_turns: std::collections::HashMap<&'static str, tokio::sync::Mutex<()>>,
+    /// Renders under way at once, all books together.
+    renders_at_once: tokio::sync::Semaphore,
+}
+
+/// What identifies a state of the mirror: the sizes and times of the file and its WAL (any
+/// committed write changes one of them).
+type MirrorState = [(u64, u128); 2];
+
+fn mirror_state(db: &std::path::Path) -> MirrorState {
+    let stamp = |path: &std::path::Path| {
+        std::fs::metadata(path)
+            .map(|m| {
+                let time = m
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_nanos());
+                (m.len(), time)
+            })
+            .unwrap_or((0, 0))
+    };
+    let mut wal = db.as_os_str().to_os_string();
+    wal.push("-wal");
+    [stamp(db), stamp(std::path::Path::new(&wal))]
 }
 
 impl Shared {
@@ -80,6 +115,41 @@ impl Shared {
         })
     }
 
+    /// The book at `path` for the mirror as it is now: the shared render if the mirror did not
+    /// change since, else a new one (one per book at a time, two in all).
+    async fn rendered(self: &Arc<Self>, path: &str, book: Book) -> Result<Arc<Vec<u8>>> {
+        let key = book_key(path);
+        let turn = self
+            .book_turns
+            .get(key)
+            .ok_or_else(|| Error::io(format!("no phone book at {path}")))?;
+        let _turn = turn.lock().await;
+        let state = mirror_state(&self.db);
+        if let Some((seen, bytes)) = self.cached(key)
+            && seen == state
+        {
+            return Ok(bytes);
+        }
+        let _slot = self
+            .renders_at_once
+            .acquire()
+            .await
+            .map_err(|e| Error::io(format!("cannot render: {e}")))?;
+        let worker = self.clone();
+        let bytes = tokio::task::spawn_blocking(move || worker.render(book))
+            .await
+            .map_err(|e| Error::io(format!("the render failed: {e}")))??;
+        let bytes = Arc::new(bytes);
+        if let Ok(mut renders) = self.renders.lock() {
+            renders.insert(key.to_string(), (state, bytes.clone()));
+        }
+        Ok(bytes)
+    }
+
+    fn cached(&self, key: &str) -> Option<(MirrorState, Arc<Vec<u8>>)> {
+        self.renders.lock().ok()?.get(key).cloned()
+    }
+
     fn authorized(&self, headers: &HeaderMap) -> bool {
         let Some((user, password)) = &self.auth else {
             return true;
@@ -91,6 +161,23 @@ impl Shared {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Basic "))
             .is_some_and(|given| constant_time_eq(given.trim().as_bytes(), expected.as_bytes()))
+    }
+}
+
+/// Paths that serve the same book share one render.
+fn book_key(path: &str) -> &'static str {
+    match path {
+        "/gs_phonebook.xml" => "/phonebook.xml",
+        other => PATHS.iter().copied().find(|p| *p == other).unwrap_or("/"),
+    }
+}
+
+/// A shared render as a response body, without copying it.
+struct ArcBytes(Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for ArcBytes {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_slice()
     }
 }
 
@@ -131,17 +218,14 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             format!("no phone book at {path}; try {}", PATHS.join(", ")),
         );
     };
-    let worker = shared.clone();
-    let rendered = tokio::task::spawn_blocking(move || worker.render(book)).await;
-    let bytes = match rendered {
-        Ok(Ok(bytes)) => bytes,
-        Ok(Err(e)) => {
+    let bytes = match shared.rendered(&path, book).await {
+        Ok(bytes) => bytes,
+        Err(e) => {
             tracing::warn!(%path, error = %e, "cannot render phone book");
             return plain(StatusCode::SERVICE_UNAVAILABLE, e.to_string());
         }
-        Err(e) => return plain(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     };
-    let digest = Sha256::digest(&bytes);
+    let digest = Sha256::digest(bytes.as_slice());
     let etag = format!("\"{}\"", crate::fsutil::hex(&digest[..16]));
     let unchanged = request
         .headers()
@@ -153,7 +237,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         *r.status_mut() = StatusCode::NOT_MODIFIED;
         r
     } else {
-        Response::new(Body::from(bytes))
+        Response::new(Body::from(bytes::Bytes::from_owner(ArcBytes(bytes))))
     };
     let content_type = match book {
         Book::Vcards => "text/vcard; charset=utf-8",
@@ -192,16 +276,33 @@ pub fn run(settings: &Settings, args: &ServeArgs) -> Result<ExitCode> {
         account_index: args.account_index,
         selection,
         auth,
+        renders: std::sync::Mutex::new(std::collections::HashMap::new()),
+        book_turns: PATHS
+            .iter()
+            .map(|p| (*p, tokio::sync::Mutex::new(())))
+            .collect(),
+        renders_at_once: tokio::sync::Semaphore::new(2),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| Error::io(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(serve(shared, args.listen))
+    runtime.block_on(serve(
+        shared,
+        args.listen,
+        std::time::Duration::from_secs(args.header_timeout),
+    ))
 }
 
-async fn serve(shared: Arc<Shared>, listen: SocketAddr) -> Result<ExitCode> {
+/// Connections open at once; more are closed as they come.
+const MAX_CONNECTIONS: usize = 512;
+
+async fn serve(
+    shared: Arc<Shared>,
+    listen: SocketAddr,
+    header_timeout: std::time::Duration,
+) -> Result<ExitCode> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| Error::usage(format!("cannot listen on {listen}: {e}")))?;
@@ -213,11 +314,43 @@ async fn serve(shared: Arc<Shared>, listen: SocketAddr) -> Result<ExitCode> {
         "serving phone books on http://{address} ({}); Ctrl-C stops",
         PATHS.join(", ")
     ))?;
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::task::spawn_blocking(super::emulator::wait_for_interrupt).await;
-        })
-        .await
-        .map_err(|e| Error::io(format!("phone book server failed: {e}")))?;
+    let stop = tokio::task::spawn_blocking(super::emulator::wait_for_interrupt);
+    tokio::pin!(stop);
+    let connections = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let accepted = tokio::select! {
+            _ = &mut stop => break,
+            accepted = listener.accept() => accepted,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // Out of file descriptors, say: pause rather than spin.
+                tracing::warn!(error = %e, "cannot accept a connection");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = connections.clone().try_acquire_owned() else {
+            drop(stream);
+            continue;
+        };
+        let app = app.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let service = hyper::service::service_fn(
+                move |request: hyper::Request<hyper::body::Incoming>| {
+                    let mut app = app.clone();
+                    async move { tower_service::Service::call(&mut app, request.map(Body::new)).await }
+                },
+            );
+            let _ = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .max_buf_size(64 * 1024)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .await;
+        });
+    }
     Ok(ExitCode::Ok)
 }
