@@ -59,12 +59,15 @@ struct Shared {
     /// (user, password) when auth is on.
     auth: Option<(String, Secret)>,
     /// The last render of each book, with the state of the mirror it was made from.
-    renders: std::sync::Mutex<std::collections::HashMap<String, (MirrorState, Arc<Vec<u8>>)>>,
+    renders: std::sync::Mutex<std::collections::HashMap<String, Render>>,
     /// One render at a time per book (a request waits for the one under way and shares it).
     book_turns: std::collections::HashMap<&'static str, tokio::sync::Mutex<()>>,
     /// Renders under way at once, all books together.
     renders_at_once: tokio::sync::Semaphore,
 }
+
+/// A book as rendered, and the state of the mirror it was rendered from.
+type Render = (MirrorState, Arc<Vec<u8>>);
 
 /// What identifies a state of the mirror: the sizes and times of the file and its WAL (any
 /// committed write changes one of them).
@@ -146,7 +149,7 @@ impl Shared {
         Ok(bytes)
     }
 
-    fn cached(&self, key: &str) -> Option<(MirrorState, Arc<Vec<u8>>)> {
+    fn cached(&self, key: &str) -> Option<Render> {
         self.renders.lock().ok()?.get(key).cloned()
     }
 
