@@ -74,6 +74,11 @@
 //! dir = "/var/lib/sipmirror/media"
 //! # Remove the files of events deleted upstream. Default: false (they are kept)
 //! prune = false
+//! # The largest file accepted, in MiB; a larger one is refused (a per-item error), and never
+//! # held whole in memory. Defaults: 64, 40, 16
+//! max_voicemail_mib = 64
+//! max_fax_mib = 40
+//! max_preview_mib = 16
 //!
 //! [http]
 //! # Default: 10s and 60s
@@ -297,6 +302,21 @@ pub struct MediaSettings {
     pub max_age: Option<Duration>,
     pub dir: PathBuf,
     pub prune: bool,
+    /// The largest recording, fax document and preview accepted, in bytes.
+    pub max_voicemail_bytes: u64,
+    pub max_fax_bytes: u64,
+    pub max_preview_bytes: u64,
+}
+
+impl MediaSettings {
+    /// The largest file of a media kind (`voicemail_audio`, `fax_document`, `fax_preview_big`).
+    pub fn max_bytes(&self, kind: &str) -> u64 {
+        match kind {
+            "voicemail_audio" => self.max_voicemail_bytes,
+            "fax_document" => self.max_fax_bytes,
+            _ => self.max_preview_bytes,
+        }
+    }
 }
 
 /// How local edits are replayed. See the `[push]` keys above.
@@ -369,6 +389,9 @@ struct FileMedia {
     max_age: Option<String>,
     dir: Option<PathBuf>,
     prune: Option<bool>,
+    max_voicemail_mib: Option<u64>,
+    max_fax_mib: Option<u64>,
+    max_preview_mib: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -499,6 +522,14 @@ impl Settings {
                 "config file {where_}: push.concurrency must be between 1 and 64"
             )));
         }
+        let mib = |key: &str, value: Option<u64>, default: u64| -> Result<u64> {
+            match value.unwrap_or(default) {
+                n @ 1..=4096 => Ok(n * 1024 * 1024),
+                n => Err(Error::usage(format!(
+                    "config file {where_}: {key} must be between 1 and 4096 (MiB), not {n}"
+                ))),
+            }
+        };
         let media = MediaSettings {
             fetch: file.media.fetch.unwrap_or(MediaFetch::None),
             max_age: match &file.media.max_age {
@@ -515,6 +546,9 @@ impl Settings {
                 PathBuf::from(name)
             }),
             prune: file.media.prune.unwrap_or(false),
+            max_voicemail_bytes: mib("media.max_voicemail_mib", file.media.max_voicemail_mib, 64)?,
+            max_fax_bytes: mib("media.max_fax_mib", file.media.max_fax_mib, 40)?,
+            max_preview_bytes: mib("media.max_preview_mib", file.media.max_preview_mib, 16)?,
         };
         let http = HttpSettings {
             connect_timeout: duration(

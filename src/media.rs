@@ -212,8 +212,9 @@ pub fn run(
             .map(|item| {
                 let client = upstream.client.clone();
                 let dir = dir.clone();
+                let max_bytes = settings.media.max_bytes(&item.kind);
                 async move {
-                    let outcome = match client.download(&item.url).await {
+                    let outcome = match client.download(&item.url, max_bytes).await {
                         Ok((mime, body)) => {
                             let dir = dir.clone();
                             let kind = item.kind.clone();

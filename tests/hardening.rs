@@ -221,3 +221,44 @@ fn a_lock_held_too_long_is_an_error_not_a_quiet_exit_4() {
     let _held = hold(&now);
     assert_eq!(s.sync(&[]).status.code(), Some(4));
 }
+
+#[test]
+fn media_larger_than_allowed_is_refused_per_item_without_holding_it() {
+    for v2 in [false, true] {
+        let s = Synced::start(300, 5);
+        s.home.write_config(
+            "[http]\nretry_base = \"1ms\"\nmax_attempts = 2\n[media]\nmax_voicemail_mib = 1\n",
+            0o600,
+        );
+        s.emulator
+            .set_faults(sipmirror::emulator::Faults {
+                media_size: Some(24 * 1024 * 1024),
+                ..Default::default()
+            })
+            .expect("faults");
+        let output = if v2 {
+            s.v2_std_cmd(&["--json", "sync", "--media"]).output()
+        } else {
+            s.std_cmd(&["--json", "sync", "--media"]).output()
+        }
+        .expect("sync");
+        assert_eq!(output.status.code(), Some(3), "v2: {v2}");
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("report");
+        let errors = report["media"]["errors"].to_string();
+        assert!(errors.contains("larger than the 1 MiB allowed"), "{errors}");
+        // Faxes still came; no recording was stored.
+        let (faxes, recordings): (i64, i64) = s
+            .db()
+            .query_row(
+                "SELECT (SELECT count(*) FROM media_files WHERE kind = 'fax_document'),
+                        (SELECT count(*) FROM media_files WHERE kind = 'voicemail_audio')",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .expect("counts");
+        assert!(
+            faxes > 0 && recordings == 0,
+            "v2: {v2}: {faxes} {recordings}"
+        );
+    }
+}

@@ -368,7 +368,7 @@ impl Client {
     /// scheme, host and port), and the credentials go with it. v2: media links are capability
     /// URLs on sipgate's download host; they are fetched without credentials, over https
     /// (plain http only to loopback, or with `--allow-insecure`).
-    pub async fn download(&self, url: &str) -> Result<(String, Bytes), ApiError> {
+    pub async fn download(&self, url: &str, max_bytes: u64) -> Result<(String, Bytes), ApiError> {
         let parsed = reqwest::Url::parse(url).map_err(|e| {
             ApiError::new(
                 ApiErrorKind::Permanent,
@@ -409,7 +409,7 @@ impl Client {
                     .query(&[("version", self.version.as_str())])
                     .basic_auth(&self.login, Some(self.secret.expose()));
             }
-            let response = request.send().await.map_err(transport_error)?;
+            let mut response = request.send().await.map_err(transport_error)?;
             let status = response.status();
             let content_type = response
                 .headers()
@@ -417,7 +417,27 @@ impl Client {
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("application/octet-stream")
                 .to_string();
-            let body = response.bytes().await.map_err(transport_error)?;
+            let too_large = || {
+                ApiError::new(
+                    ApiErrorKind::Permanent,
+                    format!(
+                        "larger than the {} MiB allowed (see [media] max_*_mib)",
+                        max_bytes / 1024 / 1024
+                    ),
+                )
+            };
+            if response.content_length().is_some_and(|n| n > max_bytes) {
+                return Err(too_large());
+            }
+            // Read piece by piece, and stop at the limit: a body is never held past it.
+            let mut body = bytes::BytesMut::new();
+            while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
+                if body.len() as u64 + chunk.len() as u64 > max_bytes {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            let body = body.freeze();
             if status.is_success() {
                 Ok((content_type, body))
             } else {

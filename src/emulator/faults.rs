@@ -46,6 +46,9 @@ pub struct Faults {
     /// Once this many requests have been served (counted as in the stats), the newest calls
     /// are deleted, as on the website while a sync pages: `[requests, calls]`. Happens once.
     pub delete_newest_calls_after: Option<[u64; 2]>,
+    /// Every voicemail recording is served this many bytes long (a WAV header and silence):
+    /// an upstream, or a proxy, that sends far more than a recording should be.
+    pub media_size: Option<u64>,
     /// v2: every event whose id ends in 7 is served with a history id that is not a number
     /// (`h` and the digits), as v2's string ids allow.
     pub text_ids: bool,

@@ -8,6 +8,16 @@ pub fn audio_tenths(id: u64) -> u32 {
     5 + (id % 16) as u32
 }
 
+/// A recording `size` bytes long, mostly silence: for the `media_size` fault.
+pub fn oversized(id: u64, size: u64) -> Vec<u8> {
+    let mut body = wav(id, 5);
+    body.resize(
+        usize::try_from(size).unwrap_or(usize::MAX).max(body.len()),
+        0,
+    );
+    body
+}
+
 pub fn wav(id: u64, seconds_tenths: u32) -> Vec<u8> {
     let sample_rate: u32 = 8000;
     let samples = sample_rate * seconds_tenths / 10;

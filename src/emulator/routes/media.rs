@@ -32,6 +32,9 @@ fn detail(shared: &Shr, id: &str, kind: Kind) -> Result<(u64, Detail), ApiError>
 
 async fn voicemail(State(shared): State<Shr>, Path(id): Path<String>) -> ApiResult {
     let (id, _) = detail(&shared, &id, Kind::Voicemail)?;
+    if let Some(size) = shared.faults().faults.media_size {
+        return Ok(Reply::Raw("audio/wav", media::oversized(id, size)));
+    }
     Ok(Reply::Raw("audio/wav", media::wav(id, audio_tenths(id))))
 }
 

@@ -66,9 +66,10 @@ async fn download(
         .map(|e| (e.kind, e.detail.clone()))
         .ok_or_else(missing)?;
     let (content_type, body) = match (what, extension, detail) {
-        ("voicemail", "wav", (Kind::Voicemail, _)) => {
-            ("audio/wav", media::wav(id, media::audio_tenths(id)))
-        }
+        ("voicemail", "wav", (Kind::Voicemail, _)) => match shared.faults().faults.media_size {
+            Some(size) => ("audio/wav", media::oversized(id, size)),
+            None => ("audio/wav", media::wav(id, media::audio_tenths(id))),
+        },
         ("recording", "wav", (Kind::Call, Detail::Call { recordings, .. })) => {
             let n: u8 = parts
                 .next()
