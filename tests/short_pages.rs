@@ -221,3 +221,29 @@ fn contacts_under_a_cap_lose_nothing() {
         assert_eq!(count, 180, "{dialect:?}");
     }
 }
+
+#[test]
+fn pages_longer_than_asked_lose_nothing_and_double_nothing() {
+    for dialect in BOTH {
+        let s = Synced::start(3500, 10);
+        faults(
+            &s,
+            Faults {
+                page_extra: 130,
+                ..Faults::default()
+            },
+        );
+        dialect.sync_ok(&s, &[]);
+        dialect.sync_ok(&s, &["--full"]);
+        dialect.assert_equal(&s);
+        let gone: i64 = s
+            .db()
+            .query_row(
+                "SELECT count(*) FROM mirror_events WHERE upstream_state = 'deleted'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("count");
+        assert_eq!(gone, 0, "{dialect:?}");
+    }
+}

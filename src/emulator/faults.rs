@@ -40,6 +40,8 @@ pub struct Faults {
     /// No page of an event or contact listing holds more than this many items, whatever
     /// `limit` asks for (a server-side cap, a proxy, a changed default).
     pub page_cap: Option<u64>,
+    /// Event pages hold this many items more than `limit` asks for (a server that ignores it).
+    pub page_extra: usize,
     /// The cap spares the first page of each listing (offset 0): to a client it looks like a
     /// cap that appears in the middle of a run.
     pub page_cap_spares_first: bool,
@@ -131,6 +133,12 @@ impl FaultState {
 
     pub fn set(&mut self, faults: Faults) {
         self.faults = faults;
+    }
+
+    /// How many items a page of events holds when `limit` asks for `limit`.
+    pub fn page_size(&self, offset: usize, limit: usize) -> usize {
+        let size = limit.saturating_add(self.faults.page_extra);
+        self.page_cap(offset).map_or(size, |cap| size.min(cap))
     }
 
     /// The cap on a page at `offset`, if one applies.

@@ -122,8 +122,7 @@ fn list(
     headers: &HeaderMap,
 ) -> ApiResult {
     let w = window(params)?;
-    let cap = shared.faults().page_cap(w.offset);
-    let limit = cap.map_or(w.limit, |c| w.limit.min(c));
+    let limit = shared.faults().page_size(w.offset, w.limit);
     let state = shared.read();
     let links = links(shared, user);
     let (total, page) = state.events.page(kind, w.start, w.end, w.offset, limit);

@@ -155,15 +155,14 @@ async fn list(State(shared): State<Shr>, Extension(query): Extension<Query>) -> 
     }
     let offset = query.number("offset", 0)?;
     let filter = Filter::parse(&query)?;
-    let (overall_count, page_cap, text_ids) = {
+    let (overall_count, limit, text_ids) = {
         let faults = shared.faults();
         (
             faults.faults.overall_count,
-            faults.page_cap(offset),
+            faults.page_size(offset, limit),
             faults.faults.text_ids,
         )
     };
-    let limit = page_cap.map_or(limit, |cap| limit.min(cap));
     let world = shared.read();
     let mut total = 0usize;
     let mut page = Vec::new();
