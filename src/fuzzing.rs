@@ -12,7 +12,8 @@ use crate::api::events::EventKind;
 use crate::export::contact::{Contact, Number};
 use crate::export::{NumberStyle, PhoneFormat, PhoneOptions, vcard};
 
-/// An upstream event or contact item, through the same conversion the sync uses.
+/// An upstream event or contact item, through the same conversions the sync uses (both
+/// dialects').
 pub fn upstream_item(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
@@ -24,8 +25,14 @@ pub fn upstream_item(data: &[u8]) {
         if let Err(e) = crate::api::event_record::to_record(kind, &raw, 0, "49") {
             assert_one_line(&e.to_string());
         }
+        if let Err(e) = crate::api::v2::history::to_record(kind, &raw, 0, "49") {
+            assert_one_line(&e.to_string());
+        }
     }
     if let Err(e) = crate::api::contact_record::to_record(&raw, 0, "49") {
+        assert_one_line(&e.to_string());
+    }
+    if let Err(e) = crate::api::v2::contacts::to_record(&raw, 0, "49") {
         assert_one_line(&e.to_string());
     }
 }
@@ -172,6 +179,10 @@ mod tests {
         br#"{"id":"99999999999999999999999","created":"2024-01-01T10:00:00.000+0100"}"#,
         br#"{"entries":[{"entryName":"TEL","value":"+49 30 1","types":["FAX"]}],"contactMeta":{"UUID":"u"}}"#,
         br#"{"entries":[{"entryName":"N","value":null}],"contactMeta":{}}"#,
+        // v2 history entries and contacts.
+        br#"{"id":"100001235","type":"CALL","created":"2020-09-14T09:00:00Z","source":"anonymous","duration":1e308,"labels":null}"#,
+        br#"{"id":"h7","type":"FAX","created":"2020-09-14T09:00:00.5+02:00","faxStatusType":"SENDING","endpoints":[{"type":"ROUTED"}],"connectionIds":[""]}"#,
+        br#"{"id":"b3d9","name":"]0;x","numbers":[{"number":"+49 30 1","type":null}],"organization":[[]],"addresses":[{}]}"#,
         b"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
         b"timezone = \"Mars/Olympus\"\n",
         b"country_code = \"\"\n[sync]\nlookback = \"-1d\"\n",

@@ -449,6 +449,12 @@ fn the_token_appears_nowhere() {
     check(&wrong, "a refused token");
     let mirror = std::fs::read(s.home.db()).expect("mirror");
     assert!(!mirror.windows(token.len()).any(|w| w == token.as_bytes()));
+    // `config` says which API and token id are in effect, and where the token comes from.
+    let output = s.v2_cmd(&["config", "--json"]).output().expect("config");
+    let config: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(config["api"], "v2");
+    assert_eq!(config["token_id"].as_str(), Some(s.emulator.token_id()));
+    assert_eq!(config["token"], "set (from SIPGATE_TOKEN)");
 }
 
 #[test]

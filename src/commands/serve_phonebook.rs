@@ -298,8 +298,57 @@ pub fn run(settings: &Settings, args: &ServeArgs) -> Result<ExitCode> {
     ))
 }
 
-/// Connections open at once; more are closed as they come.
+/// Connections open at once. When a new one comes at the limit, the oldest connection that is
+/// not in the middle of a request makes room (an idle or half-sent one: a phone asking for its
+/// book is answered, whoever holds connections open); only when every one is busy is the new
+/// one closed.
 const MAX_CONNECTIONS: usize = 512;
+
+/// An open connection: whether a request is being answered on it, and how to close it.
+struct Slot {
+    id: u64,
+    busy: Arc<std::sync::atomic::AtomicBool>,
+    close: Arc<tokio::sync::Notify>,
+}
+
+/// The open connections, oldest first.
+#[derive(Default)]
+struct Slots {
+    open: std::sync::Mutex<std::collections::VecDeque<Slot>>,
+    next_id: std::sync::atomic::AtomicU64,
+}
+
+impl Slots {
+    /// Makes room for a new connection if needed and registers it; `None` when every open
+    /// connection is busy.
+    fn admit(&self) -> Option<Slot> {
+        use std::sync::atomic::Ordering;
+        let mut open = self.open.lock().ok()?;
+        if open.len() >= MAX_CONNECTIONS {
+            let idle = open.iter().position(|s| !s.busy.load(Ordering::SeqCst))?;
+            if let Some(evicted) = open.remove(idle) {
+                evicted.close.notify_one();
+            }
+        }
+        let slot = Slot {
+            id: self.next_id.fetch_add(1, Ordering::Relaxed),
+            busy: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            close: Arc::new(tokio::sync::Notify::new()),
+        };
+        open.push_back(Slot {
+            id: slot.id,
+            busy: slot.busy.clone(),
+            close: slot.close.clone(),
+        });
+        Some(slot)
+    }
+
+    fn leave(&self, id: u64) {
+        if let Ok(mut open) = self.open.lock() {
+            open.retain(|s| s.id != id);
+        }
+    }
+}
 
 async fn serve(
     shared: Arc<Shared>,
@@ -319,7 +368,7 @@ async fn serve(
     ))?;
     let stop = tokio::task::spawn_blocking(super::emulator::wait_for_interrupt);
     tokio::pin!(stop);
-    let connections = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let slots = Arc::new(Slots::default());
     loop {
         let accepted = tokio::select! {
             _ = &mut stop => break,
@@ -334,25 +383,37 @@ async fn serve(
                 continue;
             }
         };
-        let Ok(permit) = connections.clone().try_acquire_owned() else {
+        let Some(slot) = slots.admit() else {
             drop(stream);
             continue;
         };
         let app = app.clone();
+        let slots = slots.clone();
         tokio::spawn(async move {
-            let _permit = permit;
+            let busy = slot.busy.clone();
             let service = hyper::service::service_fn(
                 move |request: hyper::Request<hyper::body::Incoming>| {
                     let mut app = app.clone();
-                    async move { tower_service::Service::call(&mut app, request.map(Body::new)).await }
+                    let busy = busy.clone();
+                    async move {
+                        busy.store(true, std::sync::atomic::Ordering::SeqCst);
+                        let response =
+                            tower_service::Service::call(&mut app, request.map(Body::new)).await;
+                        busy.store(false, std::sync::atomic::Ordering::SeqCst);
+                        response
+                    }
                 },
             );
-            let _ = hyper::server::conn::http1::Builder::new()
+            let connection = hyper::server::conn::http1::Builder::new()
                 .timer(hyper_util::rt::TokioTimer::new())
                 .header_read_timeout(header_timeout)
                 .max_buf_size(64 * 1024)
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                .await;
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            tokio::select! {
+                _ = connection => {}
+                _ = slot.close.notified() => {}
+            }
+            slots.leave(slot.id);
         });
     }
     Ok(ExitCode::Ok)
