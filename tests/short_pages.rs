@@ -56,76 +56,74 @@ fn faults(s: &Synced, faults: Faults) {
     s.emulator.set_faults(faults).expect("faults");
 }
 
+/// Syncs a fresh account of `events` through `dialect` under `fault`, then lists it completely
+/// again under the same fault: the mirror equals upstream, and nothing was marked deleted.
+fn converges_under(dialect: Dialect, events: usize, fault: Faults) {
+    let s = Synced::start(events, 10);
+    faults(&s, fault.clone());
+    dialect.sync_ok(&s, &[]);
+    faults(&s, fault.clone());
+    dialect.sync_ok(&s, &["--full"]);
+    dialect.assert_equal(&s);
+    let gone: i64 = s
+        .db()
+        .query_row(
+            "SELECT count(*) FROM mirror_events WHERE upstream_state = 'deleted'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(gone, 0, "{dialect:?} under {fault:?}");
+}
+
 #[test]
 fn capped_pages_lose_nothing() {
     for dialect in BOTH {
         for cap in [1, 7, 250, 999] {
             let events = if cap == 1 { 600 } else { 2500 };
-            let s = Synced::start(events, 30);
-            faults(
-                &s,
-                Faults {
-                    page_cap: Some(cap),
-                    ..Faults::default()
-                },
-            );
-            dialect.sync_ok(&s, &[]);
-            dialect.assert_equal(&s);
-            // A second run under the same cap finds nothing new and marks nothing deleted.
-            faults(
-                &s,
-                Faults {
-                    page_cap: Some(cap),
-                    ..Faults::default()
-                },
-            );
-            dialect.sync_ok(&s, &["--full"]);
-            let gone: i64 = s
-                .db()
-                .query_row(
-                    "SELECT count(*) FROM mirror_events WHERE upstream_state = 'deleted'",
-                    [],
-                    |r| r.get(0),
-                )
-                .expect("count");
-            assert_eq!(gone, 0, "{dialect:?} cap {cap}");
+            let fault = Faults {
+                page_cap: Some(cap),
+                ..Faults::default()
+            };
+            converges_under(dialect, events, fault);
         }
     }
 }
 
 #[test]
 fn a_cap_that_appears_in_the_middle_of_a_run_loses_nothing() {
+    // The first page of each listing is whole: the client plans pages of 1,000, and then every
+    // later page comes with 250.
+    let fault = Faults {
+        page_cap: Some(250),
+        page_cap_spares_first: true,
+        ..Faults::default()
+    };
     for dialect in BOTH {
-        let s = Synced::start(3000, 10);
-        // The first page of each listing is whole: the client plans pages of 1,000, and then
-        // every later page comes with 250.
-        faults(
-            &s,
-            Faults {
-                page_cap: Some(250),
-                page_cap_spares_first: true,
-                ..Faults::default()
-            },
-        );
-        dialect.sync_ok(&s, &[]);
-        dialect.assert_equal(&s);
+        converges_under(dialect, 3000, fault.clone());
     }
 }
 
 #[test]
 fn a_total_that_is_too_small_does_not_end_the_listing() {
+    // Every listing holds more than this (v2's archived ones too).
+    let fault = Faults {
+        overall_count: Some(5),
+        ..Faults::default()
+    };
     for dialect in BOTH {
-        let s = Synced::start(3000, 10);
-        faults(
-            &s,
-            Faults {
-                // Every listing holds more than this (v2's archived ones too).
-                overall_count: Some(5),
-                ..Faults::default()
-            },
-        );
-        dialect.sync_ok(&s, &[]);
-        dialect.assert_equal(&s);
+        converges_under(dialect, 3000, fault.clone());
+    }
+}
+
+#[test]
+fn pages_longer_than_asked_lose_nothing_and_double_nothing() {
+    let fault = Faults {
+        page_extra: 130,
+        ..Faults::default()
+    };
+    for dialect in BOTH {
+        converges_under(dialect, 3500, fault.clone());
     }
 }
 
@@ -219,31 +217,5 @@ fn contacts_under_a_cap_lose_nothing() {
             .query_row("SELECT count(*) FROM contacts", [], |r| r.get(0))
             .expect("count");
         assert_eq!(count, 180, "{dialect:?}");
-    }
-}
-
-#[test]
-fn pages_longer_than_asked_lose_nothing_and_double_nothing() {
-    for dialect in BOTH {
-        let s = Synced::start(3500, 10);
-        faults(
-            &s,
-            Faults {
-                page_extra: 130,
-                ..Faults::default()
-            },
-        );
-        dialect.sync_ok(&s, &[]);
-        dialect.sync_ok(&s, &["--full"]);
-        dialect.assert_equal(&s);
-        let gone: i64 = s
-            .db()
-            .query_row(
-                "SELECT count(*) FROM mirror_events WHERE upstream_state = 'deleted'",
-                [],
-                |r| r.get(0),
-            )
-            .expect("count");
-        assert_eq!(gone, 0, "{dialect:?}");
     }
 }
