@@ -79,7 +79,9 @@ pub fn run(dir: &Path, global: &GlobalArgs) -> Result<ExitCode> {
          Grandstream, yealink.xml, fritzbox.xml, vcards/).\n\n\
          \x20 sipmirror --db {shown} query missed_calls_not_called_back --param days=30\n\
          \x20 sipmirror --db {shown} status\n\n\
-         Against your own account: set SIPGATE_USERNAME and SIPGATE_PASSWORD, then run `sipmirror sync`.\n",
+         Against your own account: create a personal access token at app.sipgate.com/personal-access-token,\n\
+         set SIPGATE_TOKEN_ID and SIPGATE_TOKEN (or token_id and token_command in the config file),\n\
+         then run `sipmirror sync` (the README lists the scopes each command needs).\n",
         summary = report.summary(),
         status = super::status::render(&status),
     );

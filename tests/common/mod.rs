@@ -69,6 +69,8 @@ impl TestHome {
     pub fn write_config(&self, text: &str, mode: u32) -> PathBuf {
         let dir = self.path().join("config").join("sipmirror");
         std::fs::create_dir_all(&dir).expect("config dir");
+        // Whatever the umask of whoever runs the tests: a folder others can write is refused.
+        set_mode(&dir, 0o755);
         let path = dir.join("config.toml");
         std::fs::write(&path, text).expect("write config");
         set_mode(&path, mode);
