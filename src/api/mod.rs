@@ -287,10 +287,6 @@ impl Client {
             params.push(("version", self.version.as_str()));
         }
         params.extend(query.iter().map(|(k, v)| (*k, v.as_str())));
-        let path = url
-            .strip_prefix(self.base.as_str())
-            .unwrap_or(url)
-            .to_string();
         let mut request = self
             .http
             .request(method, url)
@@ -316,7 +312,8 @@ impl Client {
         if status.is_success() {
             return Ok(body);
         }
-        Err(status_error(self.api, &path, status, &body, retry_after))
+        let path = url.strip_prefix(self.base.as_str()).unwrap_or(url);
+        Err(status_error(self.api, path, status, &body, retry_after))
     }
 }
 

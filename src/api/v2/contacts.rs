@@ -63,8 +63,8 @@ struct WireAddress {
     locality: Option<String>,
     #[serde(default)]
     region: Option<String>,
-    #[serde(default, rename = "postalCode")]
-    postal_code: Option<String>,
+    // `postalCode` has no column in the entries (the classic API had none); it stays in
+    // `raw_json`.
     #[serde(default)]
     country: Option<String>,
 }
@@ -171,7 +171,6 @@ pub(crate) fn to_record(
             nonempty(&a.region),
             nonempty(&a.country),
         ];
-        let _ = &a.postal_code;
         if adr.address.iter().any(Option::is_some) {
             entries.push(adr);
         }
