@@ -67,7 +67,7 @@ pub async fn pull(
     let again: Vec<(EventKind, Option<bool>)> = lanes
         .iter()
         .filter(|l| l.failure.is_none() && !l.complete())
-        .map(|l| (l.kind, l.listing.as_ref().and_then(|l| l.archived)))
+        .map(|l| (l.kind, l.part()))
         .collect();
     if !again.is_empty() {
         tracing::info!(
