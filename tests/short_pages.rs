@@ -4,53 +4,8 @@
 
 mod common;
 
-use common::{
-    Synced, assert_mirror_equals_upstream, assert_v2_mirror_equals_upstream, one_line_stderr,
-};
+use common::{BOTH, Dialect, Synced, one_line_stderr};
 use sipmirror::emulator::Faults;
-
-#[derive(Clone, Copy, Debug)]
-enum Dialect {
-    Classic,
-    V2,
-}
-
-const BOTH: [Dialect; 2] = [Dialect::Classic, Dialect::V2];
-
-impl Dialect {
-    fn sync(self, s: &Synced, args: &[&str]) -> std::process::Output {
-        match self {
-            Dialect::Classic => s.sync(args),
-            Dialect::V2 => s.v2_sync(args),
-        }
-    }
-
-    fn sync_ok(self, s: &Synced, args: &[&str]) {
-        let output = self.sync(s, args);
-        assert!(
-            output.status.success(),
-            "{self:?} sync {args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-
-    /// Compares the mirror with upstream, read without faults.
-    fn assert_equal(self, s: &Synced) {
-        s.emulator.set_faults(Faults::default()).expect("faults");
-        match self {
-            Dialect::Classic => assert_mirror_equals_upstream(s),
-            Dialect::V2 => assert_v2_mirror_equals_upstream(s),
-        }
-    }
-
-    /// Event listings in a run: one per type, or (v2) two.
-    fn listings(self) -> u64 {
-        match self {
-            Dialect::Classic => 4,
-            Dialect::V2 => 8,
-        }
-    }
-}
 
 fn faults(s: &Synced, faults: Faults) {
     s.emulator.set_faults(faults).expect("faults");

@@ -39,8 +39,8 @@ fn with_policy(policy: &str) -> Synced {
     s
 }
 
-/// `event label ID mine`, the website sets `theirs`, and syncs pull before the push.
-fn edit_then_website_then_pulls(s: &Synced) -> i64 {
+/// `event label ID mine`, then the website sets `theirs`.
+fn edit_then_website(s: &Synced) -> i64 {
     let id = newest_call(s);
     s.cmd(&["event", "label", &id.to_string(), "mine"])
         .assert()
@@ -50,6 +50,12 @@ fn edit_then_website_then_pulls(s: &Synced) -> i64 {
         &format!("/_emulator/events/{id}"),
         Some(json!({ "labels": "theirs" })),
     );
+    id
+}
+
+/// The same, and syncs pull before the push.
+fn edit_then_website_then_pulls(s: &Synced) -> i64 {
+    let id = edit_then_website(s);
     s.sync_ok(&["--no-push"]);
     s.sync_ok(&["--no-push", "--full"]);
     id
@@ -85,15 +91,7 @@ fn a_pull_between_an_edit_and_its_push_does_not_hide_the_conflict() {
 #[test]
 fn a_push_deferred_by_503s_while_syncs_pull_still_sees_the_conflict() {
     let s = with_policy("upstream-wins");
-    let id = newest_call(&s);
-    s.cmd(&["event", "label", &id.to_string(), "mine"])
-        .assert()
-        .success();
-    s.control(
-        "PATCH",
-        &format!("/_emulator/events/{id}"),
-        Some(json!({ "labels": "theirs" })),
-    );
+    let id = edit_then_website(&s);
     s.emulator
         .set_faults(sipmirror::emulator::Faults {
             status_rates: [(503, 1.0)].into_iter().collect(),

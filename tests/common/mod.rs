@@ -542,3 +542,57 @@ pub fn assert_v2_mirror_equals_upstream(s: &Synced) {
     assert_eq!(actual.len(), expected.len(), "count");
     assert!(actual == expected, "the v2 mirror differs from upstream");
 }
+
+/// The two dialects of sipgate's API, for tests that must hold for both.
+#[derive(Clone, Copy, Debug)]
+pub enum Dialect {
+    Classic,
+    V2,
+}
+
+pub const BOTH: [Dialect; 2] = [Dialect::Classic, Dialect::V2];
+
+impl Dialect {
+    pub fn sync(self, s: &Synced, args: &[&str]) -> std::process::Output {
+        match self {
+            Dialect::Classic => s.sync(args),
+            Dialect::V2 => s.v2_sync(args),
+        }
+    }
+
+    /// `sipmirror ARGS` through this dialect.
+    pub fn cmd(self, s: &Synced, args: &[&str]) -> Command {
+        match self {
+            Dialect::Classic => s.cmd(args),
+            Dialect::V2 => s.v2_cmd(args),
+        }
+    }
+
+    pub fn sync_ok(self, s: &Synced, args: &[&str]) {
+        let output = self.sync(s, args);
+        assert!(
+            output.status.success(),
+            "{self:?} sync {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    /// Compares the mirror with upstream, read without faults.
+    pub fn assert_equal(self, s: &Synced) {
+        s.emulator
+            .set_faults(sipmirror::emulator::Faults::default())
+            .expect("faults");
+        match self {
+            Dialect::Classic => assert_mirror_equals_upstream(s),
+            Dialect::V2 => assert_v2_mirror_equals_upstream(s),
+        }
+    }
+
+    /// Event listings in a run: one per type, or (v2) two.
+    pub fn listings(self) -> u64 {
+        match self {
+            Dialect::Classic => 4,
+            Dialect::V2 => 8,
+        }
+    }
+}
