@@ -121,11 +121,16 @@ pub enum CommandLine {
     /// Push pending local edits, then bring the mirror up to date: events, contacts, settings
     /// and balance
     Sync(SyncArgs),
-    /// Replay pending local edits (read, starred, labels, delete) and send queued SMS and faxes
+    /// Replay pending local edits (read, starred, labels, archived, note, delete) and send
+    /// queued SMS and faxes
     Push {
         /// Show what would be pushed; contact nobody, change nothing
         #[arg(long)]
         dry_run: bool,
+        /// Send deletions even when there are more than `[push] max_deletes` (v2 deletes for
+        /// good: there is no trash to take them back from)
+        #[arg(long)]
+        confirm_deletes: bool,
         /// If another run holds the mirror, wait for it instead of exiting with code 4
         #[arg(long)]
         wait: bool,
@@ -365,12 +370,31 @@ pub enum EventCommand {
         #[arg(required = true, value_name = "ID")]
         ids: Vec<i64>,
     },
-    /// Move events to the trash upstream (they stay in the mirror with location = trash)
+    /// Archive events (v2 only; the classic API cannot move events)
+    Archive {
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<i64>,
+    },
+    /// Take events out of the archive (v2 only)
+    Unarchive {
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<i64>,
+    },
+    /// Set an event's note ("" removes it; v2 only)
+    Note {
+        #[arg(value_name = "ID")]
+        id: i64,
+        #[arg(value_name = "TEXT")]
+        text: String,
+    },
+    /// Delete events upstream: classic moves them to the trash, v2 deletes them for good (they
+    /// stay in the mirror with location = trash, and gone_upstream once pushed)
     Delete {
         #[arg(required = true, value_name = "ID")]
         ids: Vec<i64>,
     },
-    /// Set an event's labels: comma-separated, replacing the old ones ("" removes all)
+    /// Set an event's labels: comma-separated, replacing the old ones ("" removes all;
+    /// classic only: v2 cannot write labels)
     Label {
         #[arg(value_name = "ID")]
         id: i64,

@@ -63,6 +63,10 @@
 //! conflict = "local-wins"
 //! # Events written at once (edits of one event always go one at a time). Default: 16
 //! concurrency = 16
+//! # v2 deletes events for good. A push that would delete more than this many holds every
+//! # deletion back (the other edits still go) until `sipmirror push --confirm-deletes`.
+//! # Default: 50
+//! max_deletes = 50
 //!
 //! [media]
 //! # What `sync` downloads: "all", "voicemails", "faxes" or "none" (`sync --media` means all).
@@ -324,6 +328,9 @@ impl MediaSettings {
 pub struct PushSettings {
     pub conflict: ConflictPolicy,
     pub concurrency: usize,
+    pub max_deletes: u64,
+    /// `push --confirm-deletes`: send deletions past `max_deletes`.
+    pub confirm_deletes: bool,
 }
 
 /// Timeouts and retries of upstream requests. See the `[http]` keys above.
@@ -399,6 +406,7 @@ struct FileMedia {
 struct FilePush {
     conflict: Option<ConflictPolicy>,
     concurrency: Option<usize>,
+    max_deletes: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -516,6 +524,8 @@ impl Settings {
         let push = PushSettings {
             conflict: file.push.conflict.unwrap_or(ConflictPolicy::LocalWins),
             concurrency: file.push.concurrency.unwrap_or(16),
+            max_deletes: file.push.max_deletes.unwrap_or(50),
+            confirm_deletes: false,
         };
         if !(1..=64).contains(&push.concurrency) {
             return Err(Error::usage(format!(

@@ -395,8 +395,7 @@ fn what_v2_cannot_do_yet_is_refused_before_anything_is_queued_or_sent() {
         .expect("id");
     let id = id.to_string();
     for args in [
-        &["event", "read", id.as_str()][..],
-        &["event", "label", id.as_str(), "x"],
+        &["event", "label", id.as_str(), "x"][..],
         &["send", "sms", "--to", "+4915799912345", "--text", "hi"],
         &["call", "list"],
         &["settings", "dnd", "e0", "on"],
@@ -407,7 +406,7 @@ fn what_v2_cannot_do_yet_is_refused_before_anything_is_queued_or_sent() {
     }
     let sql = rusqlite::Connection::open(s.home.db())
         .expect("db")
-        .execute("UPDATE events SET read = 1 - read WHERE id = ?1", [&id]);
+        .execute("UPDATE events SET labels = 'x' WHERE id = ?1", [&id]);
     assert!(sql.is_err_and(|e| e.to_string().contains("API v2")));
     let outbox: i64 = s
         .db()

@@ -343,6 +343,9 @@ fn bad_edits_are_refused_and_change_nothing() {
         (vec!["event", "label", &id, "a,,b"], "empty entry"),
         (vec!["event", "label", &id, "a\u{1}b"], "control characters"),
         (vec!["event", "read", "twelve"], "invalid value"),
+        (vec!["event", "archive", &id], "cannot archive events"),
+        (vec!["event", "note", &id, "call back"], "write notes"),
+        (vec!["event", "note", &id, "a\u{7}"], "control characters"),
     ] {
         let output = synced.cmd(&args).output().expect("run");
         assert_eq!(output.status.code(), Some(2), "{args:?}");
@@ -375,12 +378,17 @@ fn bad_edits_are_refused_and_change_nothing() {
         ),
         (
             "UPDATE sms SET text = 'x'",
-            "only read, starred, labels and location",
+            "only read, starred, labels, location, archived and note",
         ),
         (
             "UPDATE sms SET read = 1, text = 'x'",
-            "only read, starred, labels and location",
+            "only read, starred, labels, location, archived and note",
         ),
+        ("UPDATE sms SET archived = 2", "archived must be 0 or 1"),
+        ("UPDATE sms SET note = 'a' || char(1)", "a note is text"),
+        // What the classic API cannot write is refused at once.
+        ("UPDATE sms SET archived = 1 - archived", "cannot archive"),
+        ("UPDATE sms SET note = 'call back'", "cannot archive events or write notes"),
     ] {
         let error = db
             .execute(&format!("{sql} WHERE id = {id}"), [])
@@ -421,7 +429,8 @@ fn every_column_but_the_editable_ones_is_read_only_in_every_view() {
         for column in columns {
             let sql = format!("UPDATE {view} SET {column} = {column} WHERE id = {id}");
             let result = db.execute(&sql, []);
-            if ["read", "starred", "labels", "location"].contains(&column.as_str()) {
+            let editable = ["read", "starred", "labels", "location", "archived", "note"];
+            if editable.contains(&column.as_str()) {
                 result.unwrap_or_else(|e| panic!("{sql}: {e}"));
             } else {
                 let error = result.expect_err(&sql).to_string();

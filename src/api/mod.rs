@@ -18,7 +18,7 @@ pub mod sessions;
 mod settings_writes;
 mod upstream;
 pub mod v2;
-mod writes;
+pub mod writes;
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -78,6 +78,8 @@ pub enum Body<'a> {
     Form(&'a [(&'a str, String)]),
     /// A raw PDF document (a fax).
     Pdf(&'a Bytes),
+    /// A JSON document (v2).
+    Json(&'a [u8]),
 }
 
 /// Whether upstream may have acted on a request that failed.
@@ -231,6 +233,25 @@ impl Client {
         .await
     }
 
+    /// Sends an idempotent write with a JSON body (v2), retrying transient failures: the body
+    /// holds target values, so doing it twice leaves upstream as doing it once.
+    pub async fn write_json(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&serde_json::Value>,
+    ) -> Result<Bytes, ApiError> {
+        let url = self.url(path);
+        let resource = self.resource(&method, path);
+        let bytes = body.map(|b| b.to_string().into_bytes());
+        self.with_retries(&resource, || async {
+            let body = bytes.as_deref().map_or(Body::Empty, Body::Json);
+            self.send(method.clone(), &url, query, body).await
+        })
+        .await
+    }
+
     /// Sends a request that is not idempotent (an SMS, a fax, a call) exactly once: no
     /// automatic retry. On failure, the error says whether upstream may have acted, so the
     /// caller can look before trying again.
@@ -299,6 +320,9 @@ impl Client {
             Body::Pdf(bytes) => request
                 .header(header::CONTENT_TYPE, "application/pdf")
                 .body(bytes.clone()),
+            Body::Json(bytes) => request
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(bytes.to_vec()),
         };
         let response = request.send().await.map_err(transport_error)?;
         let status = response.status();

@@ -1,11 +1,12 @@
-//! `sipmirror event read|unread|star|unstar|delete ID...` and `event label ID LABELS`: local
-//! edits. They go through the same view triggers as an `UPDATE` in `sqlite3`, so the mirror
+//! `sipmirror event read|unread|star|unstar|archive|unarchive|delete ID...`, `event label ID
+//! LABELS` and `event note ID TEXT`: local edits. A field the mirror's API cannot write (labels
+//! on v2, archive and note on classic) is refused by the outbox's trigger, as from SQL. They go through the same view triggers as an `UPDATE` in `sqlite3`, so the mirror
 //! shows them at once and the outbox holds them for `push`. No upstream contact, no writer
 //! lock: an edit can be made while a sync runs.
 
 use crate::cli::EventCommand;
 use crate::config::Settings;
-use crate::error::{ExitCode, Result};
+use crate::error::{Error, ExitCode, Result};
 use crate::output;
 use crate::store::outbox::{self, Edit};
 use crate::store::{Access, Mirror};
@@ -16,7 +17,12 @@ pub fn run(settings: &Settings, command: &EventCommand) -> Result<ExitCode> {
         EventCommand::Unread { ids } => (ids.clone(), Edit::Read(false), "marked unread"),
         EventCommand::Star { ids } => (ids.clone(), Edit::Starred(true), "starred"),
         EventCommand::Unstar { ids } => (ids.clone(), Edit::Starred(false), "unstarred"),
-        EventCommand::Delete { ids } => (ids.clone(), Edit::Delete, "moved to the trash"),
+        EventCommand::Archive { ids } => (ids.clone(), Edit::Archived(true), "archived"),
+        EventCommand::Unarchive { ids } => {
+            (ids.clone(), Edit::Archived(false), "taken out of the archive")
+        }
+        EventCommand::Note { id, text } => (vec![*id], Edit::Note(check_note(text)?), "noted"),
+        EventCommand::Delete { ids } => (ids.clone(), Edit::Delete, "marked for deletion"),
         EventCommand::Label { id, labels } => (
             vec![*id],
             Edit::Labels(outbox::normalize_labels(labels)?),
@@ -35,4 +41,23 @@ pub fn run(settings: &Settings, command: &EventCommand) -> Result<ExitCode> {
         ))?;
     }
     Ok(ExitCode::Ok)
+}
+
+/// The longest note, in characters (the views' trigger checks the same).
+const MAX_NOTE_CHARS: usize = 2000;
+
+/// A note as the views take it, with a message that names the problem.
+fn check_note(text: &str) -> Result<String> {
+    if text.chars().count() > MAX_NOTE_CHARS {
+        return Err(Error::usage(format!(
+            "a note has at most {MAX_NOTE_CHARS} characters"
+        )));
+    }
+    if text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
+    {
+        return Err(Error::usage("a note cannot hold control characters"));
+    }
+    Ok(text.to_string())
 }

@@ -63,7 +63,15 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         CommandLine::Status => status::run(&settings),
         CommandLine::Config => config::run(&settings),
         CommandLine::Sync(args) => sync::run(&settings, &args),
-        CommandLine::Push { dry_run, wait } => push::run(&settings, dry_run, wait),
+        CommandLine::Push {
+            dry_run,
+            wait,
+            confirm_deletes,
+        } => {
+            let mut settings = settings;
+            settings.push.confirm_deletes = confirm_deletes;
+            push::run(&settings, dry_run, wait)
+        }
         CommandLine::Query(args) => query::run(&settings, &args),
         CommandLine::Export(command) => export::run(&settings, &command),
         CommandLine::ServePhonebook(args) => serve_phonebook::run(&settings, &args),

@@ -78,7 +78,7 @@ pub(crate) fn describe(entry: &Entry) -> String {
         "event {} ({}): {} {} -> {}",
         entry.event_id,
         entry.kind,
-        entry.field.column(),
+        entry.field.name(),
         shown(entry.base.as_deref().unwrap_or("?")),
         shown(&entry.value)
     )

@@ -8,8 +8,10 @@
 //! the entry pending with a later `next_attempt_at`; permanent ones mark it failed and keep
 //! it; a 404 closes it with a record, the event being gone upstream.
 //!
-//! Events are replayed concurrently (bounded), the edits of one event one at a time in outbox
-//! order.
+//! Events are read concurrently (bounded), the edits of one event decided in outbox order. The
+//! classic API then writes each event's edits one at a time; v2 writes many events per
+//! request (`replay::write_v2`). v2 deletes for good, so more than `[push] max_deletes`
+//! deletions wait for `push --confirm-deletes`.
 
 mod replay;
 mod sends;
@@ -21,7 +23,7 @@ use futures_util::StreamExt;
 use serde::Serialize;
 
 use crate::api::Upstream;
-use crate::config::Settings;
+use crate::config::{Api, Settings};
 use crate::error::{Error, Result};
 use crate::store::outbox::{self, Closed, Entry};
 use crate::store::sends::{self as store_sends, Send};
@@ -53,6 +55,9 @@ pub struct PushReport {
     pub deferred: u64,
     /// Entries waiting for their retry time, not tried in this run.
     pub waiting: u64,
+    /// Deletions held back: more than `[push] max_deletes` waited (v2), and the push was not
+    /// run with `--confirm-deletes`.
+    pub held_deletes: u64,
     /// Failed entries in the outbox after this run, older ones included.
     pub failed_in_outbox: u64,
     pub requests: u64,
@@ -67,7 +72,10 @@ pub struct PushReport {
 impl PushReport {
     /// Whether there was nothing to do: no edit due, waiting or failed.
     pub fn is_idle(&self) -> bool {
-        self.requests == 0 && self.waiting == 0 && self.failed_in_outbox == 0
+        self.requests == 0
+            && self.waiting == 0
+            && self.failed_in_outbox == 0
+            && self.held_deletes == 0
     }
 
     pub fn summary(&self) -> String {
@@ -89,6 +97,12 @@ impl PushReport {
 
     /// One line for stderr when something is left undone.
     pub fn problem(&self) -> Option<String> {
+        if self.held_deletes > 0 {
+            return Some(format!(
+                "{} deletions held back: sipgate's API v2 deletes for good, and more than [push] max_deletes wait; check them with `sipmirror outbox list`, then send them with `sipmirror push --confirm-deletes`",
+                self.held_deletes
+            ));
+        }
         if self.failed_in_outbox > 0 {
             return Some(format!(
                 "{} failed and {} waiting; see `sipmirror outbox list`",
@@ -132,9 +146,10 @@ pub fn plan(mirror: &Mirror) -> Result<PushReport> {
 /// Replays the due entries. The caller holds the writer lock.
 pub fn run(mirror: &mut Mirror, settings: &Settings, upstream: &Upstream) -> Result<PushReport> {
     let now = now_utc();
-    let due = outbox::due_entries(mirror.conn(), &now)?;
+    let mut due = outbox::due_entries(mirror.conn(), &now)?;
     let mut report = PushReport {
         waiting: outbox::waiting(mirror.conn(), &now)?,
+        held_deletes: hold_back_deletes(&mut due, settings, upstream.client.api()),
         ..PushReport::default()
     };
     let requests_before = upstream.client.requests();
@@ -145,6 +160,17 @@ pub fn run(mirror: &mut Mirror, settings: &Settings, upstream: &Upstream) -> Res
     report.requests = upstream.client.requests() - requests_before;
     report.failed_in_outbox = failed_count(mirror)?;
     result.map(|()| report)
+}
+
+/// v2 deletes for good: when more deletions wait than `[push] max_deletes`, none of them goes
+/// (the other edits do) unless the push was confirmed. Returns how many were held back.
+fn hold_back_deletes(due: &mut Vec<Entry>, settings: &Settings, api: Api) -> u64 {
+    let deletes = due.iter().filter(|e| e.op == outbox::Op::Delete).count() as u64;
+    if api != Api::V2 || settings.push.confirm_deletes || deletes <= settings.push.max_deletes {
+        return 0;
+    }
+    due.retain(|e| e.op != outbox::Op::Delete);
+    deletes
 }
 
 /// Groups entries by event, keeping outbox order within each event and across first
@@ -172,26 +198,48 @@ async fn replay_all(
     report: &mut PushReport,
 ) -> Result<()> {
     let policy = settings.push.conflict;
+    let api = upstream.client.api();
     let mut results = futures_util::stream::iter(by_event(due))
         .map(|batch| {
             let client = upstream.client.clone();
-            async move { replay::event(&client, batch, policy).await }
+            async move {
+                let mut planned = replay::plan(&client, batch, policy).await?;
+                if api == Api::Classic {
+                    let writes = std::mem::take(&mut planned.writes);
+                    planned.decided.extend(replay::write_each(&client, writes).await?);
+                }
+                Ok::<_, crate::api::ApiError>(planned)
+            }
         })
         .buffer_unordered(settings.push.concurrency);
+    let mut writes = Vec::new();
     while let Some(result) = results.next().await {
         // Bad credentials fail every request: stop at once; what is recorded stays recorded.
-        let outcomes = result.map_err(|e| Error::from(e).context("push"))?;
-        record(mirror, &outcomes, report)?;
+        let planned = result.map_err(|e| Error::from(e).context("push"))?;
+        record(mirror, api, &planned.decided, report)?;
+        writes.extend(planned.writes);
     }
-    Ok(())
+    drop(results);
+    replay::write_v2(
+        &upstream.client,
+        writes,
+        settings.push.concurrency,
+        |outcomes| record(mirror, api, &outcomes, report),
+    )
+    .await
 }
 
 /// Records the outcomes of one event's edits in one transaction.
 fn record(
     mirror: &mut Mirror,
+    api: Api,
     outcomes: &[(Entry, Outcome)],
     report: &mut PushReport,
 ) -> Result<()> {
+    if outcomes.is_empty() {
+        return Ok(());
+    }
+    let deletes_for_good = api == Api::V2;
     let now = now_utc();
     let tx = mirror
         .conn_mut()
@@ -211,7 +259,7 @@ fn record(
                     report.conflicts += 1;
                     tracing::info!(
                         event = entry.event_id,
-                        field = entry.field.column(),
+                        field = entry.field.name(),
                         detail = detail.as_deref().unwrap_or(""),
                         "conflict: upstream changed the field since the last sync"
                     );
@@ -224,6 +272,10 @@ fn record(
                     report.already_upstream += 1;
                 }
                 outbox::settle(&tx, entry, upstream, *closed, detail.as_deref(), &now)?;
+                // v2 has no trash: a deletion that went through is gone upstream for good.
+                if *wrote && entry.op == outbox::Op::Delete && deletes_for_good {
+                    outbox::mark_gone_upstream(&tx, entry.event_id, &now)?;
+                }
             }
             Outcome::Gone => {
                 report.gone += 1;
@@ -238,7 +290,7 @@ fn record(
                 if *conflict {
                     report.conflicts += 1;
                 }
-                tracing::info!(event = entry.event_id, field = entry.field.column(), %error, "edit failed");
+                tracing::info!(event = entry.event_id, field = entry.field.name(), %error, "edit failed");
                 outbox::mark_failed(&tx, entry, error, upstream.as_deref(), &now)?;
             }
             Outcome::Deferred { error } => {

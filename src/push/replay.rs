@@ -1,10 +1,18 @@
-//! The replay of one event's edits: read the event upstream once, then settle each edit in
-//! outbox order against what upstream has.
+//! The replay of edits: each event is read upstream once, each of its edits decided in outbox
+//! order against what upstream has, and then what must be written is written.
+//!
+//! The writes differ per dialect. classic writes one field per request, an event's edits one
+//! after the other ([`write_each`]). v2 writes all fields of an event in one `PUT
+//! /history/{id}`, and the flags of many events in one bulk `PUT /history`; deletions go in
+//! batches too ([`write_v2`]).
 
-use crate::api::events::{EventKind, WireEvent};
+use futures_util::StreamExt;
+
+use crate::api::writes::{Change, EventRef, MAX_BULK_DELETE, MAX_BULK_UPDATE};
+use crate::api::events::EventKind;
 use crate::api::{ApiError, ApiErrorKind, Client};
 use crate::config::ConflictPolicy;
-use crate::store::outbox::{Closed, Entry, Field, Op};
+use crate::store::outbox::{Closed, Entry, Op};
 
 /// What became of one edit.
 #[derive(Debug, Clone)]
@@ -30,77 +38,110 @@ pub enum Outcome {
     Deferred { error: String },
 }
 
-/// Replays `batch` (the due edits of one event, in outbox order). Only bad credentials end
-/// the replay with an error: every other request would fail the same way.
-pub async fn event(
+/// An edit that must be written: how to close it once written, and what upstream had.
+#[derive(Debug, Clone)]
+pub struct Write {
+    pub entry: Entry,
+    pub kind: EventKind,
+    closed: Closed,
+    detail: Option<String>,
+    upstream: String,
+}
+
+impl Write {
+    fn event(&self) -> EventRef<'_> {
+        EventRef {
+            kind: self.kind,
+            id: self.entry.event_id,
+            upstream_id: &self.entry.upstream_id,
+        }
+    }
+
+    fn change(&self) -> Change<'_> {
+        (self.entry.field, self.entry.value.as_str())
+    }
+}
+
+/// One event's due edits after reading it upstream.
+#[derive(Debug, Default)]
+pub struct Planned {
+    /// Edits closed, failed or deferred without a write.
+    pub decided: Vec<(Entry, Outcome)>,
+    /// Edits to write, in outbox order.
+    pub writes: Vec<Write>,
+}
+
+/// Reads the event of `batch` (its due edits, in outbox order) and decides each edit. Only bad
+/// credentials end with an error: every other request would fail the same way.
+pub async fn plan(
     client: &Client,
     batch: Vec<Entry>,
     policy: ConflictPolicy,
-) -> Result<Vec<(Entry, Outcome)>, ApiError> {
+) -> Result<Planned, ApiError> {
     let Some(first) = batch.first() else {
-        return Ok(Vec::new());
+        return Ok(Planned::default());
     };
     let Some(kind) = EventKind::from_name(&first.kind) else {
         let error = format!("unknown event kind {:?}", first.kind);
-        return Ok(all(batch, |_| Outcome::Failed {
+        return Ok(decided(all(batch, |_| Outcome::Failed {
             error: error.clone(),
             upstream: None,
             conflict: false,
-        }));
+        })));
     };
-    let current = match client.event(kind, first.event_id).await {
-        Ok((_, wire)) => wire,
+    let event = EventRef {
+        kind,
+        id: first.event_id,
+        upstream_id: &first.upstream_id,
+    };
+    let current = match client.event_fields(event).await {
+        Ok(fields) => fields,
         // A well-formed answer of the wrong shape is upstream misbehaving, like a cut or
         // garbled one: try again later, rather than fail the edit for good. (A refusal has a
         // status; a body that did not fit has none.)
         Err(e) if e.kind == ApiErrorKind::Permanent && e.status.is_none() => {
-            return on_error(batch, ApiError::new(ApiErrorKind::Transient, e.message));
+            return on_error(batch, ApiError::new(ApiErrorKind::Transient, e.message)).map(decided);
         }
-        Err(e) => return on_error(batch, e),
+        Err(e) => return on_error(batch, e).map(decided),
     };
-    let mut outcomes = Vec::with_capacity(batch.len());
-    let mut rest = batch.into_iter();
-    while let Some(entry) = rest.next() {
-        let upstream = upstream_value(&current, entry.field);
-        let outcome = match decide(&entry, &upstream, policy) {
-            Decision::Settle(closed, detail) => Outcome::Settled {
-                upstream,
-                closed,
-                wrote: false,
-                detail,
-            },
-            Decision::Fail(error) => Outcome::Failed {
-                error,
-                upstream: Some(upstream),
-                conflict: true,
-            },
-            Decision::Write(closed, detail) => match write(client, kind, &entry).await {
-                Ok(()) => Outcome::Settled {
-                    upstream: entry.value.clone(),
+    let mut planned = Planned::default();
+    for entry in batch {
+        let upstream = current.value(entry.field);
+        match decide(&entry, &upstream, policy) {
+            Decision::Settle(closed, detail) => planned.decided.push((
+                entry,
+                Outcome::Settled {
+                    upstream,
                     closed,
-                    wrote: true,
+                    wrote: false,
                     detail,
                 },
-                Err(e) if e.kind == ApiErrorKind::Unauthorized => return Err(e),
-                Err(e) if e.kind == ApiErrorKind::Permanent => Outcome::Failed {
-                    error: e.message,
+            )),
+            Decision::Fail(error) => planned.decided.push((
+                entry,
+                Outcome::Failed {
+                    error,
                     upstream: Some(upstream),
-                    conflict: false,
+                    conflict: true,
                 },
-                // Gone or transient: the later edits of this event meet the same fate (and
-                // must not overtake this one).
-                Err(e) => {
-                    let mut tail = vec![entry];
-                    tail.extend(rest);
-                    let mut settled = on_error(tail, e)?;
-                    outcomes.append(&mut settled);
-                    return Ok(outcomes);
-                }
-            },
-        };
-        outcomes.push((entry, outcome));
+            )),
+            Decision::Write(closed, detail) => planned.writes.push(Write {
+                entry,
+                kind,
+                closed,
+                detail,
+                upstream,
+            }),
+        }
     }
-    Ok(outcomes)
+    Ok(planned)
+}
+
+fn decided(outcomes: Vec<(Entry, Outcome)>) -> Planned {
+    Planned {
+        decided: outcomes,
+        writes: Vec::new(),
+    }
 }
 
 enum Decision {
@@ -123,7 +164,7 @@ fn decide(entry: &Entry, upstream: &str, policy: ConflictPolicy) -> Decision {
     }
     let detail = format!(
         "{} was {:?} at the last sync, upstream has {:?} now, the local edit wants {:?}",
-        entry.field.column(),
+        entry.field.name(),
         entry.base.as_deref().unwrap_or(""),
         upstream,
         entry.value
@@ -137,43 +178,163 @@ fn decide(entry: &Entry, upstream: &str, policy: ConflictPolicy) -> Decision {
     }
 }
 
-/// The field as upstream has it, in the outbox's text form.
-fn upstream_value(event: &WireEvent, field: Field) -> String {
-    let flag = |f: &Option<crate::api::events::WireFlag>| {
-        if f.as_ref().is_some_and(|f| f.value) {
-            "1"
-        } else {
-            "0"
+/// classic: writes one event's edits one at a time, in outbox order. A refused edit fails
+/// alone; a gone event or a transient error stops the event's later edits too (they must not
+/// overtake it).
+pub async fn write_each(client: &Client, writes: Vec<Write>) -> Result<Vec<(Entry, Outcome)>, ApiError> {
+    let mut outcomes = Vec::with_capacity(writes.len());
+    let mut rest = writes.into_iter();
+    while let Some(write) = rest.next() {
+        let result = match write.entry.op {
+            Op::Delete => client.delete_event(write.event()).await,
+            Op::Set => client.write_fields(write.event(), &[write.change()]).await,
+        };
+        match result {
+            Err(e) if matches!(e.kind, ApiErrorKind::NotFound | ApiErrorKind::Transient) => {
+                let mut tail = vec![write];
+                tail.extend(rest);
+                outcomes.append(&mut written(tail, Err(e))?);
+                return Ok(outcomes);
+            }
+            result => outcomes.append(&mut written(vec![write], result)?),
         }
+    }
+    Ok(outcomes)
+}
+
+/// v2: writes the edits of many events with as few requests as it can: the flags of events
+/// without a note in bulk updates of up to 149 events, notes one event at a time with its
+/// flags, deletions in batches of up to 50 ids. A batch that upstream refuses is written again
+/// event by event, so that one bad event fails alone. `done` records each request's outcomes
+/// as they come.
+pub async fn write_v2(
+    client: &Client,
+    writes: Vec<Write>,
+    concurrency: usize,
+    mut done: impl FnMut(Vec<(Entry, Outcome)>) -> crate::error::Result<()>,
+) -> crate::error::Result<()> {
+    let (deletes, sets): (Vec<Write>, Vec<Write>) =
+        writes.into_iter().partition(|w| w.entry.op == Op::Delete);
+    let mut events = by_event(sets);
+    let (bulk, single): (Vec<Vec<Write>>, Vec<Vec<Write>>) = if events.len() > 1 {
+        events.drain(..).partition(|e| e.iter().all(|w| w.entry.field.is_flag()))
+    } else {
+        (Vec::new(), events)
     };
-    match field {
-        Field::Read => flag(&event.read).to_string(),
-        Field::Starred => flag(&event.starred).to_string(),
-        Field::Labels => event
-            .labels
-            .as_ref()
-            .and_then(|l| l.value.clone())
-            .unwrap_or_default(),
-        Field::Location => event.location.clone().unwrap_or_default(),
+    for chunk in chunks(bulk, MAX_BULK_UPDATE) {
+        let result = {
+            let body: Vec<(&str, Vec<Change<'_>>)> = chunk
+                .iter()
+                .map(|e| (e[0].entry.upstream_id.as_str(), e.iter().map(Write::change).collect()))
+                .collect();
+            client.write_flags_bulk(&body).await
+        };
+        match result {
+            Err(e) if matches!(e.kind, ApiErrorKind::Permanent | ApiErrorKind::NotFound) => {
+                tracing::debug!(error = %e, "bulk update refused; writing its events one by one");
+                write_singly(client, chunk, concurrency, &mut done).await?;
+            }
+            result => done(written(chunk.into_iter().flatten().collect(), result)?)?,
+        }
+    }
+    write_singly(client, single, concurrency, &mut done).await?;
+    let deletes: Vec<Vec<Write>> = deletes.into_iter().map(|w| vec![w]).collect();
+    if deletes.len() == 1 {
+        return write_singly(client, deletes, concurrency, &mut done).await;
+    }
+    for chunk in chunks(deletes, MAX_BULK_DELETE) {
+        let ids: Vec<&str> = chunk.iter().map(|d| d[0].entry.upstream_id.as_str()).collect();
+        match client.delete_events_bulk(&ids).await {
+            Err(e) if matches!(e.kind, ApiErrorKind::Permanent | ApiErrorKind::NotFound) => {
+                tracing::debug!(error = %e, "bulk delete refused; deleting one by one");
+                write_singly(client, chunk, concurrency, &mut done).await?;
+            }
+            result => done(written(chunk.into_iter().flatten().collect(), result)?)?,
+        }
+    }
+    Ok(())
+}
+
+/// v2: each event in one request (its fields in one `PUT`, or its deletion), `concurrency` at
+/// a time.
+async fn write_singly(
+    client: &Client,
+    events: Vec<Vec<Write>>,
+    concurrency: usize,
+    done: &mut impl FnMut(Vec<(Entry, Outcome)>) -> crate::error::Result<()>,
+) -> crate::error::Result<()> {
+    let mut results = futures_util::stream::iter(events)
+        .map(|writes| async move {
+            let result = match writes.first() {
+                Some(w) if w.entry.op == Op::Delete => client.delete_event(w.event()).await,
+                Some(w) => {
+                    let changes: Vec<Change<'_>> = writes.iter().map(Write::change).collect();
+                    client.write_fields(w.event(), &changes).await
+                }
+                None => Ok(()),
+            };
+            written(writes, result)
+        })
+        .buffer_unordered(concurrency);
+    while let Some(outcomes) = results.next().await {
+        let outcomes = outcomes.map_err(|e| crate::error::Error::from(e).context("push"))?;
+        done(outcomes)?;
+    }
+    Ok(())
+}
+
+/// Writes grouped by event, in order of first appearance.
+fn by_event(writes: Vec<Write>) -> Vec<Vec<Write>> {
+    let mut groups: Vec<Vec<Write>> = Vec::new();
+    for write in writes {
+        match groups.last_mut() {
+            Some(group) if group[0].entry.event_id == write.entry.event_id => group.push(write),
+            _ => groups.push(vec![write]),
+        }
+    }
+    groups
+}
+
+fn chunks<T>(items: Vec<T>, size: usize) -> Vec<Vec<T>> {
+    let mut out = Vec::new();
+    let mut items = items.into_iter().peekable();
+    while items.peek().is_some() {
+        out.push(items.by_ref().take(size).collect());
+    }
+    out
+}
+
+/// The outcomes of writes that went out together and met one result.
+fn written(writes: Vec<Write>, result: Result<(), ApiError>) -> Result<Vec<(Entry, Outcome)>, ApiError> {
+    match result {
+        Ok(()) => Ok(writes
+            .into_iter()
+            .map(|w| {
+                let outcome = Outcome::Settled {
+                    upstream: w.entry.value.clone(),
+                    closed: w.closed,
+                    wrote: true,
+                    detail: w.detail,
+                };
+                (w.entry, outcome)
+            })
+            .collect()),
+        Err(e) if e.kind == ApiErrorKind::Permanent => Ok(writes
+            .into_iter()
+            .map(|w| {
+                let outcome = Outcome::Failed {
+                    error: e.message.clone(),
+                    upstream: Some(w.upstream),
+                    conflict: false,
+                };
+                (w.entry, outcome)
+            })
+            .collect()),
+        Err(e) => on_error(writes.into_iter().map(|w| w.entry).collect(), e),
     }
 }
 
-async fn write(client: &Client, kind: EventKind, entry: &Entry) -> Result<(), ApiError> {
-    match (entry.op, entry.field) {
-        (Op::Delete, _) | (Op::Set, Field::Location) => {
-            client.trash_event(kind, entry.event_id).await
-        }
-        (Op::Set, Field::Labels) => client.set_labels(kind, entry.event_id, &entry.value).await,
-        (Op::Set, field) => {
-            client
-                .set_flag(kind, entry.event_id, field.column(), entry.value == "1")
-                .await
-        }
-    }
-}
-
-/// The whole batch meets one error (reading the event failed, or a write failed in a way that
-/// stops the event's later edits).
+/// The whole batch meets one error.
 fn on_error(batch: Vec<Entry>, error: ApiError) -> Result<Vec<(Entry, Outcome)>, ApiError> {
     Ok(match error.kind {
         ApiErrorKind::Unauthorized => return Err(error),
@@ -202,6 +363,7 @@ fn all(batch: Vec<Entry>, outcome: impl Fn(&Entry) -> Outcome) -> Vec<(Entry, Ou
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::outbox::Field;
 
     fn entry(value: &str, base: Option<&str>) -> Entry {
         Entry {
@@ -217,6 +379,8 @@ mod tests {
             next_attempt_at: None,
             last_error: None,
             created_at: String::new(),
+            upstream_id: "7".into(),
+            event_created: String::new(),
         }
     }
 
@@ -248,5 +412,12 @@ mod tests {
             decide(&labels, "c", ConflictPolicy::Fail),
             Decision::Fail(_)
         ));
+    }
+
+    #[test]
+    fn chunks_keep_order_and_size() {
+        let parts = chunks((0..301).collect(), MAX_BULK_UPDATE);
+        assert_eq!(parts.iter().map(Vec::len).collect::<Vec<_>>(), [149, 149, 3]);
+        assert_eq!(parts.concat(), (0..301).collect::<Vec<_>>());
     }
 }

@@ -95,6 +95,8 @@ pub struct EventRecord {
 
 /// The main row. A pull always updates the `*_base` columns; it updates a visible column only
 /// when no local edit of that field waits in the outbox (a pending delete holds `location`).
+/// `archived` is whether upstream files the event in the archive, in both dialects; the note
+/// is the classic `comment`.
 /// Rows are left alone when upstream sent the same record as last time and the bases agree.
 const UPSERT_EVENT: &str = "
 INSERT INTO mirror_events (
@@ -102,10 +104,11 @@ INSERT INTO mirror_events (
     extension_id, extension_alias, extension_url,
     read, read_base, starred, starred_base, labels, labels_base, location, location_base,
     content_url, modify_url, upstream_state, deleted_upstream_at, first_seen_at, updated_at, raw_json,
-    created_local, upstream_id, last_modified_upstream, connection_status, connection_ids, routing_json)
+    created_local, upstream_id, last_modified_upstream, connection_status, connection_ids, routing_json,
+    archived, archived_base, comment_base)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,
         ?12, ?12, ?13, ?13, ?14, ?14, ?15, ?15, ?16, ?17, 'present', NULL, ?18, ?18, ?19, ?20,
-        ?21, ?22, ?23, ?24, ?25)
+        ?21, ?22, ?23, ?24, ?25, ?15 IS 'archive', ?15 IS 'archive', ?8)
 ON CONFLICT (id) DO UPDATE SET
     upstream_id = excluded.upstream_id,
     last_modified_upstream = excluded.last_modified_upstream,
@@ -119,7 +122,10 @@ ON CONFLICT (id) DO UPDATE SET
     scheduled_upstream = excluded.scheduled_upstream,
     direction = excluded.direction,
     status = excluded.status,
-    comment = excluded.comment,
+    comment_base = excluded.comment_base,
+    comment = CASE WHEN EXISTS (SELECT 1 FROM outbox o WHERE o.event_id = excluded.id
+                                AND o.op = 'set' AND o.field = 'note')
+                   THEN comment ELSE excluded.comment END,
     extension_id = excluded.extension_id,
     extension_alias = excluded.extension_alias,
     extension_url = excluded.extension_url,
@@ -135,6 +141,10 @@ ON CONFLICT (id) DO UPDATE SET
     labels = CASE WHEN EXISTS (SELECT 1 FROM outbox o WHERE o.event_id = excluded.id
                                AND o.op = 'set' AND o.field = 'labels')
                   THEN labels ELSE excluded.labels END,
+    archived_base = excluded.archived_base,
+    archived = CASE WHEN EXISTS (SELECT 1 FROM outbox o WHERE o.event_id = excluded.id
+                                 AND o.op = 'set' AND o.field = 'archived')
+                    THEN archived ELSE excluded.archived END,
     location_base = excluded.location_base,
     location = CASE WHEN EXISTS (SELECT 1 FROM outbox o WHERE o.event_id = excluded.id
                                  AND (o.op = 'delete' OR (o.op = 'set' AND o.field = 'location')))
@@ -151,6 +161,8 @@ WHERE mirror_events.raw_json IS NOT excluded.raw_json OR mirror_events.upstream_
    OR mirror_events.starred_base IS NOT excluded.starred_base
    OR mirror_events.labels_base IS NOT excluded.labels_base
    OR mirror_events.location_base IS NOT excluded.location_base
+   OR mirror_events.archived_base IS NOT excluded.archived_base
+   OR mirror_events.comment_base IS NOT excluded.comment_base
 RETURNING first_seen_at = updated_at";
 
 /// Writes the events of one transaction; call [`EventWriter::finish`] before the commit. The

@@ -10,7 +10,8 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 
-/// One of the four editable fields of an event.
+/// One of the editable fields of an event. Which of them the feeding API can write is in
+/// migration V7 (classic: labels, no archive or note; v2: archive and note, no labels).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Field {
@@ -18,26 +19,41 @@ pub enum Field {
     Starred,
     Labels,
     Location,
+    Archived,
+    Note,
 }
 
 impl Field {
+    const ALL: [Field; 6] = [
+        Field::Read,
+        Field::Starred,
+        Field::Labels,
+        Field::Location,
+        Field::Archived,
+        Field::Note,
+    ];
+
     pub fn parse(name: &str) -> Option<Field> {
-        match name {
-            "read" => Some(Field::Read),
-            "starred" => Some(Field::Starred),
-            "labels" => Some(Field::Labels),
-            "location" => Some(Field::Location),
-            _ => None,
-        }
+        Field::ALL.into_iter().find(|f| f.name() == name)
     }
 
-    /// The column of `mirror_events` (and of the views).
-    pub fn column(self) -> &'static str {
+    /// The field's name in the outbox and the views.
+    pub fn name(self) -> &'static str {
         match self {
             Field::Read => "read",
             Field::Starred => "starred",
             Field::Labels => "labels",
             Field::Location => "location",
+            Field::Archived => "archived",
+            Field::Note => "note",
+        }
+    }
+
+    /// The visible column of `mirror_events` (the note is the classic `comment`).
+    fn column(self) -> &'static str {
+        match self {
+            Field::Note => "comment",
+            other => other.name(),
         }
     }
 
@@ -47,7 +63,31 @@ impl Field {
             Field::Starred => "starred_base",
             Field::Labels => "labels_base",
             Field::Location => "location_base",
+            Field::Archived => "archived_base",
+            Field::Note => "comment_base",
         }
+    }
+
+    /// How a value in the outbox's text form is written into the field's columns: a note of
+    /// `''` is no note (NULL), as the sync stores it.
+    fn stored(self, param: &str) -> String {
+        match self {
+            Field::Note => format!("nullif({param}, '')"),
+            _ => param.to_string(),
+        }
+    }
+
+    /// The field's columns read back in the outbox's text form.
+    fn as_text(self, column: &str) -> String {
+        match self {
+            Field::Note => format!("coalesce({column}, '')"),
+            _ => format!("CAST({column} AS TEXT)"),
+        }
+    }
+
+    /// Whether the field holds 0/1.
+    pub fn is_flag(self) -> bool {
+        matches!(self, Field::Read | Field::Starred | Field::Archived)
     }
 }
 
@@ -56,8 +96,11 @@ impl Field {
 pub enum Edit {
     Read(bool),
     Starred(bool),
+    Archived(bool),
     /// The whole list, normalized (see [`normalize_labels`]).
     Labels(String),
+    /// The event's note; empty for none.
+    Note(String),
     /// Move to the trash upstream.
     Delete,
 }
@@ -87,9 +130,15 @@ pub fn apply_edits(conn: &mut Connection, ids: &[i64], edit: &Edit) -> Result<()
             Edit::Starred(value) => tx
                 .prepare_cached("UPDATE event_flags SET starred = ?2 WHERE id = ?1")?
                 .execute(params![id, value]),
+            Edit::Archived(value) => tx
+                .prepare_cached("UPDATE event_flags SET archived = ?2 WHERE id = ?1")?
+                .execute(params![id, value]),
             Edit::Labels(labels) => tx
                 .prepare_cached("UPDATE event_flags SET labels = ?2 WHERE id = ?1")?
                 .execute(params![id, labels]),
+            Edit::Note(note) => tx
+                .prepare_cached("UPDATE event_flags SET note = ?2 WHERE id = ?1")?
+                .execute(params![id, note]),
             Edit::Delete => tx
                 .prepare_cached("UPDATE event_flags SET location = 'trash' WHERE id = ?1")?
                 .execute([id]),
@@ -169,6 +218,10 @@ pub struct Entry {
     pub next_attempt_at: Option<String>,
     pub last_error: Option<String>,
     pub created_at: String,
+    /// The event's id as upstream knows it (v2 ids may be text).
+    pub upstream_id: String,
+    /// When the event was created, UTC (to read many events back in one listing).
+    pub event_created: String,
 }
 
 const SELECT_ENTRIES: &str = "
@@ -177,8 +230,11 @@ SELECT o.id, o.op, o.event_id, e.kind, o.field, o.value,
                 CASE o.field WHEN 'read' THEN CAST(e.read_base AS TEXT)
                              WHEN 'starred' THEN CAST(e.starred_base AS TEXT)
                              WHEN 'labels' THEN e.labels_base
+                             WHEN 'archived' THEN CAST(e.archived_base AS TEXT)
+                             WHEN 'note' THEN coalesce(e.comment_base, '')
                              ELSE e.location_base END),
-       o.state, o.attempts, o.next_attempt_at, o.last_error, o.created_at
+       o.state, o.attempts, o.next_attempt_at, o.last_error, o.created_at,
+       coalesce(e.upstream_id, CAST(e.id AS TEXT)), e.created_utc
 FROM outbox o JOIN mirror_events e ON e.id = o.event_id
 WHERE o.op IN ('set', 'delete')";
 
@@ -198,6 +254,8 @@ fn entry_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
         next_attempt_at: row.get(9)?,
         last_error: row.get(10)?,
         created_at: row.get(11)?,
+        upstream_id: row.get(12)?,
+        event_created: row.get(13)?,
     })
 }
 
@@ -281,8 +339,9 @@ pub fn settle(
     let current = current_entry_value(tx, entry)?;
     tx.execute(
         &format!(
-            "UPDATE mirror_events SET {} = ?2 WHERE id = ?1",
-            field.base_column()
+            "UPDATE mirror_events SET {} = {} WHERE id = ?1",
+            field.base_column(),
+            field.stored("?2")
         ),
         params![entry.event_id, upstream],
     )?;
@@ -324,6 +383,16 @@ fn settle_trashed(
     log(tx, entry, closed, detail, now)
 }
 
+/// Marks an event deleted upstream (v2 deletes for good: the push's own deletion).
+pub fn mark_gone_upstream(tx: &Transaction<'_>, event_id: i64, now: &str) -> Result<()> {
+    tx.execute(
+        "UPDATE mirror_events SET upstream_state = 'deleted', deleted_upstream_at = ?2, updated_at = ?2
+         WHERE id = ?1 AND upstream_state = 'present'",
+        params![event_id, now],
+    )?;
+    Ok(())
+}
+
 /// The event is gone upstream: marks it so, closes the entry with a record and shows the
 /// field's last known upstream value again.
 pub fn close_gone(tx: &Transaction<'_>, entry: &Entry, now: &str) -> Result<()> {
@@ -355,8 +424,9 @@ pub fn mark_failed(
     if let Some(value) = upstream {
         tx.execute(
             &format!(
-                "UPDATE mirror_events SET {} = ?2 WHERE id = ?1",
-                entry.field.base_column()
+                "UPDATE mirror_events SET {} = {} WHERE id = ?1",
+                entry.field.base_column(),
+                entry.field.stored("?2")
             ),
             params![entry.event_id, value],
         )?;
@@ -439,8 +509,9 @@ fn current_entry_value(tx: &Transaction<'_>, entry: &Entry) -> Result<Option<Str
 fn set_visible(tx: &Transaction<'_>, event_id: i64, field: Field, value: &str) -> Result<()> {
     tx.execute(
         &format!(
-            "UPDATE mirror_events SET {0} = ?2 WHERE id = ?1 AND {0} IS NOT ?2",
-            field.column()
+            "UPDATE mirror_events SET {0} = {1} WHERE id = ?1 AND {0} IS NOT {1}",
+            field.column(),
+            field.stored("?2")
         ),
         params![event_id, value],
     )?;
@@ -448,11 +519,16 @@ fn set_visible(tx: &Transaction<'_>, event_id: i64, field: Field, value: &str) -
 }
 
 fn restore_base(tx: &Transaction<'_>, event_id: i64, field: Field) -> Result<()> {
+    // A missing base (a mirror older than the base columns) keeps the visible value; a note's
+    // base is NULL when upstream has none.
+    let restored = match field {
+        Field::Note => field.base_column().to_string(),
+        _ => format!("coalesce({}, {})", field.base_column(), field.column()),
+    };
     tx.execute(
         &format!(
-            "UPDATE mirror_events SET {0} = coalesce({1}, {0}) WHERE id = ?1",
-            field.column(),
-            field.base_column()
+            "UPDATE mirror_events SET {} = {restored} WHERE id = ?1",
+            field.column()
         ),
         [event_id],
     )?;
@@ -464,16 +540,16 @@ fn restore_base(tx: &Transaction<'_>, event_id: i64, field: Field) -> Result<()>
 fn reconcile(tx: &Transaction<'_>, event_id: i64, field: Field, now: &str) -> Result<()> {
     let (visible, base): (Option<String>, Option<String>) = tx.query_row(
         &format!(
-            "SELECT CAST({} AS TEXT), CAST({} AS TEXT) FROM mirror_events WHERE id = ?1",
-            field.column(),
-            field.base_column()
+            "SELECT {}, {} FROM mirror_events WHERE id = ?1",
+            field.as_text(field.column()),
+            field.as_text(field.base_column())
         ),
         [event_id],
         |row| Ok((row.get(0)?, row.get(1)?)),
     )?;
     let (op, field_name) = match field {
         Field::Location => ("delete", "location"),
-        other => ("set", other.column()),
+        other => ("set", other.name()),
     };
     if visible == base {
         tx.execute(
@@ -522,7 +598,7 @@ fn log(
         entry.id,
         op,
         entry.event_id,
-        entry.field.column(),
+        entry.field.name(),
         entry.value,
         closed.as_str(),
         detail,

@@ -152,6 +152,34 @@ impl Client {
     }
 }
 
+/// An entry's editable fields, as `GET /history/{id}` sends them.
+pub(crate) fn fields(raw: &RawValue) -> Result<crate::api::writes::EventFields, ApiError> {
+    let e: WireEntry = parse_json(raw.get().as_bytes())?;
+    let outgoing = e
+        .direction
+        .as_deref()
+        .is_some_and(|d| d.to_ascii_lowercase().ends_with("outgoing"));
+    Ok(crate::api::writes::EventFields {
+        read: e.read.unwrap_or(false),
+        starred: e.starred.unwrap_or(false),
+        labels: e.labels.join(","),
+        location: location(e.archived.unwrap_or(false), outgoing).to_string(),
+        archived: e.archived.unwrap_or(false),
+        note: e.note.unwrap_or_default(),
+    })
+}
+
+/// The mirror's `location` of a v2 entry: v2 has no trash, and no folders but the archive.
+fn location(archived: bool, outgoing: bool) -> &'static str {
+    if archived {
+        "archive"
+    } else if outgoing {
+        "sent"
+    } else {
+        "inbox"
+    }
+}
+
 fn permanent(message: String) -> ApiError {
     ApiError::new(ApiErrorKind::Permanent, message)
 }
@@ -186,13 +214,7 @@ pub(crate) fn to_record(
     let outgoing = direction
         .as_deref()
         .is_some_and(|d| d.ends_with("outgoing"));
-    let location = if e.archived.unwrap_or(false) {
-        "archive"
-    } else if outgoing {
-        "sent"
-    } else {
-        "inbox"
-    };
+    let location = location(e.archived.unwrap_or(false), outgoing);
     let endpoints = [
         ("source", &e.source, &e.source_alias),
         ("target", &e.target, &e.target_alias),

@@ -1,7 +1,10 @@
 //! `/v2/history` and `/v2/history/{id}`: the world's events as v2 history entries.
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{Extension, Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use axum::routing::get;
 use serde_json::{Map, Value, json};
 
@@ -15,8 +18,168 @@ const MAX_LIMIT: usize = 1000;
 
 pub fn routes() -> Router<Shr> {
     Router::new()
-        .route("/history", get(list))
-        .route("/history/{id}", get(one))
+        .route("/history", get(list).put(update_many).delete(delete_many))
+        .route("/history/{id}", get(one).put(update_one).delete(delete_one))
+}
+
+/// The reference's limit for a bulk update: "less than 150".
+const MAX_BULK_UPDATE: usize = 149;
+
+/// What `PUT /history/{id}` (and each item of `PUT /history`) may set. Absent fields stay as
+/// they are.
+#[derive(Debug, Default)]
+struct Update {
+    read: Option<bool>,
+    starred: Option<bool>,
+    archived: Option<bool>,
+    note: Option<String>,
+}
+
+impl Update {
+    /// Reads the fields of one update; `note` only where `allow_note` (the bulk form has none).
+    fn parse(value: &Value, allow_note: bool) -> Result<Update, V2Error> {
+        let object = value
+            .as_object()
+            .ok_or_else(|| V2Error::bad_request("an update is a JSON object"))?;
+        let flag = |key: &str| match object.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(other) => Err(V2Error::bad_request(format!(
+                "{key} must be true or false, got {other}"
+            ))),
+        };
+        let note = match object.get("note") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(n)) if allow_note => Some(n.clone()),
+            Some(_) if !allow_note => {
+                return Err(V2Error::bad_request("a bulk update cannot set notes"));
+            }
+            Some(other) => {
+                return Err(V2Error::bad_request(format!(
+                    "note must be a string, got {other}"
+                )));
+            }
+        };
+        Ok(Update {
+            read: flag("read")?,
+            starred: flag("starred")?,
+            archived: flag("archived")?,
+            note,
+        })
+    }
+
+    fn apply(&self, e: &mut Event) {
+        if let Some(v) = self.read {
+            e.read = v;
+        }
+        if let Some(v) = self.starred {
+            e.starred = v;
+        }
+        if let Some(archived) = self.archived {
+            e.location = match (archived, e.direction) {
+                (true, _) => Location::Archive,
+                (false, Direction::Outgoing | Direction::MissedOutgoing) => Location::Sent,
+                (false, _) => Location::Inbox,
+            };
+        }
+        if let Some(note) = &self.note {
+            e.comment = (!note.is_empty()).then(|| note.as_str().into());
+        }
+    }
+}
+
+fn json_body(body: &Bytes) -> Result<Value, V2Error> {
+    serde_json::from_slice(body).map_err(|e| V2Error::bad_request(format!("invalid JSON: {e}")))
+}
+
+/// The world's id of a history id v2 showed, if such an entry exists (not in the trash).
+fn existing(world: &World, id: &str, text_ids: bool) -> Option<u64> {
+    parse_history_id(id)
+        .filter(|&n| history_id(n, text_ids) == id)
+        .filter(|&n| world.events.get(n).is_some_and(|e| e.location != Location::Trash))
+}
+
+fn no_content() -> V2Result {
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `PUT /history/{id}`: sets some of read, starred, archived and note.
+async fn update_one(State(shared): State<Shr>, Path(id): Path<String>, body: Bytes) -> V2Result {
+    let update = Update::parse(&json_body(&body)?, true)?;
+    let text_ids = shared.faults().faults.text_ids;
+    let mut world = shared.write();
+    let n = existing(&world, &id, text_ids)
+        .ok_or_else(|| V2Error::not_found(format!("no history entry {id:?}")))?;
+    if let Some(e) = world.events.get_mut(n) {
+        update.apply(e);
+    }
+    no_content()
+}
+
+/// `PUT /history`: `[{id, read?, starred?, archived?}]`, fewer than 150. All or nothing: an
+/// unknown id changes nothing and answers 404.
+async fn update_many(State(shared): State<Shr>, body: Bytes) -> V2Result {
+    let items = match json_body(&body)? {
+        Value::Array(items) => items,
+        _ => return Err(V2Error::bad_request("a bulk update is a JSON array")),
+    };
+    if items.len() > MAX_BULK_UPDATE {
+        return Err(V2Error::bad_request(format!(
+            "a bulk update takes less than 150 entries, got {}",
+            items.len()
+        )));
+    }
+    let text_ids = shared.faults().faults.text_ids;
+    let mut world = shared.write();
+    let mut updates = Vec::with_capacity(items.len());
+    for item in &items {
+        let id = item["id"]
+            .as_str()
+            .ok_or_else(|| V2Error::bad_request("every entry needs an id (a string)"))?;
+        let n = existing(&world, id, text_ids)
+            .ok_or_else(|| V2Error::not_found(format!("no history entry {id:?}")))?;
+        updates.push((n, Update::parse(item, false)?));
+    }
+    for (n, update) in updates {
+        if let Some(e) = world.events.get_mut(n) {
+            update.apply(e);
+        }
+    }
+    no_content()
+}
+
+/// `DELETE /history/{id}`: gone for good (v2 has no trash).
+async fn delete_one(State(shared): State<Shr>, Path(id): Path<String>) -> V2Result {
+    let text_ids = shared.faults().faults.text_ids;
+    let mut world = shared.write();
+    let n = existing(&world, &id, text_ids)
+        .ok_or_else(|| V2Error::not_found(format!("no history entry {id:?}")))?;
+    world.remove_event(n);
+    no_content()
+}
+
+/// `DELETE /history?id=a&id=b`. Without ids it is refused: sipgate may read that as "delete
+/// everything", and the emulator will not pretend otherwise. All or nothing, as updates.
+async fn delete_many(State(shared): State<Shr>, Extension(query): Extension<Query>) -> V2Result {
+    let ids = query.all("id");
+    if ids.is_empty() {
+        return Err(V2Error::bad_request(
+            "DELETE /history needs at least one id (the emulator never deletes a whole history)",
+        ));
+    }
+    let text_ids = shared.faults().faults.text_ids;
+    let mut world = shared.write();
+    let found = ids
+        .iter()
+        .map(|id| {
+            existing(&world, id, text_ids)
+                .ok_or_else(|| V2Error::not_found(format!("no history entry {id:?}")))
+        })
+        .collect::<Result<Vec<u64>, V2Error>>()?;
+    for n in found {
+        world.remove_event(n);
+    }
+    no_content()
 }
 
 fn type_name(kind: Kind) -> &'static str {
@@ -184,10 +347,8 @@ async fn list(State(shared): State<Shr>, Extension(query): Extension<Query>) -> 
 async fn one(State(shared): State<Shr>, Path(id): Path<String>) -> V2Result {
     let text_ids = shared.faults().faults.text_ids;
     let world = shared.read();
-    let event = parse_history_id(&id)
-        .filter(|&n| history_id(n, text_ids) == id)
+    let event = existing(&world, &id, text_ids)
         .and_then(|n| world.events.get(n))
-        .filter(|e| e.location != Location::Trash)
         .ok_or_else(|| V2Error::not_found(format!("no history entry {id:?}")))?;
     ok(&entry(&shared, &world, event, text_ids))
 }

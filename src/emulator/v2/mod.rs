@@ -24,7 +24,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Request, State as AxumState};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -138,13 +138,14 @@ pub fn router(shared: Shr) -> Router<Shr> {
     Router::new().nest("/v2", api).merge(download::routes())
 }
 
-/// The scope a route needs, by its first path segment below `/v2` (or, for per-user routes,
-/// the second). `None`: no scope needed (who am I).
-fn required_scope(path: &str) -> Option<&'static str> {
+/// The scope a route needs, by its method and first path segment below `/v2` (or, for
+/// per-user routes, the second). `None`: no scope needed (who am I).
+fn required_scope(method: &Method, path: &str) -> Option<&'static str> {
     let mut segments = path.trim_start_matches("/v2").trim_matches('/').split('/');
     let first = segments.next().unwrap_or("");
     let scope = match first {
         "authorization" => return None,
+        "history" if method != Method::GET => "history:write",
         "history" => "history:read",
         "contacts" => "contacts:read",
         "account" => "account:read",
@@ -174,7 +175,7 @@ async fn authorize(AxumState(shared): AxumState<Shr>, request: Request, next: Ne
         )
         .into_response();
     }
-    if let Some(scope) = required_scope(request.uri().path()) {
+    if let Some(scope) = required_scope(request.method(), request.uri().path()) {
         let granted = shared.token_scopes.iter().any(|s| s == "all" || s == scope);
         if !granted {
             return V2Error::new(
@@ -232,16 +233,21 @@ fn time_param(query: &Query, key: &str) -> Result<Option<i64>, V2Error> {
 
 #[cfg(test)]
 mod tests {
-    use super::required_scope;
+    use super::{Method, required_scope};
 
     #[test]
     fn routes_need_their_scopes() {
-        assert_eq!(required_scope("/v2/history"), Some("history:read"));
-        assert_eq!(required_scope("/v2/w0/devices"), Some("devices:read"));
+        let get = &Method::GET;
+        assert_eq!(required_scope(get, "/v2/history"), Some("history:read"));
         assert_eq!(
-            required_scope("/v2/w0/phonelines/p0/forwardings"),
+            required_scope(&Method::PUT, "/v2/history/1"),
+            Some("history:write")
+        );
+        assert_eq!(required_scope(get, "/v2/w0/devices"), Some("devices:read"));
+        assert_eq!(
+            required_scope(get, "/v2/w0/phonelines/p0/forwardings"),
             Some("phonelines:read")
         );
-        assert_eq!(required_scope("/v2/authorization/userinfo"), None);
+        assert_eq!(required_scope(get, "/v2/authorization/userinfo"), None);
     }
 }
