@@ -348,41 +348,42 @@ fn parse_key_value(text: &str) -> Result<(String, String), String> {
 }
 
 /// `sipmirror event ...`: local edits, shown in the mirror at once and queued for upstream.
+/// Ids are the views' `id`; an event whose v2 id is not a number has a negative one.
 #[derive(Debug, Subcommand)]
 pub enum EventCommand {
     /// Mark events as read (heard, seen)
     Read {
-        #[arg(required = true, value_name = "ID")]
+        #[arg(required = true, value_name = "ID", allow_negative_numbers = true)]
         ids: Vec<i64>,
     },
     /// Mark events as unread
     Unread {
-        #[arg(required = true, value_name = "ID")]
+        #[arg(required = true, value_name = "ID", allow_negative_numbers = true)]
         ids: Vec<i64>,
     },
     /// Star events
     Star {
-        #[arg(required = true, value_name = "ID")]
+        #[arg(required = true, value_name = "ID", allow_negative_numbers = true)]
         ids: Vec<i64>,
     },
     /// Remove the star from events
     Unstar {
-        #[arg(required = true, value_name = "ID")]
+        #[arg(required = true, value_name = "ID", allow_negative_numbers = true)]
         ids: Vec<i64>,
     },
     /// Archive events (v2 only; the classic API cannot move events)
     Archive {
-        #[arg(required = true, value_name = "ID")]
+        #[arg(required = true, value_name = "ID", allow_negative_numbers = true)]
         ids: Vec<i64>,
     },
     /// Take events out of the archive (v2 only)
     Unarchive {
-        #[arg(required = true, value_name = "ID")]
+        #[arg(required = true, value_name = "ID", allow_negative_numbers = true)]
         ids: Vec<i64>,
     },
     /// Set an event's note ("" removes it; v2 only)
     Note {
-        #[arg(value_name = "ID")]
+        #[arg(value_name = "ID", allow_negative_numbers = true)]
         id: i64,
         #[arg(value_name = "TEXT")]
         text: String,
@@ -390,13 +391,13 @@ pub enum EventCommand {
     /// Delete events upstream: classic moves them to the trash, v2 deletes them for good (they
     /// stay in the mirror with location = trash, and gone_upstream once pushed)
     Delete {
-        #[arg(required = true, value_name = "ID")]
+        #[arg(required = true, value_name = "ID", allow_negative_numbers = true)]
         ids: Vec<i64>,
     },
     /// Set an event's labels: comma-separated, replacing the old ones ("" removes all;
     /// classic only: v2 cannot write labels)
     Label {
-        #[arg(value_name = "ID")]
+        #[arg(value_name = "ID", allow_negative_numbers = true)]
         id: i64,
         #[arg(value_name = "LABELS")]
         labels: String,

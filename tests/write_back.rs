@@ -388,7 +388,10 @@ fn bad_edits_are_refused_and_change_nothing() {
         ("UPDATE sms SET note = 'a' || char(1)", "a note is text"),
         // What the classic API cannot write is refused at once.
         ("UPDATE sms SET archived = 1 - archived", "cannot archive"),
-        ("UPDATE sms SET note = 'call back'", "cannot archive events or write notes"),
+        (
+            "UPDATE sms SET note = 'call back'",
+            "cannot archive events or write notes",
+        ),
     ] {
         let error = db
             .execute(&format!("{sql} WHERE id = {id}"), [])

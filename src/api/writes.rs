@@ -93,7 +93,8 @@ impl Client {
         match self.api() {
             Api::Classic => {
                 let (_, wire) = self.event(event.kind, event.id).await?;
-                let flag = |f: &Option<super::events::WireFlag>| f.as_ref().is_some_and(|f| f.value);
+                let flag =
+                    |f: &Option<super::events::WireFlag>| f.as_ref().is_some_and(|f| f.value);
                 Ok(EventFields {
                     read: flag(&wire.read),
                     starred: flag(&wire.starred),
@@ -108,9 +109,8 @@ impl Client {
                 })
             }
             Api::V2 => {
-                let raw: Box<serde_json::value::RawValue> = self
-                    .get_json(&history_path(event.upstream_id), &[])
-                    .await?;
+                let raw: Box<serde_json::value::RawValue> =
+                    self.get_json(&history_path(event.upstream_id), &[]).await?;
                 super::v2::history::fields(&raw)
             }
         }
@@ -132,16 +132,24 @@ impl Client {
             }
             Api::V2 => {
                 let body = v2_update(None, changes);
-                self.write_json(Method::PUT, &history_path(event.upstream_id), &[], Some(&body))
-                    .await
-                    .map(drop)
+                self.write_json(
+                    Method::PUT,
+                    &history_path(event.upstream_id),
+                    &[],
+                    Some(&body),
+                )
+                .await
+                .map(drop)
             }
         }
     }
 
     /// v2: sets the flags (read, starred, archived; notes go one event at a time) of up to
     /// [`MAX_BULK_UPDATE`] events in one `PUT /history`.
-    pub async fn write_flags_bulk(&self, events: &[(&str, Vec<Change<'_>>)]) -> Result<(), ApiError> {
+    pub async fn write_flags_bulk(
+        &self,
+        events: &[(&str, Vec<Change<'_>>)],
+    ) -> Result<(), ApiError> {
         debug_assert!(events.len() <= MAX_BULK_UPDATE);
         let body = Value::Array(
             events
@@ -177,7 +185,10 @@ impl Client {
                 "a bulk delete takes 1 to 50 ids, through v2 only",
             ));
         }
-        let query: Vec<(&str, String)> = upstream_ids.iter().map(|id| ("id", id.to_string())).collect();
+        let query: Vec<(&str, String)> = upstream_ids
+            .iter()
+            .map(|id| ("id", id.to_string()))
+            .collect();
         self.write_json(Method::DELETE, "history", &query, None)
             .await
             .map(drop)

@@ -18,9 +18,11 @@ pub fn run(settings: &Settings, command: &EventCommand) -> Result<ExitCode> {
         EventCommand::Star { ids } => (ids.clone(), Edit::Starred(true), "starred"),
         EventCommand::Unstar { ids } => (ids.clone(), Edit::Starred(false), "unstarred"),
         EventCommand::Archive { ids } => (ids.clone(), Edit::Archived(true), "archived"),
-        EventCommand::Unarchive { ids } => {
-            (ids.clone(), Edit::Archived(false), "taken out of the archive")
-        }
+        EventCommand::Unarchive { ids } => (
+            ids.clone(),
+            Edit::Archived(false),
+            "taken out of the archive",
+        ),
         EventCommand::Note { id, text } => (vec![*id], Edit::Note(check_note(text)?), "noted"),
         EventCommand::Delete { ids } => (ids.clone(), Edit::Delete, "marked for deletion"),
         EventCommand::Label { id, labels } => (

@@ -30,6 +30,8 @@ pub struct EventPatch {
     pub starred: Option<bool>,
     pub labels: Option<String>,
     pub location: Option<String>,
+    /// The event's note (v2 `note`, classic `comment`); `""` removes it.
+    pub comment: Option<String>,
 }
 
 /// A change to a contact (control interface). `numbers` replaces all TEL entries.
@@ -128,6 +130,9 @@ impl State {
         }
         if let Some(l) = location {
             event.location = l;
+        }
+        if let Some(note) = &patch.comment {
+            event.comment = (!note.is_empty()).then(|| note.as_str().into());
         }
         Ok(())
     }

@@ -206,7 +206,9 @@ async fn replay_all(
                 let mut planned = replay::plan(&client, batch, policy).await?;
                 if api == Api::Classic {
                     let writes = std::mem::take(&mut planned.writes);
-                    planned.decided.extend(replay::write_each(&client, writes).await?);
+                    planned
+                        .decided
+                        .extend(replay::write_each(&client, writes).await?);
                 }
                 Ok::<_, crate::api::ApiError>(planned)
             }

@@ -8,8 +8,8 @@
 
 use futures_util::StreamExt;
 
-use crate::api::writes::{Change, EventRef, MAX_BULK_DELETE, MAX_BULK_UPDATE};
 use crate::api::events::EventKind;
+use crate::api::writes::{Change, EventRef, MAX_BULK_DELETE, MAX_BULK_UPDATE};
 use crate::api::{ApiError, ApiErrorKind, Client};
 use crate::config::ConflictPolicy;
 use crate::store::outbox::{Closed, Entry, Op};
@@ -181,7 +181,10 @@ fn decide(entry: &Entry, upstream: &str, policy: ConflictPolicy) -> Decision {
 /// classic: writes one event's edits one at a time, in outbox order. A refused edit fails
 /// alone; a gone event or a transient error stops the event's later edits too (they must not
 /// overtake it).
-pub async fn write_each(client: &Client, writes: Vec<Write>) -> Result<Vec<(Entry, Outcome)>, ApiError> {
+pub async fn write_each(
+    client: &Client,
+    writes: Vec<Write>,
+) -> Result<Vec<(Entry, Outcome)>, ApiError> {
     let mut outcomes = Vec::with_capacity(writes.len());
     let mut rest = writes.into_iter();
     while let Some(write) = rest.next() {
@@ -217,7 +220,9 @@ pub async fn write_v2(
         writes.into_iter().partition(|w| w.entry.op == Op::Delete);
     let mut events = by_event(sets);
     let (bulk, single): (Vec<Vec<Write>>, Vec<Vec<Write>>) = if events.len() > 1 {
-        events.drain(..).partition(|e| e.iter().all(|w| w.entry.field.is_flag()))
+        events
+            .drain(..)
+            .partition(|e| e.iter().all(|w| w.entry.field.is_flag()))
     } else {
         (Vec::new(), events)
     };
@@ -225,7 +230,12 @@ pub async fn write_v2(
         let result = {
             let body: Vec<(&str, Vec<Change<'_>>)> = chunk
                 .iter()
-                .map(|e| (e[0].entry.upstream_id.as_str(), e.iter().map(Write::change).collect()))
+                .map(|e| {
+                    (
+                        e[0].entry.upstream_id.as_str(),
+                        e.iter().map(Write::change).collect(),
+                    )
+                })
                 .collect();
             client.write_flags_bulk(&body).await
         };
@@ -243,7 +253,10 @@ pub async fn write_v2(
         return write_singly(client, deletes, concurrency, &mut done).await;
     }
     for chunk in chunks(deletes, MAX_BULK_DELETE) {
-        let ids: Vec<&str> = chunk.iter().map(|d| d[0].entry.upstream_id.as_str()).collect();
+        let ids: Vec<&str> = chunk
+            .iter()
+            .map(|d| d[0].entry.upstream_id.as_str())
+            .collect();
         match client.delete_events_bulk(&ids).await {
             Err(e) if matches!(e.kind, ApiErrorKind::Permanent | ApiErrorKind::NotFound) => {
                 tracing::debug!(error = %e, "bulk delete refused; deleting one by one");
@@ -305,7 +318,10 @@ fn chunks<T>(items: Vec<T>, size: usize) -> Vec<Vec<T>> {
 }
 
 /// The outcomes of writes that went out together and met one result.
-fn written(writes: Vec<Write>, result: Result<(), ApiError>) -> Result<Vec<(Entry, Outcome)>, ApiError> {
+fn written(
+    writes: Vec<Write>,
+    result: Result<(), ApiError>,
+) -> Result<Vec<(Entry, Outcome)>, ApiError> {
     match result {
         Ok(()) => Ok(writes
             .into_iter()
@@ -417,7 +433,10 @@ mod tests {
     #[test]
     fn chunks_keep_order_and_size() {
         let parts = chunks((0..301).collect(), MAX_BULK_UPDATE);
-        assert_eq!(parts.iter().map(Vec::len).collect::<Vec<_>>(), [149, 149, 3]);
+        assert_eq!(
+            parts.iter().map(Vec::len).collect::<Vec<_>>(),
+            [149, 149, 3]
+        );
         assert_eq!(parts.concat(), (0..301).collect::<Vec<_>>());
     }
 }

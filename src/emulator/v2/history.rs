@@ -96,7 +96,12 @@ fn json_body(body: &Bytes) -> Result<Value, V2Error> {
 fn existing(world: &World, id: &str, text_ids: bool) -> Option<u64> {
     parse_history_id(id)
         .filter(|&n| history_id(n, text_ids) == id)
-        .filter(|&n| world.events.get(n).is_some_and(|e| e.location != Location::Trash))
+        .filter(|&n| {
+            world
+                .events
+                .get(n)
+                .is_some_and(|e| e.location != Location::Trash)
+        })
 }
 
 fn no_content() -> V2Result {
