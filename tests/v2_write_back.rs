@@ -406,3 +406,66 @@ fn edits_reach_upstream_under_faults_and_with_text_ids() {
     s.v2_sync_ok(&["--full"]);
     assert_v2_mirror_equals_upstream(&s);
 }
+
+#[test]
+fn many_edits_are_read_back_in_a_few_listings_and_conflicts_still_seen() {
+    let s = synced(1500);
+    s.home.write_config(
+        "[http]\nretry_base = \"1ms\"\nmax_attempts = 12\n[push]\nconflict = \"upstream-wins\"\n",
+        0o600,
+    );
+    let edited = ids(&s, "starred = 0 AND archived = 0", 300);
+    s.db()
+        .execute(
+            &format!(
+                "UPDATE events SET starred = 1 WHERE id IN ({})",
+                edited.join(",")
+            ),
+            [],
+        )
+        .expect("edit");
+    // A local note, and meanwhile on the website: the same event gets another note (a
+    // conflict, which upstream wins here), one edited event is deleted (the listing cannot
+    // show it), one is starred there too (upstream already has the value).
+    let noted = &edited[30];
+    s.v2_cmd(&["event", "note", noted, "mine"])
+        .assert()
+        .success();
+    s.control(
+        "PATCH",
+        &format!("/_emulator/events/{noted}"),
+        Some(json!({ "comment": "the website's" })),
+    );
+    let gone = &edited[10];
+    s.control("DELETE", &format!("/_emulator/events/{gone}"), None);
+    let already = &edited[20];
+    s.control(
+        "PATCH",
+        &format!("/_emulator/events/{already}"),
+        Some(json!({ "starred": true })),
+    );
+    s.emulator.reset_stats();
+    s.v2_cmd(&["push"]).assert().success();
+    let stats = s.emulator.stats();
+    let reads = served(&s, "GET /v2/history/");
+    let listings = stats.count("GET /v2/history");
+    // 300 events read in a few listing pages; only the deleted one alone.
+    assert_eq!(reads, 1, "single reads");
+    assert!(listings <= 6, "{listings} listing pages");
+    // 298 events to write: two bulk updates of 149 (the noted one among them: a conflict
+    // settled for upstream leaves only its star to write).
+    assert_eq!(
+        stats.count("PUT /v2/history"),
+        2,
+        "bulk updates of up to 149"
+    );
+    assert_eq!(served(&s, "PUT /v2/history/"), 0);
+    assert_eq!(entry(&s, noted).expect("entry")["note"], "the website's");
+    assert!(entry(&s, gone).is_none());
+    for id in edited.iter().filter(|id| *id != gone) {
+        assert_eq!(entry(&s, id).expect("entry")["starred"], true, "{id}");
+    }
+    assert_eq!(outbox(&s), 0);
+    s.v2_sync_ok(&["--full"]);
+    assert_v2_mirror_equals_upstream(&s);
+}

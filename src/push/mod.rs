@@ -13,6 +13,7 @@
 //! request (`replay::write_v2`). v2 deletes for good, so more than `[push] max_deletes`
 //! deletions wait for `push --confirm-deletes`.
 
+mod prefetch;
 mod replay;
 mod sends;
 
@@ -152,9 +153,13 @@ pub fn run(mirror: &mut Mirror, settings: &Settings, upstream: &Upstream) -> Res
         held_deletes: hold_back_deletes(&mut due, settings, upstream.client.api()),
         ..PushReport::default()
     };
+    let window = match upstream.client.api() {
+        Api::V2 => prefetch::window(mirror.conn(), &due)?,
+        Api::Classic => None,
+    };
     let requests_before = upstream.client.requests();
     let result = upstream.block_on(async {
-        replay_all(mirror, settings, upstream, due, &mut report).await?;
+        replay_all(mirror, settings, upstream, due, window, &mut report).await?;
         sends::deliver_all(mirror, upstream, &settings.country_code, &mut report).await
     });
     report.requests = upstream.client.requests() - requests_before;
@@ -195,15 +200,21 @@ async fn replay_all(
     settings: &Settings,
     upstream: &Upstream,
     due: Vec<Entry>,
+    window: Option<prefetch::Window>,
     report: &mut PushReport,
 ) -> Result<()> {
     let policy = settings.push.conflict;
     let api = upstream.client.api();
+    let mut known = match &window {
+        Some(window) => prefetch::read(&upstream.client, window).await,
+        None => HashMap::new(),
+    };
     let mut results = futures_util::stream::iter(by_event(due))
         .map(|batch| {
             let client = upstream.client.clone();
+            let fields = batch.first().and_then(|e| known.remove(&e.upstream_id));
             async move {
-                let mut planned = replay::plan(&client, batch, policy).await?;
+                let mut planned = replay::plan(&client, batch, policy, fields).await?;
                 if api == Api::Classic {
                     let writes = std::mem::take(&mut planned.writes);
                     planned

@@ -9,7 +9,7 @@
 use futures_util::StreamExt;
 
 use crate::api::events::EventKind;
-use crate::api::writes::{Change, EventRef, MAX_BULK_DELETE, MAX_BULK_UPDATE};
+use crate::api::writes::{Change, EventFields, EventRef, MAX_BULK_DELETE, MAX_BULK_UPDATE};
 use crate::api::{ApiError, ApiErrorKind, Client};
 use crate::config::ConflictPolicy;
 use crate::store::outbox::{Closed, Entry, Op};
@@ -71,12 +71,14 @@ pub struct Planned {
     pub writes: Vec<Write>,
 }
 
-/// Reads the event of `batch` (its due edits, in outbox order) and decides each edit. Only bad
-/// credentials end with an error: every other request would fail the same way.
+/// Reads the event of `batch` (its due edits, in outbox order), unless its fields were read
+/// already (`known`, see `prefetch`), and decides each edit. Only bad credentials end with an
+/// error: every other request would fail the same way.
 pub async fn plan(
     client: &Client,
     batch: Vec<Entry>,
     policy: ConflictPolicy,
+    known: Option<EventFields>,
 ) -> Result<Planned, ApiError> {
     let Some(first) = batch.first() else {
         return Ok(Planned::default());
@@ -94,7 +96,11 @@ pub async fn plan(
         id: first.event_id,
         upstream_id: &first.upstream_id,
     };
-    let current = match client.event_fields(event).await {
+    let read = match known {
+        Some(fields) => Ok(fields),
+        None => client.event_fields(event).await,
+    };
+    let current = match read {
         Ok(fields) => fields,
         // A well-formed answer of the wrong shape is upstream misbehaving, like a cut or
         // garbled one: try again later, rather than fail the edit for good. (A refusal has a

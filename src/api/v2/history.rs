@@ -155,18 +155,51 @@ impl Client {
 /// An entry's editable fields, as `GET /history/{id}` sends them.
 pub(crate) fn fields(raw: &RawValue) -> Result<crate::api::writes::EventFields, ApiError> {
     let e: WireEntry = parse_json(raw.get().as_bytes())?;
+    Ok(entry_fields(e))
+}
+
+impl Client {
+    /// One page of the whole history (every type) created between `from` and `to` (ISO-8601),
+    /// archived or not, as each entry's id and editable fields; and the listing's total. An
+    /// entry that does not parse is left out: the caller reads it alone.
+    pub(crate) async fn history_fields_page(
+        &self,
+        from: &str,
+        to: &str,
+        archived: bool,
+        offset: u64,
+    ) -> Result<(Vec<(String, crate::api::writes::EventFields)>, u64), ApiError> {
+        let query = [
+            ("archived", archived.to_string()),
+            ("from", from.to_string()),
+            ("to", to.to_string()),
+            ("offset", offset.to_string()),
+            ("limit", super::MAX_HISTORY_LIMIT.to_string()),
+        ];
+        let page: Page = self.get_json("history", &query).await?;
+        let fields = page
+            .items
+            .iter()
+            .filter_map(|raw| parse_json::<WireEntry>(raw.get().as_bytes()).ok())
+            .map(|e| (e.id.clone(), entry_fields(e)))
+            .collect();
+        Ok((fields, page.total_count))
+    }
+}
+
+fn entry_fields(e: WireEntry) -> crate::api::writes::EventFields {
     let outgoing = e
         .direction
         .as_deref()
         .is_some_and(|d| d.to_ascii_lowercase().ends_with("outgoing"));
-    Ok(crate::api::writes::EventFields {
+    crate::api::writes::EventFields {
         read: e.read.unwrap_or(false),
         starred: e.starred.unwrap_or(false),
         labels: e.labels.join(","),
         location: location(e.archived.unwrap_or(false), outgoing).to_string(),
         archived: e.archived.unwrap_or(false),
         note: e.note.unwrap_or_default(),
-    })
+    }
 }
 
 /// The mirror's `location` of a v2 entry: v2 has no trash, and no folders but the archive.
