@@ -440,8 +440,9 @@ pub enum SendCommand {
         /// The text; `-` reads it from stdin
         #[arg(long, value_name = "TEXT")]
         text: String,
-        /// Send from this number of the account [default: the account's SMS number]
-        #[arg(long = "from", value_name = "NUMBER")]
+        /// classic: send from this number of the account; v2: from this SMS extension (e.g.
+        /// s1) [default: the account's SMS number, or its first SMS extension]
+        #[arg(long = "from", value_name = "NUMBER|EXTENSION")]
         from: Option<String>,
     },
     /// Send a PDF document as a fax
@@ -451,6 +452,10 @@ pub enum SendCommand {
         /// Send from this fax extension (e.g. f0) [default: the account's fax extension]
         #[arg(long = "from", value_name = "EXTENSION")]
         from: Option<String>,
+        /// After sending, follow the fax's status until it is sent or has failed (every
+        /// `[push] fax_poll`, at most `[push] fax_wait`); exit 3 when it failed
+        #[arg(long)]
+        wait: bool,
         /// The document
         #[arg(value_name = "FILE.pdf")]
         file: PathBuf,

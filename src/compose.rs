@@ -76,6 +76,25 @@ pub fn schedule(at: &str, tz: Tz, now: chrono::DateTime<Utc>) -> Result<String> 
     Ok(utc.format("%Y-%m-%d %H:%M:%S").to_string())
 }
 
+/// How far ahead v2 takes `sendAt`.
+pub const V2_MAX_SCHEDULE_DAYS: i64 = 30;
+
+/// v2 sends a scheduled message at most 30 days ahead; refused before anything is queued.
+pub fn within_v2_schedule(schedule: Option<&str>) -> Result<()> {
+    let Some(at) = schedule else {
+        return Ok(());
+    };
+    let latest = (Utc::now() + chrono::Duration::days(V2_MAX_SCHEDULE_DAYS))
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string();
+    if at > latest.as_str() {
+        return Err(Error::usage(format!(
+            "--at: sipgate's API v2 schedules a message at most {V2_MAX_SCHEDULE_DAYS} days ahead ({at} UTC is later)"
+        )));
+    }
+    Ok(())
+}
+
 /// The checked request of an SMS.
 pub fn sms(
     to: &[String],

@@ -67,6 +67,10 @@
 //! # deletion back (the other edits still go) until `sipmirror push --confirm-deletes`.
 //! # Default: 50
 //! max_deletes = 50
+//! # `send fax --wait` reads the fax's status this often, and gives up after fax_wait.
+//! # Default: 5s and 10m
+//! fax_poll = "5s"
+//! fax_wait = "10m"
 //!
 //! [media]
 //! # What `sync` downloads: "all", "voicemails", "faxes" or "none" (`sync --media` means all).
@@ -329,6 +333,8 @@ pub struct PushSettings {
     pub conflict: ConflictPolicy,
     pub concurrency: usize,
     pub max_deletes: u64,
+    pub fax_poll: Duration,
+    pub fax_wait: Duration,
     /// `push --confirm-deletes`: send deletions past `max_deletes`.
     pub confirm_deletes: bool,
 }
@@ -407,6 +413,8 @@ struct FilePush {
     conflict: Option<ConflictPolicy>,
     concurrency: Option<usize>,
     max_deletes: Option<u64>,
+    fax_poll: Option<String>,
+    fax_wait: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -525,6 +533,12 @@ impl Settings {
             conflict: file.push.conflict.unwrap_or(ConflictPolicy::LocalWins),
             concurrency: file.push.concurrency.unwrap_or(16),
             max_deletes: file.push.max_deletes.unwrap_or(50),
+            fax_poll: duration("push.fax_poll", &file.push.fax_poll, Duration::from_secs(5))?,
+            fax_wait: duration(
+                "push.fax_wait",
+                &file.push.fax_wait,
+                Duration::from_secs(600),
+            )?,
             confirm_deletes: false,
         };
         if !(1..=64).contains(&push.concurrency) {

@@ -31,6 +31,14 @@ pub enum ExitCode {
     Sigterm = 143,
 }
 
+impl ExitCode {
+    /// This code, unless it is `Ok`: then `other`. Folds the codes of several steps into the
+    /// one a command exits with.
+    pub fn or(self, other: ExitCode) -> ExitCode {
+        if self == ExitCode::Ok { other } else { self }
+    }
+}
+
 /// What went wrong, coarsely: decides the exit code and whether retrying can help.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {

@@ -396,7 +396,6 @@ fn what_v2_cannot_do_yet_is_refused_before_anything_is_queued_or_sent() {
     let id = id.to_string();
     for args in [
         &["event", "label", id.as_str(), "x"][..],
-        &["send", "sms", "--to", "+4915799912345", "--text", "hi"],
         &["call", "list"],
         &["settings", "dnd", "e0", "on"],
     ] {

@@ -515,6 +515,10 @@ fn status_error(
                 v2::scope_for(path)
             ),
         ),
+        (402, _) => (
+            ApiErrorKind::Permanent,
+            format!("upstream refused it: the account has no credit left (402){detail}"),
+        ),
         (404, _) => (ApiErrorKind::NotFound, format!("not found (404){detail}")),
         (408 | 429 | 500..=599, _) => (
             ApiErrorKind::Transient,

@@ -81,7 +81,7 @@ fn history_path(upstream_id: &str) -> String {
 }
 
 /// An id as one path segment: v2 ids are strings and may hold anything.
-fn url_segment(id: &str) -> String {
+pub(crate) fn url_segment(id: &str) -> String {
     form_urlencoded::byte_serialize(id.as_bytes())
         .collect::<String>()
         .replace('+', "%20")

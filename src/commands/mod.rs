@@ -9,6 +9,7 @@ mod demo;
 mod emulator;
 mod event;
 mod export;
+mod fax_wait;
 mod init;
 mod media;
 mod outbox;

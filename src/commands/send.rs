@@ -1,22 +1,32 @@
 //! `sipmirror send sms|fax`: checks the message, queues it in the outbox (no network needed),
 //! then, unless `--queue-only`, pushes at once so that it goes out now when upstream is
 //! reachable. Whatever happens to that push, the message stays queued until it is sent, once.
+//!
+//! Through v2 a message goes to one recipient per request, so a send to several is queued as
+//! one entry per recipient (all in one transaction); it goes out from an SMS extension or fax
+//! line of the mirror's settings (`--from s1`, `--from f1`; default the first), and a time
+//! given with `--at` may lie at most 30 days ahead.
 
 use crate::api::Upstream;
 use crate::api::events::EventKind;
 use crate::cli::SendCommand;
 use crate::compose;
-use crate::config::Settings;
+use crate::config::{Api, Settings};
 use crate::error::{Error, ErrorKind, ExitCode, Result};
 use crate::output;
 use crate::store::sends::{self, Send, SendRequest};
 use crate::store::{Access, Mirror, WriterLock, now_utc};
 
 pub fn run(settings: &Settings, command: &SendCommand) -> Result<ExitCode> {
-    settings.require_classic("sending SMS and faxes")?;
+    let api = settings.connection.api;
     // Everything about the message is checked before the mirror is opened: a refused send
-    // leaves no trace, not even a new empty mirror.
-    let (message, options) = match command {
+    // leaves no trace, not even a new empty mirror. (classic `--from` is a number, checked
+    // here; v2 `--from` is an extension, checked against the mirror below.)
+    let classic_from = |from: &Option<String>| match api {
+        Api::Classic => from.clone(),
+        Api::V2 => None,
+    };
+    let (message, options, from, wait) = match command {
         SendCommand::Sms {
             options,
             text,
@@ -26,16 +36,17 @@ pub fn run(settings: &Settings, command: &SendCommand) -> Result<ExitCode> {
             let request = compose::sms(
                 &options.to,
                 &text,
-                from.as_deref(),
+                classic_from(from).as_deref(),
                 options.at.as_deref(),
                 &settings.country_code,
                 settings.timezone,
             )?;
-            (Message::Sms(request), options)
+            (Message::Sms(request), options, from, false)
         }
         SendCommand::Fax {
             options,
             from,
+            wait,
             file,
         } => {
             let fax = compose::fax(
@@ -46,42 +57,124 @@ pub fn run(settings: &Settings, command: &SendCommand) -> Result<ExitCode> {
                 &settings.country_code,
                 settings.timezone,
             )?;
-            (Message::Fax(fax), options)
+            (Message::Fax(fax), options, from, *wait)
         }
     };
+    if api == Api::V2 {
+        compose::within_v2_schedule(message.request().schedule.as_deref())?;
+    }
     let mut mirror = Mirror::open(&settings.db_path, Access::Existing)?;
-    let send = match &message {
-        Message::Sms(request) => {
-            sends::queue(mirror.conn_mut(), EventKind::Sms, request, None, &now_utc())?
-        }
-        Message::Fax(fax) => {
-            if let Some(id) = &fax.request.source {
-                check_fax_extension(&mirror, id)?;
+    crate::sync::check_feeding_api(&mirror, api, false)?;
+    let kind = message.kind();
+    let requests = match api {
+        Api::Classic => {
+            if let (Message::Fax(_), Some(id)) = (&message, from) {
+                check_extension(&mirror, kind, id, false)?;
             }
-            sends::queue(
-                mirror.conn_mut(),
-                EventKind::Fax,
-                &fax.request,
-                Some(&fax.document()),
-                &now_utc(),
-            )?
+            vec![message.request().clone()]
+        }
+        Api::V2 => {
+            let extension = v2_extension(&mirror, kind, from.as_deref())?;
+            per_recipient(message.request(), &extension)
         }
     };
+    let document = match &message {
+        Message::Fax(fax) => Some(fax.document()),
+        Message::Sms(_) => None,
+    };
+    let queued = sends::queue(
+        mirror.conn_mut(),
+        kind,
+        &requests,
+        document.as_ref(),
+        &now_utc(),
+    )?;
     drop(mirror);
     if options.queue_only {
-        return report(
-            settings,
-            &send,
-            "queued; the next push or sync sends it",
-            None,
-        );
+        for send in &queued {
+            report(
+                settings,
+                send,
+                "queued; the next push or sync sends it",
+                None,
+            )?;
+        }
+        return Ok(ExitCode::Ok);
     }
-    push_now(settings, &send)
+    let code = push_now(settings, &queued)?;
+    if wait {
+        return super::fax_wait::follow(settings, &queued).map(|c| c.or(code));
+    }
+    Ok(code)
 }
 
 enum Message {
     Sms(SendRequest),
     Fax(compose::Fax),
+}
+
+impl Message {
+    fn kind(&self) -> EventKind {
+        match self {
+            Message::Sms(_) => EventKind::Sms,
+            Message::Fax(_) => EventKind::Fax,
+        }
+    }
+
+    fn request(&self) -> &SendRequest {
+        match self {
+            Message::Sms(request) => request,
+            Message::Fax(fax) => &fax.request,
+        }
+    }
+}
+
+/// v2: one request per recipient, each from `extension`.
+fn per_recipient(request: &SendRequest, extension: &str) -> Vec<SendRequest> {
+    request
+        .targets
+        .iter()
+        .map(|target| SendRequest {
+            targets: vec![target.clone()],
+            source: Some(extension.to_string()),
+            ..request.clone()
+        })
+        .collect()
+}
+
+/// v2: the SMS extension or fax line to send from: `from` if it is one of the mirror's,
+/// else the first. The settings must have been synced (they list them).
+fn v2_extension(mirror: &Mirror, kind: EventKind, from: Option<&str>) -> Result<String> {
+    let known = extensions(mirror, kind)?;
+    let what = extension_kind(kind);
+    match from {
+        Some(id) => check_extension(mirror, kind, id, true).map(|()| id.to_string()),
+        None => known.into_iter().next().ok_or_else(|| {
+            Error::usage(format!(
+                "the mirror knows none of the account's {what}s to send from: run `sipmirror sync` first (the token needs the scope {}:read)",
+                if kind == EventKind::Sms { "sms" } else { "faxlines" }
+            ))
+        }),
+    }
+}
+
+fn extension_kind(kind: EventKind) -> &'static str {
+    if kind == EventKind::Sms {
+        "SMS extension"
+    } else {
+        "fax extension"
+    }
+}
+
+fn extensions(mirror: &Mirror, kind: EventKind) -> Result<Vec<String>> {
+    let kind = if kind == EventKind::Sms { "sms" } else { "fax" };
+    Ok(mirror
+        .conn()
+        .prepare(
+            "SELECT extension_id FROM mirror_extensions WHERE type = ?1 ORDER BY extension_id",
+        )?
+        .query_map([kind], |row| row.get(0))?
+        .collect::<rusqlite::Result<_>>()?)
 }
 
 /// `--text -` reads the text from stdin, for scripts.
@@ -93,35 +186,37 @@ fn read_text(text: &str) -> Result<String> {
         .map_err(|e| Error::usage(format!("--text -: cannot read the text from stdin: {e}")))
 }
 
-/// A fax extension named with `--from` must be one of the mirror's fax extensions, once the
-/// settings are synced.
-fn check_fax_extension(mirror: &Mirror, id: &str) -> Result<()> {
-    let known: Vec<String> = mirror
-        .conn()
-        .prepare(
-            "SELECT extension_id FROM mirror_extensions WHERE type = 'fax' ORDER BY extension_id",
-        )?
-        .query_map([], |row| row.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    if known.is_empty() || known.iter().any(|k| k == id) {
+/// An extension named with `--from` must be one of the mirror's extensions of that kind, once
+/// the settings are synced (`required`: even before).
+fn check_extension(mirror: &Mirror, kind: EventKind, id: &str, required: bool) -> Result<()> {
+    let known = extensions(mirror, kind)?;
+    if (known.is_empty() && !required) || known.iter().any(|k| k == id) {
         return Ok(());
     }
+    let what = extension_kind(kind);
+    let list = if known.is_empty() {
+        "none is known yet: run `sipmirror sync` first".to_string()
+    } else {
+        format!("its {what}s: {}", known.join(", "))
+    };
     Err(Error::usage(format!(
-        "--from {id:?}: not a fax extension of the account (its fax extensions: {})",
-        known.join(", ")
+        "--from {id:?}: not one of the account's {what}s ({list})"
     )))
 }
 
 /// Pushes the outbox now. A held lock or an unreachable upstream is not an error: the message
 /// is queued and goes out with the next run.
-fn push_now(settings: &Settings, send: &Send) -> Result<ExitCode> {
+fn push_now(settings: &Settings, queued: &[Send]) -> Result<ExitCode> {
     let lock = match WriterLock::acquire(&settings.db_path, "send") {
         Ok(lock) => lock,
         Err(e) if e.kind() == ErrorKind::Locked => {
             let note = format!(
                 "queued; another run holds the mirror ({e}); the next push or sync sends it"
             );
-            return report(settings, send, &note, None);
+            for send in queued {
+                report(settings, send, &note, None)?;
+            }
+            return Ok(ExitCode::Ok);
         }
         Err(e) => return Err(e),
     };
@@ -131,13 +226,25 @@ fn push_now(settings: &Settings, send: &Send) -> Result<ExitCode> {
     let pushed = Upstream::connect(settings)
         .and_then(|upstream| crate::push::run(&mut mirror, settings, &upstream));
     drop(lock);
-    if let Err(e) = pushed {
-        let note = format!("queued, not sent yet: {e}; the next push or sync sends it");
-        return report(settings, send, &note, None);
+    let mut code = ExitCode::Ok;
+    for send in queued {
+        let outcome = match &pushed {
+            Err(e) => {
+                let note = format!("queued, not sent yet: {e}; the next push or sync sends it");
+                report(settings, send, &note, None)
+            }
+            Ok(_) => outcome(settings, &mirror, send),
+        };
+        code = outcome?.or(code);
     }
+    Ok(code)
+}
+
+/// Says what became of one queued send after the push.
+fn outcome(settings: &Settings, mirror: &Mirror, send: &Send) -> Result<ExitCode> {
     match sends::find(mirror.conn(), send.id)? {
         None => {
-            let event = sent_event(&mirror, send.id)?;
+            let event = sent_event(mirror, send.id)?;
             let note = match event {
                 Some(id) => format!("sent (upstream event {id})"),
                 None => "sent".to_string(),
@@ -161,7 +268,7 @@ fn push_now(settings: &Settings, send: &Send) -> Result<ExitCode> {
     }
 }
 
-fn sent_event(mirror: &Mirror, outbox_id: i64) -> Result<Option<i64>> {
+pub(crate) fn sent_event(mirror: &Mirror, outbox_id: i64) -> Result<Option<i64>> {
     use rusqlite::OptionalExtension;
     Ok(mirror
         .conn()

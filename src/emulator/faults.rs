@@ -58,6 +58,8 @@ pub struct Faults {
     /// another base URL (`http://elsewhere.example`), or `"loop"` for a redirect back to the
     /// resource itself. Clients must refuse both.
     pub media_redirect: Option<String>,
+    /// The account has no credit left: sends and calls are refused with 402.
+    pub no_credit: bool,
 }
 
 impl Faults {

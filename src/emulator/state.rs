@@ -14,6 +14,10 @@ pub struct State {
     pub contacts: Vec<Contact>,
     pub account: Account,
     pub sessions: Vec<Session>,
+    /// Faxes sent through v2 that are not done yet: `false` while PENDING, `true` while
+    /// SENDING. Each read of the fax's history entry moves it on: PENDING, SENDING, then SENT
+    /// (or FAILED for an unreachable number).
+    pub faxes_in_progress: std::collections::HashMap<u64, bool>,
     generator: Generator,
     next_event_id: u64,
     next_session: u64,
@@ -59,6 +63,7 @@ impl State {
             contacts: Vec::new(),
             account,
             sessions: Vec::new(),
+            faxes_in_progress: std::collections::HashMap::new(),
             generator,
             next_event_id: 100_000_000,
             next_session: 1,
@@ -356,6 +361,43 @@ impl State {
         id
     }
 
+    /// Records a fax sent through v2: a new outgoing event, PENDING until it is read (see
+    /// `faxes_in_progress`).
+    pub fn send_fax_in_progress(&mut self, target: &str, pages: u8, now_ms: i64) -> u64 {
+        let id = self.send_fax(&[target.to_string()], None, pages, None, now_ms);
+        if let Some(event) = self.events.get_mut(id) {
+            event.status = Some(Status::Pending);
+        }
+        self.faxes_in_progress.insert(id, false);
+        id
+    }
+
+    /// One read of a fax in progress: PENDING becomes SENDING, SENDING becomes SENT, or FAILED
+    /// when its number is one the world cannot reach (see [`unreachable`]).
+    pub fn advance_fax(&mut self, id: u64) {
+        let Some(sending) = self.faxes_in_progress.get(&id).copied() else {
+            return;
+        };
+        if !sending {
+            self.faxes_in_progress.insert(id, true);
+            return;
+        }
+        self.faxes_in_progress.remove(&id);
+        let target = self
+            .events
+            .get(id)
+            .and_then(|e| e.targets.first().copied())
+            .map(|n| self.numbers.get(n).e164.to_string())
+            .unwrap_or_default();
+        if let Some(event) = self.events.get_mut(id) {
+            event.status = Some(if unreachable(&target) {
+                Status::Failed
+            } else {
+                Status::Sent
+            });
+        }
+    }
+
     pub fn dial(&mut self, caller: &str, callee: &str) -> &Session {
         let id = format!("s{:06}", self.next_session);
         self.next_session += 1;
@@ -384,6 +426,12 @@ impl State {
     pub fn session_mut(&mut self, id: &str) -> Option<&mut Session> {
         self.sessions.iter_mut().find(|s| s.id == id)
     }
+}
+
+/// Numbers the emulator's world cannot reach: every number ending in 999 (a fax to one
+/// fails).
+pub fn unreachable(e164: &str) -> bool {
+    e164.ends_with("999")
 }
 
 /// Labels the API accepts: comma-separated, each 1–64 characters without control characters.

@@ -13,6 +13,11 @@
 //! type, direction, recipients, sender and (SMS) text. The page count of a fax is not
 //! compared, since upstream may count pages differently from us, and a mismatch would send
 //! the fax twice.
+//!
+//! Both dialects take the same path. v2 sends to one recipient per request (a send to several
+//! is queued as one entry per recipient) and does not say which history entry an SMS became:
+//! after a v2 SMS went out, the entry is looked up the same way and claimed, so that a later
+//! identical message whose answer is lost cannot take it for its own.
 
 use std::collections::HashSet;
 
@@ -20,11 +25,11 @@ use bytes::Bytes;
 use chrono::Utc;
 
 use super::PushReport;
-use crate::api::events::WireEvent;
 use crate::api::{ApiErrorKind, Client, CreateError, Delivery, Outgoing, Upstream};
 use crate::crashpoint;
 use crate::error::{Error, Result};
 use crate::numbers::number_key;
+use crate::store::events::{Detail, EventRecord};
 use crate::store::sends::{self, Send, SendClosed};
 use crate::store::{Mirror, now_utc};
 
@@ -70,7 +75,13 @@ async fn deliver(
             let claimed = sends::claimed_event_ids(mirror.conn())?;
             match look_upstream(client, &send, &claimed, country_code).await {
                 Ok(Some(event_id)) => {
-                    close(mirror, &send, SendClosed::FoundUpstream, event_id, None)?;
+                    close(
+                        mirror,
+                        &send,
+                        SendClosed::FoundUpstream,
+                        Some(event_id),
+                        None,
+                    )?;
                     report.sent_found_upstream += 1;
                     return Ok(true);
                 }
@@ -84,7 +95,7 @@ async fn deliver(
                 }
             }
         }
-        match attempt_once(mirror, client, &send, report).await? {
+        match attempt_once(mirror, client, &send, country_code, report).await? {
             Attempt::Done => return Ok(true),
             Attempt::Unknown(_) if attempt < max => {
                 tokio::time::sleep(client.backoff(attempt, None)).await;
@@ -107,6 +118,7 @@ async fn attempt_once(
     mirror: &mut Mirror,
     client: &Client,
     send: &Send,
+    country_code: &str,
     report: &mut PushReport,
 ) -> Result<Attempt> {
     let now = now_utc();
@@ -124,12 +136,19 @@ async fn attempt_once(
     };
     let result = match (&send.request.text, &pdf) {
         (Some(text), _) => client.send_sms(to, text).await,
-        (None, Some(pdf)) => client.send_fax(to, pdf).await,
+        (None, Some(pdf)) => {
+            let file_name = send.request.file_name.as_deref().unwrap_or("fax.pdf");
+            client.send_fax(to, file_name, pdf).await
+        }
         (None, None) => unreachable!("a fax send always loads its document"),
     };
     crashpoint::reached("send:posted");
     match result {
         Ok(event_id) => {
+            let event_id = match event_id {
+                Some(id) => Some(id),
+                None => find_sent(mirror, client, send, country_code).await,
+            };
             let detail = late.then_some("its time had passed when it went out; sent at once");
             close(mirror, send, SendClosed::Sent, event_id, detail)?;
             report.sent += 1;
@@ -192,6 +211,24 @@ fn effective_schedule(schedule: Option<&str>) -> (Option<String>, bool) {
     }
 }
 
+/// The history entry a message that went out became, when upstream did not say (v2 SMS):
+/// looked up and claimed. `None` when it is not listed yet (upstream may list it late).
+async fn find_sent(
+    mirror: &Mirror,
+    client: &Client,
+    send: &Send,
+    country_code: &str,
+) -> Option<i64> {
+    let claimed = sends::claimed_event_ids(mirror.conn()).ok()?;
+    match look_upstream(client, send, &claimed, country_code).await {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::info!(outbox = send.id, error = %e, "sent; its history entry could not be looked up");
+            None
+        }
+    }
+}
+
 /// Lists what was sent since the first unresolved attempt and returns the oldest unclaimed
 /// event that is this message.
 async fn look_upstream(
@@ -210,12 +247,12 @@ async fn look_upstream(
         .format("%Y-%m-%dT%H:%M:%S")
         .to_string();
     let events = client
-        .events_since(send.event_kind(), &period_start)
+        .sent_since(send.event_kind(), &period_start, country_code)
         .await?;
     let found = events
         .iter()
         .filter(|e| is_this_message(send, e, country_code))
-        .filter_map(|e| e.id.parse::<i64>().ok())
+        .map(|e| e.id)
         .filter(|id| !claimed.contains(id))
         .min();
     tracing::debug!(
@@ -230,7 +267,7 @@ async fn look_upstream(
 /// Whether an upstream event is the message `send` asked for: outgoing, to the same
 /// recipients, from the same number if one was given, and for an SMS with the same text (line
 /// endings and surrounding space aside).
-fn is_this_message(send: &Send, event: &WireEvent, country_code: &str) -> bool {
+fn is_this_message(send: &Send, event: &EventRecord, country_code: &str) -> bool {
     let keys = |numbers: &mut dyn Iterator<Item = &str>| -> Vec<String> {
         let mut keys: Vec<String> = numbers
             .filter_map(|n| number_key(n, country_code))
@@ -238,27 +275,29 @@ fn is_this_message(send: &Send, event: &WireEvent, country_code: &str) -> bool {
         keys.sort();
         keys
     };
+    let numbers = |role: &'static str| {
+        event
+            .endpoints
+            .iter()
+            .filter(move |e| e.role == role)
+            .filter_map(|e| e.number_e164.as_deref())
+    };
     let wanted = keys(&mut send.request.targets.iter().map(String::as_str));
-    let got = keys(
-        &mut event
-            .targets
-            .iter()
-            .filter_map(|t| t.number_e164.as_deref()),
-    );
+    let got = keys(&mut numbers("target"));
     let source_fits = match send.request.source.as_deref() {
-        Some(source) if source.starts_with('+') => event
-            .sources
-            .iter()
-            .filter_map(|s| s.number_e164.as_deref())
+        Some(source) if source.starts_with('+') => numbers("source")
             .any(|n| number_key(n, country_code) == number_key(source, country_code)),
         _ => true,
     };
-    let content_fits = match &send.request.text {
-        Some(text) => event
-            .text
-            .as_deref()
-            .is_some_and(|t| comparable(t) == comparable(text)),
-        None => true,
+    let content_fits = match (&send.request.text, &event.detail) {
+        (
+            Some(text),
+            Detail::Sms {
+                text: Some(sent), ..
+            },
+        ) => comparable(sent) == comparable(text),
+        (Some(_), _) => false,
+        (None, _) => true,
     };
     event.direction.as_deref().is_none_or(|d| d == "outgoing")
         && wanted == got
@@ -274,15 +313,15 @@ fn close(
     mirror: &mut Mirror,
     send: &Send,
     closed: SendClosed,
-    event_id: i64,
+    event_id: Option<i64>,
     detail: Option<&str>,
 ) -> Result<()> {
     let tx = mirror
         .conn_mut()
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    sends::close(&tx, send, closed, Some(event_id), detail, &now_utc())?;
+    sends::close(&tx, send, closed, event_id, detail, &now_utc())?;
     tx.commit()?;
-    tracing::info!(outbox = send.id, event = event_id, result = ?closed, "send closed");
+    tracing::info!(outbox = send.id, event = ?event_id, result = ?closed, "send closed");
     Ok(())
 }
 
@@ -308,8 +347,11 @@ mod tests {
     use super::*;
     use crate::store::sends::SendRequest;
 
-    fn event(json: &str) -> WireEvent {
-        serde_json::from_str(json).expect("event")
+    /// A v2 SMS history entry as the record the lookup compares.
+    fn event(json: &str) -> EventRecord {
+        let raw: Box<serde_json::value::RawValue> = serde_json::from_str(json).expect("json");
+        crate::api::v2::history::to_record(crate::api::events::EventKind::Sms, &raw, 0, "49")
+            .expect("record")
     }
 
     fn sms(text: &str, targets: &[&str]) -> Send {
@@ -337,25 +379,18 @@ mod tests {
     #[test]
     fn a_message_is_recognised_by_recipients_and_text() {
         let sent = event(
-            r#"{"id":"9","created":"x","direction":"outgoing","text":"Hi",
-                "targets":[{"numberE164":"+4930111"},{"numberE164":"4940222"}]}"#,
+            r#"{"id":"9","type":"SMS","created":"2026-01-01T10:00:00Z","direction":"OUTGOING",
+                "smsContent":"Hi\r\n","source":"+4930999","target":"+4940222"}"#,
         );
-        assert!(is_this_message(
-            &sms("Hi", &["+4940222", "+4930111"]),
-            &sent,
-            "49"
-        ));
-        assert!(!is_this_message(
-            &sms("Hi!", &["+4940222", "+4930111"]),
-            &sent,
-            "49"
-        ));
+        assert!(is_this_message(&sms("Hi", &["+4940222"]), &sent, "49"));
+        assert!(is_this_message(&sms("Hi", &["040222"]), &sent, "49"));
+        assert!(!is_this_message(&sms("Hi!", &["+4940222"]), &sent, "49"));
         assert!(!is_this_message(&sms("Hi", &["+4930111"]), &sent, "49"));
         let incoming = event(
-            r#"{"id":"9","created":"x","direction":"incoming","text":"Hi",
-                "targets":[{"numberE164":"+4930111"}]}"#,
+            r#"{"id":"9","type":"SMS","created":"2026-01-01T10:00:00Z","direction":"INCOMING",
+                "smsContent":"Hi","target":"+4940222"}"#,
         );
-        assert!(!is_this_message(&sms("Hi", &["+4930111"]), &incoming, "49"));
+        assert!(!is_this_message(&sms("Hi", &["+4940222"]), &incoming, "49"));
     }
 
     #[test]

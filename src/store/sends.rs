@@ -71,46 +71,51 @@ fn op_name(kind: EventKind) -> &'static str {
     }
 }
 
-/// Queues a send; the fax document goes in with it, in one transaction.
+/// Queues sends (one per recipient through v2), each fax with its document, all in one
+/// transaction: either every recipient is queued or none is.
 pub fn queue(
     conn: &mut Connection,
     kind: EventKind,
-    request: &SendRequest,
+    requests: &[SendRequest],
     document: Option<&Document<'_>>,
     now: &str,
-) -> Result<Send> {
-    let payload = serde_json::to_string(request)
-        .map_err(|e| Error::store(format!("cannot encode the send: {e}")))?;
+) -> Result<Vec<Send>> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let token: String = tx.query_row("SELECT lower(hex(randomblob(16)))", [], |row| row.get(0))?;
-    tx.execute(
-        "INSERT INTO outbox (op, payload_json, client_token, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?4)",
-        params![op_name(kind), payload, token, now],
-    )?;
-    // Not last_insert_rowid(): a trigger may have moved the entry to a fresh id.
-    let id: i64 = tx.query_row(
-        "SELECT id FROM outbox WHERE client_token = ?1",
-        [&token],
-        |row| row.get(0),
-    )?;
-    if let Some(doc) = document {
+    let mut queued = Vec::with_capacity(requests.len());
+    for request in requests {
+        let payload = serde_json::to_string(request)
+            .map_err(|e| Error::store(format!("cannot encode the send: {e}")))?;
+        let token: String =
+            tx.query_row("SELECT lower(hex(randomblob(16)))", [], |row| row.get(0))?;
         tx.execute(
-            "INSERT INTO outbox_documents (outbox_id, file_name, size, sha256, pages, content)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                id,
-                doc.file_name,
-                doc.content.len() as i64,
-                doc.sha256,
-                doc.pages,
-                doc.content
-            ],
+            "INSERT INTO outbox (op, payload_json, client_token, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?4)",
+            params![op_name(kind), payload, token, now],
         )?;
+        // Not last_insert_rowid(): a trigger may have moved the entry to a fresh id.
+        let id: i64 = tx.query_row(
+            "SELECT id FROM outbox WHERE client_token = ?1",
+            [&token],
+            |row| row.get(0),
+        )?;
+        if let Some(doc) = document {
+            tx.execute(
+                "INSERT INTO outbox_documents (outbox_id, file_name, size, sha256, pages, content)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    id,
+                    doc.file_name,
+                    doc.content.len() as i64,
+                    doc.sha256,
+                    doc.pages,
+                    doc.content
+                ],
+            )?;
+        }
+        queued.push(find(&tx, id)?.ok_or_else(|| Error::store("the queued send vanished"))?);
     }
-    let send = find(&tx, id)?.ok_or_else(|| Error::store("the queued send vanished"))?;
     tx.commit()?;
-    Ok(send)
+    Ok(queued)
 }
 
 const SELECT_SENDS: &str = "

@@ -24,6 +24,14 @@ pub fn scope_for(path: &str) -> &'static str {
         | "groups" | "settings" | "sessions" | "calls" | "devices" | "authorization" => first,
         _ => segments.get(1).copied().unwrap_or(first),
     };
+    if resource == "sessions" {
+        return match segments.get(1).copied() {
+            Some("sms") => "sessions:sms:write",
+            Some("fax") => "sessions:fax:write",
+            Some("calls") => "sessions:calls:write",
+            _ => "sessions:write",
+        };
+    }
     match resource {
         "history" => "history:read (history:write to change entries)",
         "contacts" => "contacts:read",
@@ -59,5 +67,7 @@ mod tests {
         );
         assert_eq!(scope_for("/balance"), "balance:read");
         assert_eq!(scope_for("/groups"), "groups:read");
+        assert_eq!(scope_for("sessions/sms"), "sessions:sms:write");
+        assert_eq!(scope_for("/sessions/fax"), "sessions:fax:write");
     }
 }

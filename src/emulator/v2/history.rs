@@ -351,6 +351,10 @@ async fn list(State(shared): State<Shr>, Extension(query): Extension<Query>) -> 
 
 async fn one(State(shared): State<Shr>, Path(id): Path<String>) -> V2Result {
     let text_ids = shared.faults().faults.text_ids;
+    // A fax in progress moves on each time its entry is read (see `State::advance_fax`).
+    if let Some(n) = parse_history_id(&id) {
+        shared.write().advance_fax(n);
+    }
     let world = shared.read();
     let event = existing(&world, &id, text_ids)
         .and_then(|n| world.events.get(n))
@@ -466,9 +470,11 @@ fn entry(shared: &Shr, world: &World, e: &Event, text_ids: bool) -> Value {
         }
         Detail::Fax { pages, .. } => {
             if let Some(status) = e.status {
+                let sending = world.faxes_in_progress.get(&e.id) == Some(&true);
                 let name = match status {
                     Status::Sent => "SENT",
                     Status::Failed => "FAILED",
+                    Status::Pending if sending => "SENDING",
                     Status::Pending => "PENDING",
                     Status::Scheduled => "SCHEDULED",
                 };

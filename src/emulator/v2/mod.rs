@@ -19,6 +19,7 @@
 mod account;
 mod download;
 mod history;
+mod sessions;
 
 use std::sync::Arc;
 
@@ -43,7 +44,7 @@ pub struct V2Error {
 }
 
 impl V2Error {
-    fn new(status: StatusCode, name: &'static str, message: impl Into<String>) -> V2Error {
+    pub fn new(status: StatusCode, name: &'static str, message: impl Into<String>) -> V2Error {
         V2Error {
             status,
             name,
@@ -57,6 +58,10 @@ impl V2Error {
 
     pub fn not_found(message: impl Into<String>) -> V2Error {
         V2Error::new(StatusCode::NOT_FOUND, "RESOURCE_NOT_FOUND", message)
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> V2Error {
+        V2Error::new(StatusCode::FORBIDDEN, "FORBIDDEN", message)
     }
 }
 
@@ -134,6 +139,7 @@ pub fn router(shared: Shr) -> Router<Shr> {
     let api = Router::new()
         .merge(history::routes())
         .merge(account::routes())
+        .merge(sessions::routes())
         .route_layer(from_fn_with_state(shared, authorize));
     Router::new().nest("/v2", api).merge(download::routes())
 }
@@ -147,6 +153,12 @@ fn required_scope(method: &Method, path: &str) -> Option<&'static str> {
         "authorization" => return None,
         "history" if method != Method::GET => "history:write",
         "history" => "history:read",
+        "sessions" => match segments.next().unwrap_or("") {
+            "sms" => "sessions:sms:write",
+            "fax" => "sessions:fax:write",
+            "calls" => "sessions:calls:write",
+            _ => "sessions:write",
+        },
         "contacts" => "contacts:read",
         "account" => "account:read",
         "balance" => "balance:read",
