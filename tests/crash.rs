@@ -2,7 +2,9 @@
 //! `src/crashpoint.rs`), over and over, while local edits, sends and upstream changes keep
 //! coming. After every kill the mirror must pass `PRAGMA integrity_check` and the foreign-key
 //! check, and no local edit or queued message may be lost; at the end the mirror must equal
-//! upstream, every edit must be upstream and every message sent exactly once.
+//! upstream, every edit must be upstream and every message sent exactly once. It runs through
+//! both dialects of the API: classic edits read, starred and labels, v2 read, starred,
+//! archived and notes.
 //!
 //! The default `cargo test` runs 8 kill rounds. `SIPMIRROR_CRASH_ROUNDS=150 cargo test --release
 //! --test crash` runs the full suite; `SIPMIRROR_CRASH_SEED=N` replays one sequence (the seed is
@@ -13,7 +15,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::os::unix::process::ExitStatusExt;
 
-use common::{Synced, assert_mirror_equals_upstream};
+use common::{Dialect, Synced, v2_json};
 use serde_json::json;
 
 /// A small deterministic generator (xorshift64*), so a failing sequence can be replayed.
@@ -43,8 +45,14 @@ fn env_number(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// The field values local edits asked for: (event, field) → value, as the mirror stores them.
+/// The field values local edits asked for: (event, field as the outbox names it) → value, as
+/// the mirror stores it.
 type Edits = BTreeMap<(i64, &'static str), String>;
+
+/// The column of `mirror_events` that shows a field.
+fn column(field: &str) -> &str {
+    if field == "note" { "comment" } else { field }
+}
 
 fn ids_where(s: &Synced, filter: &str) -> Vec<i64> {
     let db = s.db();
@@ -59,48 +67,84 @@ fn ids_where(s: &Synced, filter: &str) -> Vec<i64> {
         .expect("rows")
 }
 
-/// Upstream's events, all types, read once per check: id → record.
-struct Upstream(std::collections::HashMap<i64, serde_json::Value>);
+/// Upstream's events, all types, read once per check through the dialect's own API: id →
+/// record.
+struct Upstream {
+    dialect: Dialect,
+    events: std::collections::HashMap<i64, serde_json::Value>,
+}
 
 impl Upstream {
-    fn read(s: &Synced) -> Upstream {
+    fn read(s: &Synced, dialect: Dialect) -> Upstream {
         let mut events = std::collections::HashMap::new();
-        for (plural, _) in common::KINDS {
-            for event in s.upstream_events(plural) {
-                let id = event["id"]
-                    .as_str()
-                    .and_then(|i| i.parse().ok())
-                    .expect("id");
-                events.insert(id, event);
+        let mut add = |event: serde_json::Value| {
+            let id = event["id"]
+                .as_str()
+                .and_then(|i| i.parse().ok())
+                .expect("id");
+            events.insert(id, event);
+        };
+        match dialect {
+            Dialect::Classic => {
+                for (plural, _) in common::KINDS {
+                    s.upstream_events(plural).into_iter().for_each(&mut add);
+                }
+            }
+            Dialect::V2 => {
+                for archived in [false, true] {
+                    let mut offset = 0;
+                    loop {
+                        let page = v2_json(
+                            s,
+                            &format!("/history?archived={archived}&limit=1000&offset={offset}"),
+                        );
+                        let items = page["items"].as_array().expect("items").clone();
+                        offset += items.len();
+                        let done = items.len() < 1000;
+                        items.into_iter().for_each(&mut add);
+                        if done {
+                            break;
+                        }
+                    }
+                }
             }
         }
-        Upstream(events)
+        Upstream { dialect, events }
     }
 
-    /// A field as the mirror stores it: `0`/`1` for flags, the text for labels.
+    /// A field as the mirror stores it: `0`/`1` for flags, the text for labels and notes.
     fn value(&self, id: i64, field: &str) -> String {
-        let event = &self.0[&id];
-        match field {
-            "read" | "starred" => {
-                let on = event[field]["value"].as_bool().unwrap_or(false);
-                if on { "1" } else { "0" }.to_string()
-            }
-            other => event[other]["value"].as_str().unwrap_or("").to_string(),
+        let event = &self.events[&id];
+        let flag = |on: Option<bool>| if on.unwrap_or(false) { "1" } else { "0" }.to_string();
+        match (self.dialect, field) {
+            (Dialect::Classic, "read" | "starred") => flag(event[field]["value"].as_bool()),
+            (Dialect::Classic, other) => event[other]["value"].as_str().unwrap_or("").to_string(),
+            (Dialect::V2, "read" | "starred" | "archived") => flag(event[field].as_bool()),
+            (Dialect::V2, other) => event[other].as_str().unwrap_or("").to_string(),
         }
     }
 
     /// How many outgoing SMS carry `text`.
     fn sent(&self, text: &str) -> usize {
-        self.0
+        self.events
             .values()
-            .filter(|e| e["direction"] == "outgoing" && e["text"] == text)
+            .filter(|e| match self.dialect {
+                Dialect::Classic => e["direction"] == "outgoing" && e["text"] == text,
+                Dialect::V2 => e["direction"] == "OUTGOING" && e["smsContent"] == text,
+            })
             .count()
     }
 }
 
 /// After a kill: the file is whole, foreign keys hold, and every local edit is still visible
 /// and either waiting in the outbox or already upstream.
-fn assert_nothing_lost(s: &Synced, edits: &Edits, messages: &[String], context: &str) {
+fn assert_nothing_lost(
+    s: &Synced,
+    dialect: Dialect,
+    edits: &Edits,
+    messages: &[String],
+    context: &str,
+) {
     let db = s.db();
     let integrity: String = db
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
@@ -112,11 +156,14 @@ fn assert_nothing_lost(s: &Synced, edits: &Edits, messages: &[String], context: 
         })
         .expect("fk check");
     assert_eq!(violations, 0, "{context}: foreign keys");
-    let upstream = Upstream::read(s);
+    let upstream = Upstream::read(s, dialect);
     for ((id, field), value) in edits {
         let visible: String = db
             .query_row(
-                &format!("SELECT CAST({field} AS TEXT) FROM mirror_events WHERE id = ?1"),
+                &format!(
+                    "SELECT coalesce(CAST({} AS TEXT), '') FROM mirror_events WHERE id = ?1",
+                    column(field)
+                ),
                 [id],
                 |r| r.get(0),
             )
@@ -158,12 +205,21 @@ fn assert_nothing_lost(s: &Synced, edits: &Edits, messages: &[String], context: 
 }
 
 #[test]
-fn sync_push_and_send_killed_at_random_points_lose_nothing() {
+fn sync_push_and_send_killed_at_random_points_lose_nothing_through_classic() {
+    killed_at_random_points(Dialect::Classic);
+}
+
+#[test]
+fn sync_push_and_send_killed_at_random_points_lose_nothing_through_v2() {
+    killed_at_random_points(Dialect::V2);
+}
+
+fn killed_at_random_points(dialect: Dialect) {
     let rounds = env_number("SIPMIRROR_CRASH_ROUNDS", 8);
     let seed = env_number("SIPMIRROR_CRASH_SEED", 0x5eed_cafe);
     let mut rng = Rng(seed | 1);
     let s = Synced::start(3000, 60);
-    s.sync_ok(&[]);
+    dialect.sync_ok(&s, &[]);
     // Local edits go to even ids, upstream changes to odd ones: no conflicts, so every edit's
     // final value is known.
     let local_ids = ids_where(&s, "id % 2 = 0");
@@ -172,39 +228,62 @@ fn sync_push_and_send_killed_at_random_points_lose_nothing() {
     let mut messages: Vec<String> = Vec::new();
     let mut kills = 0;
     for round in 0..rounds {
-        let context = format!("round {round} (SIPMIRROR_CRASH_SEED={seed})");
-        for _ in 0..3 {
-            let id = *rng.pick(&local_ids);
-            let (verb, field, value) = *rng.pick(&[
+        let context = format!("{dialect:?} round {round} (SIPMIRROR_CRASH_SEED={seed})");
+        let flags: &[(&str, &str, &str)] = match dialect {
+            Dialect::Classic => &[
                 ("read", "read", "1"),
                 ("unread", "read", "0"),
                 ("star", "starred", "1"),
                 ("unstar", "starred", "0"),
-            ]);
-            s.cmd(&["event", verb, &id.to_string()]).assert().success();
+            ],
+            Dialect::V2 => &[
+                ("read", "read", "1"),
+                ("unread", "read", "0"),
+                ("star", "starred", "1"),
+                ("unstar", "starred", "0"),
+                ("archive", "archived", "1"),
+                ("unarchive", "archived", "0"),
+            ],
+        };
+        for _ in 0..3 {
+            let id = *rng.pick(&local_ids);
+            let (verb, field, value) = *rng.pick(flags);
+            dialect
+                .cmd(&s, &["event", verb, &id.to_string()])
+                .assert()
+                .success();
             edits.insert((id, field), value.to_string());
         }
         if rng.below(3) == 0 {
-            let id = *rng.pick(&local_ids);
-            let labels = format!("round{round}");
-            s.cmd(&["event", "label", &id.to_string(), &labels])
+            let id = rng.pick(&local_ids).to_string();
+            let text = format!("round{round}");
+            let (verb, field) = match dialect {
+                Dialect::Classic => ("label", "labels"),
+                Dialect::V2 => ("note", "note"),
+            };
+            dialect
+                .cmd(&s, &["event", verb, &id, &text])
                 .assert()
                 .success();
-            edits.insert((id, "labels"), labels);
+            edits.insert((id.parse().expect("id"), field), text);
         }
         if rng.below(2) == 0 {
             let text = format!("crash test message {round}");
-            s.cmd(&[
-                "send",
-                "sms",
-                "--queue-only",
-                "--to",
-                "+4930123456",
-                "--text",
-                &text,
-            ])
-            .assert()
-            .success();
+            dialect
+                .cmd(
+                    &s,
+                    &[
+                        "send",
+                        "sms",
+                        "--queue-only",
+                        "--to",
+                        "+4930123456",
+                        "--text",
+                        &text,
+                    ],
+                )
+                .assert()
+                .success();
             messages.push(text);
         }
         let id = *rng.pick(&upstream_ids);
@@ -220,15 +299,23 @@ fn sync_push_and_send_killed_at_random_points_lose_nothing() {
             Some(json!({ "type": kind, "count": 1 + rng.below(40) })),
         );
         // The crash points a run passes: about 2 per page committed, per stream, per event
-        // pushed and per message sent, plus start and end.
-        let (command, points): (&[&str], u64) = *rng.pick(&[
-            (&["sync"][..], 22),
-            (&["sync", "--full"], 28),
-            (&["push"], 8),
-        ]);
+        // pushed (v2: per bulk update) and per message sent, plus start and end.
+        let commands: [(&[&str], u64); 3] = match dialect {
+            Dialect::Classic => [
+                (&["sync"][..], 22),
+                (&["sync", "--full"], 28),
+                (&["push"], 8),
+            ],
+            Dialect::V2 => [
+                (&["sync"][..], 16),
+                (&["sync", "--full"], 18),
+                (&["push"], 6),
+            ],
+        };
+        let (command, points) = *rng.pick(&commands);
         let point = 1 + rng.below(points);
-        let status = s
-            .std_cmd(command)
+        let status = dialect
+            .std_cmd(&s, command)
             .env("SIPMIRROR_CRASH_AT", format!("*#{point}"))
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -244,6 +331,7 @@ fn sync_push_and_send_killed_at_random_points_lose_nothing() {
         }
         assert_nothing_lost(
             &s,
+            dialect,
             &edits,
             &messages,
             &format!("{context}, {command:?} killed at point {point}"),
@@ -255,14 +343,14 @@ fn sync_push_and_send_killed_at_random_points_lose_nothing() {
         "only {kills} of {rounds} runs were killed: crash points too rare"
     );
     // Recovery: an ordinary run finishes everything.
-    s.sync_ok(&["--full"]);
-    assert_mirror_equals_upstream(&s);
+    dialect.sync_ok(&s, &["--full"]);
+    dialect.assert_equal(&s);
     let outbox: i64 = s
         .db()
         .query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))
         .expect("outbox");
     assert_eq!(outbox, 0, "every edit and message went out");
-    let upstream = Upstream::read(&s);
+    let upstream = Upstream::read(&s, dialect);
     for ((id, field), value) in &edits {
         assert_eq!(&upstream.value(*id, field), value, "event {id} {field}");
     }

@@ -560,6 +560,14 @@ impl Dialect {
         }
     }
 
+    /// `sipmirror ARGS` through this dialect, as a plain process.
+    pub fn std_cmd(self, s: &Synced, args: &[&str]) -> std::process::Command {
+        match self {
+            Dialect::Classic => s.std_cmd(args),
+            Dialect::V2 => s.v2_std_cmd(args),
+        }
+    }
+
     /// `sipmirror ARGS` through this dialect.
     pub fn cmd(self, s: &Synced, args: &[&str]) -> Command {
         match self {
