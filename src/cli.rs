@@ -472,9 +472,15 @@ pub enum CallCommand {
         /// tel:+4930... or sip:...
         #[arg(long, value_name = "ENDPOINT")]
         callee: String,
-        /// Register the call on this SIP extension (e.g. e0)
+        /// classic: register the call on this SIP extension (e.g. e0)
         #[arg(long, value_name = "ID")]
         register_sip: Option<String>,
+        /// v2: the device that rings first when the caller is a number (e.g. e0)
+        #[arg(long, value_name = "ID")]
+        device: Option<String>,
+        /// v2: the number the callee sees
+        #[arg(long, value_name = "NUMBER")]
+        caller_id: Option<String>,
     },
     /// List running calls
     List,
@@ -494,8 +500,42 @@ pub enum CallCommand {
         id: String,
         #[arg(value_enum, value_name = "on|off")]
         state: Switch,
+        /// v2: play the announcement that the call is recorded
+        #[arg(long)]
+        announce: bool,
     },
-    /// Park or unpark a member of a running call
+    /// Put a running call on hold, or take it off (v2)
+    Hold {
+        #[arg(value_name = "ID")]
+        id: String,
+        #[arg(value_enum, value_name = "on|off")]
+        state: Switch,
+    },
+    /// Mute or unmute a running call (v2)
+    Mute {
+        #[arg(value_name = "ID")]
+        id: String,
+        #[arg(value_enum, value_name = "on|off")]
+        state: Switch,
+    },
+    /// Transfer a running call to a number (v2)
+    Transfer {
+        #[arg(value_name = "ID")]
+        id: String,
+        #[arg(value_name = "NUMBER")]
+        number: String,
+        /// Talk to the new party before handing the call over
+        #[arg(long)]
+        attended: bool,
+    },
+    /// Send DTMF tones into a running call: 0-9, *, #, A-D (v2)
+    Dtmf {
+        #[arg(value_name = "ID")]
+        id: String,
+        #[arg(value_name = "DIGITS")]
+        digits: String,
+    },
+    /// Park or unpark a member of a running call (classic)
     Park {
         #[arg(value_name = "ID")]
         id: String,
@@ -520,14 +560,22 @@ impl Switch {
 
 #[derive(Debug, Subcommand)]
 pub enum SettingsCommand {
-    /// Switch Do Not Disturb of an extension on or off
+    /// Switch Do Not Disturb of an extension (classic) or a device (v2, e.g. e0) on or off
     Dnd {
         #[arg(value_name = "EXTENSION")]
         extension: String,
         #[arg(value_enum, value_name = "on|off")]
         state: Switch,
     },
-    /// Set the number an extension shows when it calls out
+    /// Show a phoneline's call forwardings, or replace them with `set` (v2)
+    Forwarding {
+        /// The phoneline, e.g. p0
+        #[arg(value_name = "PHONELINE")]
+        phoneline: String,
+        #[command(subcommand)]
+        change: Option<ForwardingCommand>,
+    },
+    /// Set the number an extension shows when it calls out (classic)
     OutgoingNumber {
         #[arg(value_name = "EXTENSION")]
         extension: String,
@@ -535,11 +583,22 @@ pub enum SettingsCommand {
         #[arg(value_name = "NUMBER")]
         number: String,
     },
-    /// Mobile extensions (a mobile phone that rings as an extension)
+    /// Mobile extensions (a mobile phone that rings as an extension; classic)
     #[command(subcommand)]
     MobileExtension(MobileExtensionCommand),
     /// Print the GSM code that forwards a mobile's unanswered calls to the sipgate voicemail
+    /// (classic)
     GsmCode,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ForwardingCommand {
+    /// Replace the phoneline's forwardings: each DESTINATION:SECONDS[:on|off], e.g.
+    /// +4915799912345:20 (after 20 s) or 030123456:0:off; none to remove them all
+    Set {
+        #[arg(value_name = "DEST:SECONDS[:on|off]")]
+        forwardings: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -617,15 +617,14 @@ impl Settings {
 }
 
 impl Settings {
-    /// Refuses what only the classic API can do yet, before anything is queued or sent: one
-    /// line, exit 2, no request.
-    pub fn require_classic(&self, what: &str) -> Result<()> {
-        match self.connection.api {
-            Api::Classic => Ok(()),
-            Api::V2 => Err(Error::usage(format!(
-                "{what} through sipgate's API v2 is not built yet; it works with api = \"classic\" (SIPGATE_API=classic)"
-            ))),
-        }
+    /// Refuses what the configured API cannot do, before anything is queued or sent: one line,
+    /// exit 2, no request. `why` says what that API lacks.
+    pub fn unsupported(&self, what: &str, why: &str) -> Error {
+        let api = match self.connection.api {
+            Api::Classic => "the classic API",
+            Api::V2 => "sipgate's API v2",
+        };
+        Error::usage(format!("{what} is not possible through {api}: {why}"))
     }
 
     /// Settings for a local upstream such as the built-in emulator: defaults everywhere, no

@@ -383,38 +383,6 @@ fn one_mirror_is_fed_by_one_api_until_switched() {
 }
 
 #[test]
-fn what_v2_cannot_do_yet_is_refused_before_anything_is_queued_or_sent() {
-    let s = Synced::start(100, 5);
-    s.v2_sync_ok(&[]);
-    s.emulator.reset_stats();
-    let id: i64 = s
-        .db()
-        .query_row("SELECT max(id) FROM events WHERE read = 0", [], |r| {
-            r.get(0)
-        })
-        .expect("id");
-    let id = id.to_string();
-    for args in [
-        &["event", "label", id.as_str(), "x"][..],
-        &["call", "list"],
-        &["settings", "dnd", "e0", "on"],
-    ] {
-        let output = s.v2_cmd(args).output().expect("run");
-        assert_eq!(output.status.code(), Some(2), "{args:?}");
-        one_line_stderr(&output);
-    }
-    let sql = rusqlite::Connection::open(s.home.db())
-        .expect("db")
-        .execute("UPDATE events SET labels = 'x' WHERE id = ?1", [&id]);
-    assert!(sql.is_err_and(|e| e.to_string().contains("API v2")));
-    let outbox: i64 = s
-        .db()
-        .query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))
-        .expect("count");
-    assert_eq!((outbox, s.emulator.stats().requests_total), (0, 0));
-}
-
-#[test]
 fn the_token_appears_nowhere() {
     let s = Synced::start(150, 10);
     let token = s.emulator.token().to_string();

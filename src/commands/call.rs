@@ -1,19 +1,22 @@
-//! `sipmirror call dial|list|show|hangup|record|park`: running calls, online. Nothing is
-//! mirrored (a call session lives only while it rings or talks); the mirror sees the call in
-//! its history with the next sync.
+//! `sipmirror call dial|list|show|hangup|record|park|hold|mute|transfer|dtmf`: running calls,
+//! online. Nothing is mirrored (a call lives only while it rings or talks); the mirror sees
+//! the call in its history with the next sync. This file is the classic API's sessions
+//! (`/sessions/calls/`, with parking); v2's calls are `call_v2.rs`.
 
 use crate::api::Upstream;
 use crate::api::sessions::WireSession;
 use crate::cli::CallCommand;
-use crate::config::Settings;
+use crate::config::{Api, Settings};
 use crate::error::{Error, ExitCode, Result};
 use crate::output;
 use crate::validate::{endpoint, path_id};
 
 pub fn run(settings: &Settings, command: &CallCommand) -> Result<ExitCode> {
-    settings.require_classic("call")?;
+    if settings.connection.api == Api::V2 {
+        return super::call_v2::run(settings, command);
+    }
     // Every argument is checked before the connection is made.
-    let request = Request::check(command, &settings.country_code)?;
+    let request = Request::check(command, settings)?;
     let upstream = Upstream::connect(settings)?;
     let client = &upstream.client;
     let answer = upstream.block_on(async {
@@ -78,13 +81,29 @@ enum Request {
 }
 
 impl Request {
-    fn check(command: &CallCommand, country_code: &str) -> Result<Request> {
+    fn check(command: &CallCommand, settings: &Settings) -> Result<Request> {
+        let country_code = settings.country_code.as_str();
         let id = |raw: &str| path_id(raw, "call id");
+        let v2_only = |what: &str| {
+            Err(settings.unsupported(what, "it has no such call control (sipgate's API v2 has)"))
+        };
         Ok(match command {
+            CallCommand::Dial {
+                device: Some(_), ..
+            } => return v2_only("call dial --device"),
+            CallCommand::Dial {
+                caller_id: Some(_), ..
+            } => return v2_only("call dial --caller-id"),
+            CallCommand::Record { announce: true, .. } => return v2_only("call record --announce"),
+            CallCommand::Hold { .. } => return v2_only("call hold"),
+            CallCommand::Mute { .. } => return v2_only("call mute"),
+            CallCommand::Transfer { .. } => return v2_only("call transfer"),
+            CallCommand::Dtmf { .. } => return v2_only("call dtmf"),
             CallCommand::Dial {
                 caller,
                 callee,
                 register_sip,
+                ..
             } => Request::Dial {
                 caller: endpoint(caller, "--caller", country_code)?,
                 callee: endpoint(callee, "--callee", country_code)?,
@@ -96,7 +115,7 @@ impl Request {
             CallCommand::List => Request::List,
             CallCommand::Show { id: raw } => Request::Show(id(raw)?),
             CallCommand::Hangup { id: raw } => Request::Hangup(id(raw)?),
-            CallCommand::Record { id: raw, state } => Request::Record(id(raw)?, state.is_on()),
+            CallCommand::Record { id: raw, state, .. } => Request::Record(id(raw)?, state.is_on()),
             CallCommand::Park {
                 id: raw,
                 member,

@@ -2,6 +2,7 @@
 //! another command could need.
 
 mod call;
+mod call_v2;
 mod callthrough;
 mod completions;
 mod config;

@@ -1,10 +1,17 @@
-//! `sipmirror settings dnd|outgoing-number|mobile-extension add|gsm-code`: changes the
-//! account's settings upstream (online), then refreshes the mirror's settings tables so that
-//! `status` and SQL show the new state at once.
+//! `sipmirror settings dnd|forwarding|outgoing-number|mobile-extension add|gsm-code`: changes
+//! the account's settings upstream (online), then refreshes the mirror's settings tables so
+//! that `status` and SQL show the new state at once.
+//!
+//! | verb | classic | v2 |
+//! |---|---|---|
+//! | dnd | an extension (`/settings/extensions/{id}/dnd/`) | a device (`PUT /devices/{id}`) |
+//! | forwarding | no | a phoneline's list, read and replaced whole |
+//! | outgoing-number, mobile-extension add, gsm-code | yes | no |
 
 use crate::api::Upstream;
-use crate::cli::{MobileExtensionCommand, SettingsCommand};
-use crate::config::Settings;
+use crate::api::v2::actions::Forwarding;
+use crate::cli::{ForwardingCommand, MobileExtensionCommand, SettingsCommand};
+use crate::config::{Api, Settings};
 use crate::error::{Error, ErrorKind, ExitCode, Result};
 use crate::output;
 use crate::progress::Progress;
@@ -28,11 +35,46 @@ enum Change {
         vendor: String,
         firmware: String,
     },
+    /// v2: replace a phoneline's forwardings.
+    Forwardings {
+        phoneline: String,
+        forwardings: Vec<Forwarding>,
+    },
 }
 
 pub fn run(settings: &Settings, command: &SettingsCommand) -> Result<ExitCode> {
-    settings.require_classic("sipmirror settings")?;
+    let api = settings.connection.api;
+    let classic_only = |what: &str| {
+        Err(settings.unsupported(what, "it has no such setting (the classic API had)"))
+    };
     let change = match command {
+        SettingsCommand::Forwarding { .. } if api == Api::Classic => {
+            return Err(settings.unsupported(
+                "settings forwarding",
+                "it has no forwardings (sipgate's API v2 has)",
+            ));
+        }
+        SettingsCommand::GsmCode if api == Api::V2 => return classic_only("settings gsm-code"),
+        SettingsCommand::OutgoingNumber { .. } if api == Api::V2 => {
+            return classic_only("settings outgoing-number");
+        }
+        SettingsCommand::MobileExtension(_) if api == Api::V2 => {
+            return classic_only("settings mobile-extension add");
+        }
+        SettingsCommand::Forwarding {
+            phoneline,
+            change: None,
+        } => return show_forwardings(settings, &path_id(phoneline, "phoneline")?),
+        SettingsCommand::Forwarding {
+            phoneline,
+            change: Some(ForwardingCommand::Set { forwardings }),
+        } => Change::Forwardings {
+            phoneline: path_id(phoneline, "phoneline")?,
+            forwardings: forwardings
+                .iter()
+                .map(|f| forwarding(f, &settings.country_code))
+                .collect::<Result<_>>()?,
+        },
         SettingsCommand::GsmCode => return gsm_code(settings),
         SettingsCommand::Dnd { extension, state } => Change::Dnd {
             extension: path_id(extension, "extension")?,
@@ -77,7 +119,10 @@ async fn apply(upstream: &Upstream, change: &Change) -> Result<String> {
     let client = &upstream.client;
     match change {
         Change::Dnd { extension, on } => {
-            client.set_dnd(extension, *on).await?;
+            match client.api() {
+                Api::Classic => client.set_dnd(extension, *on).await?,
+                Api::V2 => client.set_device_dnd(extension, *on).await?,
+            }
             let state = if *on { "on" } else { "off" };
             Ok(format!("Do Not Disturb of {extension} is {state}"))
         }
@@ -102,7 +147,83 @@ async fn apply(upstream: &Upstream, change: &Change) -> Result<String> {
                 })?;
             Ok(format!("mobile extension {} added for {phone}", added.id))
         }
+        Change::Forwardings {
+            phoneline,
+            forwardings,
+        } => {
+            // Read, then replace: the user of the phoneline comes from the read, and what was
+            // there is said, so that nothing is replaced unseen.
+            let (user, before) = client.forwardings(phoneline).await?;
+            client
+                .set_forwardings(&user, phoneline, forwardings)
+                .await?;
+            Ok(format!(
+                "forwardings of {phoneline}: {} (were: {})",
+                describe_forwardings(forwardings),
+                describe_forwardings(&before)
+            ))
+        }
     }
+}
+
+/// `DESTINATION:SECONDS[:on|off]`.
+fn forwarding(raw: &str, country_code: &str) -> Result<Forwarding> {
+    let refuse = |why: &str| {
+        Error::usage(format!(
+            "forwarding {raw:?}: {why}; write DESTINATION:SECONDS[:on|off], e.g. +4915799912345:20"
+        ))
+    };
+    let mut parts = raw.split(':');
+    let destination = parts.next().unwrap_or_default();
+    let timeout = parts
+        .next()
+        .ok_or_else(|| refuse("no seconds"))?
+        .trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|s| *s <= 600)
+        .ok_or_else(|| refuse("the seconds are 0 to 600"))?;
+    let active = match parts.next().map(str::trim) {
+        None | Some("on") => true,
+        Some("off") => false,
+        Some(_) => return Err(refuse("the last part is on or off")),
+    };
+    if parts.next().is_some() {
+        return Err(refuse("too many parts"));
+    }
+    Ok(Forwarding {
+        destination: phone_number(destination, "forwarding destination", country_code)?,
+        timeout,
+        active,
+    })
+}
+
+fn describe_forwardings(list: &[Forwarding]) -> String {
+    if list.is_empty() {
+        return "none".to_string();
+    }
+    list.iter()
+        .map(|f| {
+            let off = if f.active { "" } else { ", off" };
+            format!("{} after {} s{off}", f.destination, f.timeout)
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// `settings forwarding PHONELINE`: the list as upstream has it now.
+fn show_forwardings(settings: &Settings, phoneline: &str) -> Result<ExitCode> {
+    let upstream = Upstream::connect(settings)?;
+    let (_, list) = upstream.block_on(upstream.client.forwardings(phoneline))?;
+    if settings.json {
+        output::json(&list)?;
+    } else {
+        output::line(&format!(
+            "forwardings of {phoneline}: {}",
+            describe_forwardings(&list)
+        ))?;
+    }
+    Ok(ExitCode::Ok)
 }
 
 /// Free text sent to upstream: not empty, one line, not absurdly long.

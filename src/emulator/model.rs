@@ -542,4 +542,9 @@ pub struct Session {
     pub callee: String,
     pub recording: bool,
     pub members: Vec<SessionMember>,
+    /// v2 call controls.
+    pub muted: bool,
+    pub hold: bool,
+    /// DTMF digits sent into the call, in order (for tests to read back).
+    pub dtmf: String,
 }

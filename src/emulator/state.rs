@@ -419,6 +419,9 @@ impl State {
                     parked: false,
                 },
             ],
+            muted: false,
+            hold: false,
+            dtmf: String::new(),
         });
         self.sessions.last().expect("just pushed")
     }

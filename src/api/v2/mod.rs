@@ -7,6 +7,7 @@
 //! as strings, times ISO-8601 (`2020-09-14T10:03:20Z`; fractions and offsets accepted).
 
 pub mod account;
+pub mod actions;
 pub mod contacts;
 pub mod history;
 
@@ -39,8 +40,8 @@ pub fn scope_for(path: &str) -> &'static str {
         "balance" => "balance:read",
         "numbers" => "numbers:read",
         "users" => "users:read",
-        "devices" => "devices:read",
-        "phonelines" => "phonelines:read",
+        "devices" => "devices:read (devices:write to change them)",
+        "phonelines" => "phonelines:read (phonelines:write to change forwardings)",
         "faxlines" => "faxlines:read",
         "sms" => "sms:read",
         "voicemails" => "voicemails:read",
@@ -60,11 +61,8 @@ mod tests {
     fn every_mirrored_resource_names_its_scope() {
         assert!(scope_for("/history").starts_with("history:read"));
         assert_eq!(scope_for("/contacts"), "contacts:read");
-        assert_eq!(scope_for("/w0/devices"), "devices:read");
-        assert_eq!(
-            scope_for("/w0/phonelines/p0/forwardings"),
-            "phonelines:read"
-        );
+        assert!(scope_for("/w0/devices").starts_with("devices:read"));
+        assert!(scope_for("/w0/phonelines/p0/forwardings").starts_with("phonelines:read"));
         assert_eq!(scope_for("/balance"), "balance:read");
         assert_eq!(scope_for("/groups"), "groups:read");
         assert_eq!(scope_for("sessions/sms"), "sessions:sms:write");

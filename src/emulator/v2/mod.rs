@@ -17,6 +17,7 @@
 //! | balance | `amount` in 1/10,000 of the currency, an integer |
 
 mod account;
+mod calls;
 mod download;
 mod history;
 mod sessions;
@@ -140,6 +141,7 @@ pub fn router(shared: Shr) -> Router<Shr> {
         .merge(history::routes())
         .merge(account::routes())
         .merge(sessions::routes())
+        .merge(calls::routes())
         .route_layer(from_fn_with_state(shared, authorize));
     Router::new().nest("/v2", api).merge(download::routes())
 }
@@ -153,6 +155,9 @@ fn required_scope(method: &Method, path: &str) -> Option<&'static str> {
         "authorization" => return None,
         "history" if method != Method::GET => "history:write",
         "history" => "history:read",
+        "calls" if method == Method::GET => "rtcm:read",
+        "calls" => "rtcm:write",
+        "devices" => "devices:write",
         "sessions" => match segments.next().unwrap_or("") {
             "sms" => "sessions:sms:write",
             "fax" => "sessions:fax:write",
@@ -168,6 +173,7 @@ fn required_scope(method: &Method, path: &str) -> Option<&'static str> {
         "groups" => "groups:read",
         _ => match segments.next().unwrap_or("") {
             "devices" => "devices:read",
+            "phonelines" if method != Method::GET => "phonelines:write",
             "phonelines" => "phonelines:read",
             "faxlines" => "faxlines:read",
             "sms" => "sms:read",
