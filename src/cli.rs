@@ -145,10 +145,11 @@ pub enum CommandLine {
     /// is reachable, else by the next push or sync
     #[command(subcommand)]
     Send(SendCommand),
-    /// Running calls: dial, list, show, hang up, record, park (online, not mirrored)
+    /// Running calls: dial, list, show, hang up, record; park (classic); hold, mute,
+    /// transfer, DTMF (v2). Online, not mirrored
     #[command(subcommand)]
     Call(CallCommand),
-    /// Get the number to dial for a callthrough call from SOURCE to TARGET (online)
+    /// Get the number to dial for a callthrough call from SOURCE to TARGET (online; classic)
     Callthrough {
         /// The phone you call from
         #[arg(long, value_name = "NUMBER")]
@@ -157,8 +158,8 @@ pub enum CommandLine {
         #[arg(long, value_name = "NUMBER")]
         target: String,
     },
-    /// Change account settings upstream (DND, outgoing number, mobile extensions); the
-    /// mirror's settings are refreshed afterwards
+    /// Change account settings upstream (DND; forwardings with v2; outgoing number and mobile
+    /// extensions with classic); the mirror's settings are refreshed afterwards
     #[command(subcommand)]
     Settings(SettingsCommand),
     /// Local edits and sends waiting for upstream: list them, retry failed ones, drop them
