@@ -166,7 +166,7 @@ fn dnd_and_forwardings_are_set_upstream_and_in_the_mirror() {
 #[test]
 fn what_a_dialect_lacks_and_bad_arguments_make_no_request() {
     let s = synced();
-    let cases: [(Dialect, &[&str], &str); 13] = [
+    let cases: [(Dialect, &[&str], &str); 14] = [
         (
             Dialect::V2,
             &["call", "park", "s1", "m0", "on"],
@@ -203,6 +203,23 @@ fn what_a_dialect_lacks_and_bad_arguments_make_no_request() {
             "outgoing-number",
         ),
         (Dialect::V2, &["settings", "gsm-code"], "gsm-code"),
+        (
+            Dialect::V2,
+            &[
+                "settings",
+                "mobile-extension",
+                "add",
+                "--phone",
+                "+4915799912345",
+                "--model",
+                "m",
+                "--vendor",
+                "v",
+                "--firmware",
+                "f",
+            ],
+            "mobile-extension",
+        ),
         (Dialect::V2, &["call", "dtmf", "c1", "12x"], "DTMF"),
         (
             Dialect::V2,

@@ -208,6 +208,10 @@ fn the_sync_keeps_a_fax_status_current() {
             .expect("status")
     };
     assert_eq!(status(&s), "PENDING");
+    let listed =
+        String::from_utf8_lossy(&s.v2_cmd(&["outbox", "list"]).output().expect("list").stdout)
+            .into_owned();
+    assert!(listed.contains("upstream PENDING"), "{listed}");
     let id: i64 = s
         .db()
         .query_row("SELECT upstream_event_id FROM sends", [], |r| r.get(0))
@@ -218,6 +222,10 @@ fn the_sync_keeps_a_fax_status_current() {
     }
     s.v2_sync_ok(&[]);
     assert_eq!(status(&s), "SENT");
+    let listed =
+        String::from_utf8_lossy(&s.v2_cmd(&["outbox", "list"]).output().expect("list").stdout)
+            .into_owned();
+    assert!(listed.contains("The outbox is empty"), "{listed}");
 }
 
 #[test]

@@ -469,3 +469,97 @@ fn many_edits_are_read_back_in_a_few_listings_and_conflicts_still_seen() {
     s.v2_sync_ok(&["--full"]);
     assert_v2_mirror_equals_upstream(&s);
 }
+
+#[test]
+fn the_emulator_refuses_what_sipgate_refuses_for_history_writes() {
+    let s = Synced::start(200, 2);
+    let send = |method: &str, path: &str, body: serde_json::Value| {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        s.http
+            .client
+            .request(method, format!("{}{path}", s.emulator.v2_base_url()))
+            .basic_auth(s.emulator.token_id(), Some(s.emulator.token()))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .expect("request")
+            .status()
+            .as_u16()
+    };
+    let ids: Vec<String> = v2_json(&s, "/history?limit=150")["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| e["id"].as_str().expect("id").to_string())
+        .collect();
+    assert_eq!(ids.len(), 150);
+    let bulk = |n: usize| {
+        json!(
+            ids[..n]
+                .iter()
+                .map(|id| json!({"id": id, "read": true}))
+                .collect::<Vec<_>>()
+        )
+    };
+    assert_eq!(send("PUT", "/history", bulk(150)), 400, "150 entries");
+    assert_eq!(send("PUT", "/history", bulk(149)), 204);
+    assert_eq!(
+        send("PUT", "/history", json!([{"id": ids[0], "note": "x"}])),
+        400,
+        "no notes in bulk"
+    );
+    assert_eq!(
+        send("PUT", "/history", json!([{"id": ids[0]}, {"id": "nope"}])),
+        404
+    );
+    assert_eq!(
+        send("DELETE", "/history", json!(null)),
+        400,
+        "never without ids"
+    );
+    assert_eq!(
+        send(
+            "DELETE",
+            &format!("/history?id={}&id=nope", ids[1]),
+            json!(null)
+        ),
+        404
+    );
+    assert!(entry(&s, &ids[1]).is_some(), "all or nothing");
+    assert_eq!(
+        send(
+            "PUT",
+            &format!("/history/{}", ids[2]),
+            json!({"archived": "yes"})
+        ),
+        400
+    );
+    assert_eq!(
+        send(
+            "PUT",
+            &format!("/history/{}", ids[2]),
+            json!({"note": "ok"})
+        ),
+        204
+    );
+    assert_eq!(entry(&s, &ids[2]).expect("entry")["note"], "ok");
+    // A token that may read the history but not write it.
+    let reader = sipmirror::emulator::Emulator::start(sipmirror::emulator::EmulatorConfig {
+        events: 10,
+        contacts: 1,
+        token_scopes: vec!["history:read".into()],
+        ..Default::default()
+    })
+    .expect("emulator");
+    let status = s
+        .http
+        .client
+        .put(format!("{}/history", reader.v2_base_url()))
+        .basic_auth(reader.token_id(), Some(reader.token()))
+        .body("[]")
+        .send()
+        .expect("request")
+        .status()
+        .as_u16();
+    assert_eq!(status, 403);
+}

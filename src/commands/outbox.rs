@@ -64,11 +64,16 @@ fn list(settings: &Settings) -> Result<ExitCode> {
     let mirror = Mirror::open(&settings.db_path, Access::ReadOnly)?;
     let entries = outbox::all_entries(mirror.conn())?;
     let sends = sends::all(mirror.conn())?;
+    let faxes = sends::faxes_in_progress(mirror.conn())?;
     if settings.json {
-        output::json(&serde_json::json!({ "edits": entries, "sends": sends }))?;
+        output::json(&serde_json::json!({
+            "edits": entries,
+            "sends": sends,
+            "faxes_in_progress": faxes,
+        }))?;
         return Ok(ExitCode::Ok);
     }
-    if entries.is_empty() && sends.is_empty() {
+    if entries.is_empty() && sends.is_empty() && faxes.is_empty() {
         output::line("The outbox is empty: every local edit is upstream and every message sent.")?;
         return Ok(ExitCode::Ok);
     }
@@ -94,6 +99,16 @@ fn list(settings: &Settings) -> Result<ExitCode> {
             s.last_error.as_deref(),
         );
         (s.id, line(s.id, &s.state, &what, state))
+    }));
+    // Sent, but upstream has not finished with it: the status seen last (the sync, and
+    // `send fax --wait`, keep it current).
+    lines.extend(faxes.iter().map(|f| {
+        let event = f
+            .upstream_event_id
+            .map_or(String::new(), |id| format!(", upstream event {id}"));
+        let status = f.status.as_deref().unwrap_or("not listed yet");
+        let what = format!("fax to {}: upstream {status}{event}", f.recipients);
+        (f.id, line(f.id, "sent", &what, (0, None, None)))
     }));
     lines.sort();
     for (_, text) in lines {

@@ -172,6 +172,37 @@ pub fn find(conn: &Connection, id: i64) -> Result<Option<Send>> {
     Ok(query(conn, "AND id = ?1", [id])?.into_iter().next())
 }
 
+/// A fax that went out but whose upstream status is not final yet (neither sent nor failed),
+/// with the status seen last (from the mirror's copy of its event).
+#[derive(Debug, Clone, Serialize)]
+pub struct FaxInProgress {
+    pub id: i64,
+    pub recipients: String,
+    pub upstream_event_id: Option<i64>,
+    pub status: Option<String>,
+}
+
+pub fn faxes_in_progress(conn: &Connection) -> Result<Vec<FaxInProgress>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, recipients, upstream_event_id, coalesce(fax_status, upstream_status)
+         FROM sends
+         WHERE kind = 'fax' AND state = 'sent'
+           AND coalesce(upstream_status, 'pending') NOT IN ('sent', 'failed')
+         ORDER BY id",
+    )?;
+    let faxes = stmt
+        .query_map([], |row| {
+            Ok(FaxInProgress {
+                id: row.get(0)?,
+                recipients: row.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                upstream_event_id: row.get(2)?,
+                status: row.get(3)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(faxes)
+}
+
 /// The queued PDF of a fax.
 pub fn document(conn: &Connection, id: i64) -> Result<Vec<u8>> {
     conn.query_row(
