@@ -12,7 +12,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use sipmirror::api::Upstream;
-use sipmirror::config::Settings;
+use sipmirror::config::Api;
 use sipmirror::emulator::{Emulator, EmulatorConfig, Faults};
 use sipmirror::progress::Progress;
 use sipmirror::push;
@@ -46,17 +46,8 @@ fn bench(v2: bool) {
     .expect("emulator");
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("bench.db");
-    let mut settings = if v2 {
-        Settings::for_local_v2(
-            db.clone(),
-            &emulator.v2_base_url(),
-            emulator.token_id(),
-            emulator.token(),
-        )
-    } else {
-        Settings::for_local(db.clone(), emulator.base_url(), "demo", "demo")
-    }
-    .expect("settings");
+    let api = if v2 { Api::V2 } else { Api::Classic };
+    let mut settings = emulator.settings(db.clone(), api).expect("settings");
     settings.push.concurrency = env_number("PUSH_BENCH_CONCURRENCY", settings.push.concurrency);
     let upstream = Upstream::connect(&settings).expect("upstream");
     let mut mirror = Mirror::open(&db, Access::ReadWrite).expect("mirror");

@@ -50,12 +50,6 @@ fn newest_event(s: &Synced) -> usize {
         .with_state(|state| state.events.last().map_or(0, |e| e.id as usize))
 }
 
-fn outbox(s: &Synced) -> i64 {
-    s.db()
-        .query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))
-        .expect("count")
-}
-
 #[test]
 fn messages_are_sent_exactly_once_under_lost_answers() {
     let s = synced();
@@ -90,11 +84,11 @@ fn messages_are_sent_exactly_once_under_lost_answers() {
             .execute("UPDATE outbox SET next_attempt_at = NULL", [])
             .expect("due");
         let _ = s.v2_cmd(&["push"]).output().expect("push");
-        if outbox(&s) == 0 {
+        if s.outbox_len() == 0 {
             break;
         }
     }
-    assert_eq!(outbox(&s), 0, "sends left in the outbox");
+    assert_eq!(s.outbox_len(), 0, "sends left in the outbox");
     s.control("DELETE", "/_emulator/faults", None);
     wanted.sort();
     assert_eq!(sent_upstream(&s, "SMS", before), wanted);
@@ -342,5 +336,5 @@ fn what_v2_cannot_take_is_refused_before_anything_is_queued() {
         assert_eq!(output.status.code(), Some(2), "{args:?}");
         assert!(one_line_stderr(&output).contains(message), "{args:?}");
     }
-    assert_eq!((outbox(&s), s.emulator.stats().requests_total), (0, 0));
+    assert_eq!((s.outbox_len(), s.emulator.stats().requests_total), (0, 0));
 }

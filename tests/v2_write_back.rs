@@ -59,12 +59,6 @@ fn served(s: &Synced, prefix: &str) -> u64 {
         .sum()
 }
 
-fn outbox(s: &Synced) -> i64 {
-    s.db()
-        .query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))
-        .expect("count")
-}
-
 #[test]
 fn edits_made_with_the_cli_and_with_sql_reach_upstream() {
     let s = synced(400);
@@ -106,11 +100,11 @@ fn edits_made_with_the_cli_and_with_sql_reach_upstream() {
     )
     .expect("SQL note");
     drop(db);
-    assert!(outbox(&s) >= 12);
+    assert!(s.outbox_len() >= 12);
 
     s.emulator.reset_stats();
     s.v2_cmd(&["push"]).assert().success();
-    assert_eq!(outbox(&s), 0);
+    assert_eq!(s.outbox_len(), 0);
     for id in &unread {
         assert_eq!(entry(&s, id).expect("entry")["read"], true, "{id}");
     }
@@ -177,7 +171,7 @@ fn labels_are_refused_at_once_from_the_cli_and_from_sql() {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .expect("row");
-    assert_eq!((labels.as_str(), read_changed, outbox(&s)), ("", 0, 0));
+    assert_eq!((labels.as_str(), read_changed, s.outbox_len()), ("", 0, 0));
     assert_eq!(s.emulator.stats().requests_total, 0);
 }
 
@@ -223,14 +217,14 @@ fn deletions_are_for_good_and_many_wait_for_confirmation() {
     assert_eq!(served(&s, "DELETE "), 0);
     assert_eq!(entry(&s, other).expect("entry")["read"], true);
     assert!(many.iter().all(|id| entry(&s, id).is_some()));
-    assert_eq!(outbox(&s), 60);
+    assert_eq!(s.outbox_len(), 60);
     // A sync keeps them held back too, and says so.
     let output = s.v2_sync(&[]);
     assert_eq!(output.status.code(), Some(3));
 
     s.emulator.reset_stats();
     s.v2_cmd(&["push", "--confirm-deletes"]).assert().success();
-    assert_eq!(outbox(&s), 0);
+    assert_eq!(s.outbox_len(), 0);
     assert!(many.iter().all(|id| entry(&s, id).is_none()));
     // In batches of at most 50 ids, never without one.
     assert_eq!(s.emulator.stats().count("DELETE /v2/history"), 2);
@@ -337,7 +331,7 @@ fn an_event_gone_upstream_fails_alone_in_a_bulk_update() {
             |r| r.get(0),
         )
         .expect("row");
-    assert_eq!((gone_upstream, outbox(&s)), (1, 0));
+    assert_eq!((gone_upstream, s.outbox_len()), (1, 0));
 }
 
 #[test]
@@ -380,11 +374,11 @@ fn edits_reach_upstream_under_faults_and_with_text_ids() {
             .execute("UPDATE outbox SET next_attempt_at = NULL", [])
             .expect("due");
         let _ = s.v2_cmd(&["push"]).output().expect("push");
-        if outbox(&s) == 0 {
+        if s.outbox_len() == 0 {
             break;
         }
     }
-    assert_eq!(outbox(&s), 0);
+    assert_eq!(s.outbox_len(), 0);
     s.control(
         "PUT",
         "/_emulator/faults",
@@ -465,7 +459,7 @@ fn many_edits_are_read_back_in_a_few_listings_and_conflicts_still_seen() {
     for id in edited.iter().filter(|id| *id != gone) {
         assert_eq!(entry(&s, id).expect("entry")["starred"], true, "{id}");
     }
-    assert_eq!(outbox(&s), 0);
+    assert_eq!(s.outbox_len(), 0);
     s.v2_sync_ok(&["--full"]);
     assert_v2_mirror_equals_upstream(&s);
 }

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 use sipmirror::api::Upstream;
-use sipmirror::config::{ConflictPolicy, Settings};
+use sipmirror::config::{Api, ConflictPolicy, Settings};
 use sipmirror::emulator::{Emulator, EmulatorConfig, EventPatch, Faults, Location};
 use sipmirror::progress::Progress;
 use sipmirror::push;
@@ -159,17 +159,8 @@ impl World {
         .expect("emulator");
         let dir = tempfile::tempdir().expect("tempdir");
         let db = dir.path().join("mirror.db");
-        let mut settings = if v2 {
-            Settings::for_local_v2(
-                db.clone(),
-                &emulator.v2_base_url(),
-                emulator.token_id(),
-                emulator.token(),
-            )
-        } else {
-            Settings::for_local(db.clone(), emulator.base_url(), "demo", "demo")
-        }
-        .expect("settings");
+        let api = if v2 { Api::V2 } else { Api::Classic };
+        let mut settings = emulator.settings(db.clone(), api).expect("settings");
         // Few, fast retries: faults must get through to the outbox's own retry logic.
         settings.http.retry_base = Duration::from_millis(1);
         settings.http.max_attempts = 2;

@@ -28,7 +28,7 @@ pub fn run(settings: &Settings, command: &CallCommand) -> Result<ExitCode> {
             } => client
                 .dial(caller, callee, register_sip.as_deref())
                 .await
-                .map(|s| Answer::Sessions(vec![s]))
+                .map(|s| Answer::Calls(vec![s]))
                 .map_err(|e| {
                     e.into_error(
                         "call dial: ",
@@ -38,12 +38,12 @@ pub fn run(settings: &Settings, command: &CallCommand) -> Result<ExitCode> {
             Request::List => client
                 .sessions()
                 .await
-                .map(Answer::Sessions)
+                .map(Answer::Calls)
                 .map_err(Error::from),
             Request::Show(id) => client
                 .session(id)
                 .await
-                .map(|s| Answer::Sessions(vec![s]))
+                .map(|s| Answer::Calls(vec![s]))
                 .map_err(Error::from),
             Request::Hangup(id) => client
                 .hang_up(id)
@@ -53,16 +53,16 @@ pub fn run(settings: &Settings, command: &CallCommand) -> Result<ExitCode> {
             Request::Record(id, on) => client
                 .set_recording(id, *on)
                 .await
-                .map(|s| Answer::Sessions(vec![s]))
+                .map(|s| Answer::Calls(vec![s]))
                 .map_err(Error::from),
             Request::Park(id, member, on) => client
                 .set_parking(id, member, *on)
                 .await
-                .map(|s| Answer::Sessions(vec![s]))
+                .map(|s| Answer::Calls(vec![s]))
                 .map_err(Error::from),
         }
     })?;
-    print(settings, &answer)?;
+    print(settings, &answer, describe)?;
     Ok(ExitCode::Ok)
 }
 
@@ -125,21 +125,27 @@ impl Request {
     }
 }
 
-enum Answer {
-    Sessions(Vec<WireSession>),
+/// What a `call` command prints: running calls (classic sessions or v2 calls), or what was
+/// done.
+pub(super) enum Answer<T> {
+    Calls(Vec<T>),
     Done(String),
 }
 
-fn print(settings: &Settings, answer: &Answer) -> Result<()> {
+pub(super) fn print<T: serde::Serialize>(
+    settings: &Settings,
+    answer: &Answer<T>,
+    describe: fn(&T) -> String,
+) -> Result<()> {
     match answer {
-        Answer::Sessions(sessions) if settings.json => output::json(sessions),
+        Answer::Calls(calls) if settings.json => output::json(calls),
         Answer::Done(message) if settings.json => {
             output::json(&serde_json::json!({ "ok": true, "message": message }))
         }
-        Answer::Sessions(sessions) if sessions.is_empty() => output::line("No running calls."),
-        Answer::Sessions(sessions) => {
-            for session in sessions {
-                output::line(&describe(session))?;
+        Answer::Calls(calls) if calls.is_empty() => output::line("No running calls."),
+        Answer::Calls(calls) => {
+            for call in calls {
+                output::line(&describe(call))?;
             }
             Ok(())
         }

@@ -7,8 +7,9 @@ use crate::api::{ApiError, ApiErrorKind, Upstream};
 use crate::cli::CallCommand;
 use crate::config::Settings;
 use crate::error::{Error, ExitCode, Result};
-use crate::output;
 use crate::validate::{path_id, phone_number};
+
+use super::call::{Answer, print};
 
 /// A command with its arguments checked.
 enum Request {
@@ -71,7 +72,7 @@ pub fn run(settings: &Settings, command: &CallCommand) -> Result<ExitCode> {
                 }),
         }
     })?;
-    print(settings, &answer)?;
+    print(settings, &answer, describe)?;
     Ok(ExitCode::Ok)
 }
 
@@ -197,28 +198,6 @@ fn done(id: &str, control: &CallControl) -> String {
             if *attended { " (attended)" } else { "" }
         ),
         CallControl::Dtmf(digits) => format!("call {id}: sent {digits}"),
-    }
-}
-
-enum Answer {
-    Calls(Vec<WireCall>),
-    Done(String),
-}
-
-fn print(settings: &Settings, answer: &Answer) -> Result<()> {
-    match answer {
-        Answer::Calls(calls) if settings.json => output::json(calls),
-        Answer::Done(message) if settings.json => {
-            output::json(&serde_json::json!({ "ok": true, "message": message }))
-        }
-        Answer::Calls(calls) if calls.is_empty() => output::line("No running calls."),
-        Answer::Calls(calls) => {
-            for call in calls {
-                output::line(&describe(call))?;
-            }
-            Ok(())
-        }
-        Answer::Done(message) => output::line(message),
     }
 }
 

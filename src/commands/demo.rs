@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::api::Upstream;
 use crate::cli::GlobalArgs;
-use crate::config::Settings;
+use crate::config::{Api, Settings};
 use crate::emulator::{Emulator, EmulatorConfig};
 use crate::error::{Error, ExitCode, Result};
 use crate::output;
@@ -31,12 +31,7 @@ pub fn run(dir: &Path, global: &GlobalArgs) -> Result<ExitCode> {
         ..EmulatorConfig::default()
     })?;
     // The demo speaks v2, what accounts use today.
-    let mut settings = Settings::for_local_v2(
-        db.clone(),
-        &emulator.v2_base_url(),
-        emulator.token_id(),
-        emulator.token(),
-    )?;
+    let mut settings = emulator.settings(db.clone(), Api::V2)?;
     settings.json = global.json;
     settings.quiet = global.quiet;
     let _lock = WriterLock::acquire(&db, "demo")?;

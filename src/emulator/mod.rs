@@ -203,6 +203,22 @@ impl Emulator {
         &self.shared.token
     }
 
+    /// Settings that sync `db` from this emulator through `api` (its credentials, defaults
+    /// everywhere else). Used by `demo`, the benchmarks and the in-process tests.
+    pub fn settings(
+        &self,
+        db: std::path::PathBuf,
+        api: crate::config::Api,
+    ) -> Result<crate::config::Settings> {
+        use crate::config::{Api, Settings};
+        match api {
+            Api::Classic => Settings::for_local(db, self.base_url(), self.user(), self.password()),
+            Api::V2 => {
+                Settings::for_local_v2(db, &self.v2_base_url(), self.token_id(), self.token())
+            }
+        }
+    }
+
     /// Reads or changes the served data directly.
     pub fn with_state<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
         f(&mut self.shared.write())

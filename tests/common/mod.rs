@@ -359,6 +359,13 @@ impl Synced {
     pub fn requests(&self) -> u64 {
         self.emulator.stats().requests_total
     }
+
+    /// Entries in the mirror's outbox: edits and sends still waiting.
+    pub fn outbox_len(&self) -> i64 {
+        self.db()
+            .query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))
+            .expect("count")
+    }
 }
 
 /// The event types: API plural and mirror kind.
