@@ -162,6 +162,10 @@ pub enum CommandLine {
     /// extensions with classic); the mirror's settings are refreshed afterwards
     #[command(subcommand)]
     Settings(SettingsCommand),
+    /// Receive sipgate's push API (webhooks): calls into `live_calls` while they happen, and
+    /// a pull of the history seconds after each hangup; `webhook setup` shows or sets the
+    /// account's webhook URLs (v2)
+    Webhook(WebhookArgs),
     /// Local edits and sends waiting for upstream: list them, retry failed ones, drop them
     Outbox {
         #[command(subcommand)]
@@ -590,6 +594,42 @@ pub enum SettingsCommand {
     /// Print the GSM code that forwards a mobile's unanswered calls to the sipgate voicemail
     /// (classic)
     GsmCode,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct WebhookArgs {
+    #[command(subcommand)]
+    pub setup: Option<WebhookCommand>,
+    /// Where to listen; put a reverse proxy with TLS in front of it
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8090")]
+    pub listen: String,
+    /// The URL sipgate posts to, as the reverse proxy publishes it (its path is where the
+    /// receiver listens), e.g. https://pbx.example.com/sipgate
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Accept posts without the secret `?key=` (only behind something else that checks them)
+    #[arg(long)]
+    pub no_key: bool,
+    /// After a hangup, wait this long for more before pulling the history
+    #[arg(long, value_name = "DURATION", default_value = "1s")]
+    pub debounce: String,
+    /// At most this many posts a second; more get 429
+    #[arg(long, value_name = "N", default_value_t = 2000)]
+    pub max_per_second: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// Show the account's webhook settings, or change the URLs (read, change, write back)
+    Setup {
+        /// Where sipgate posts incoming calls
+        #[arg(long, value_name = "URL")]
+        incoming: Option<String>,
+        /// Where sipgate posts outgoing calls
+        #[arg(long, value_name = "URL")]
+        outgoing: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

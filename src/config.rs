@@ -72,6 +72,12 @@
 //! fax_poll = "5s"
 //! fax_wait = "10m"
 //!
+//! [webhook]
+//! # The secret every push API post must carry as ?key= (`sipmirror webhook`). A secret like
+//! # the password: SIPMIRROR_WEBHOOK_KEY overrides it. Default: none (the receiver then refuses
+//! # to start unless --no-key)
+//! key = "a-long-random-string"
+//!
 //! [media]
 //! # What `sync` downloads: "all", "voicemails", "faxes" or "none" (`sync --media` means all).
 //! # Default: none
@@ -362,6 +368,8 @@ pub struct Settings {
     pub country_code: String,
     /// The zone of `created_local` and the reports' days and weeks.
     pub timezone: chrono_tz::Tz,
+    /// `[webhook] key` or `SIPMIRROR_WEBHOOK_KEY`: the secret of the push API receiver.
+    pub webhook_key: Option<Secret>,
     pub json: bool,
     pub verbose: u8,
     pub quiet: bool,
@@ -393,6 +401,14 @@ struct FileConfig {
     media: FileMedia,
     #[serde(default)]
     http: FileHttp,
+    #[serde(default)]
+    webhook: FileWebhook,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileWebhook {
+    key: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -609,6 +625,9 @@ impl Settings {
             http,
             country_code,
             timezone,
+            webhook_key: env_nonempty("SIPMIRROR_WEBHOOK_KEY")
+                .or(file.webhook.key)
+                .map(Secret::new),
             json: args.json,
             verbose: args.verbose,
             quiet: args.quiet,

@@ -30,3 +30,4 @@ pub mod store;
 pub mod sync;
 pub mod timezone;
 pub mod validate;
+pub mod webhook;

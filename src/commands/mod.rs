@@ -23,6 +23,7 @@ mod settings;
 mod sql;
 mod status;
 mod sync;
+mod webhook;
 
 use crate::cli::{Cli, CommandLine};
 use crate::config::Settings;
@@ -81,6 +82,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         CommandLine::Event(command) => event::run(&settings, &command),
         CommandLine::Media(command) => media::run(&settings, &command),
         CommandLine::Outbox { command } => outbox::run(&settings, command.as_ref()),
+        CommandLine::Webhook(args) => webhook::run(&settings, &args),
         CommandLine::Send(command) => send::run(&settings, &command),
         CommandLine::Call(command) => call::run(&settings, &command),
         CommandLine::Callthrough { source, target } => {

@@ -46,6 +46,7 @@ mod generate;
 pub mod media;
 mod model;
 mod prng;
+mod push_calls;
 mod routes;
 mod server;
 mod state;

@@ -18,6 +18,10 @@ pub struct State {
     /// SENDING. Each read of the fax's history entry moves it on: PENDING, SENDING, then SENT
     /// (or FAILED for an unreachable number).
     pub faxes_in_progress: std::collections::HashMap<u64, bool>,
+    /// v2 `/settings/sipgateio`: where the push API posts the account's calls.
+    pub sipgateio: serde_json::Value,
+    /// Calls played through the push API (`POST /_emulator/calls`) that have not hung up.
+    pub push_calls: HashMap<String, super::push_calls::PushCall>,
     generator: Generator,
     next_event_id: u64,
     next_session: u64,
@@ -64,6 +68,10 @@ impl State {
             account,
             sessions: Vec::new(),
             faxes_in_progress: std::collections::HashMap::new(),
+            sipgateio: serde_json::json!({
+                "incomingUrl": "", "outgoingUrl": "", "log": false, "whitelist": null
+            }),
+            push_calls: HashMap::new(),
             generator,
             next_event_id: 100_000_000,
             next_session: 1,
@@ -396,6 +404,61 @@ impl State {
                 Status::Sent
             });
         }
+    }
+
+    /// Records a finished call (played through the push API) in the history. Numbers are
+    /// E.164 digits; `direction` is `in` or `out`.
+    pub fn add_finished_call(
+        &mut self,
+        from: &str,
+        to: &str,
+        incoming: bool,
+        answered: bool,
+        duration_s: u32,
+        now_ms: i64,
+    ) -> u64 {
+        let sources = vec![self.intern_number(from)];
+        let targets = vec![self.intern_number(to)];
+        let direction = match (incoming, answered) {
+            (true, true) => Direction::Incoming,
+            (true, false) => Direction::MissedIncoming,
+            (false, true) => Direction::Outgoing,
+            (false, false) => Direction::MissedOutgoing,
+        };
+        let extension = self
+            .account
+            .extensions
+            .iter()
+            .position(|e| e.kind == "register")
+            .map(|i| i as u16);
+        let created_ms = self.next_created(now_ms);
+        self.next_event_id += 1;
+        let id = self.next_event_id;
+        self.events.push(Event {
+            id,
+            created_ms,
+            kind: Kind::Call,
+            direction,
+            status: None,
+            location: if incoming {
+                Location::Inbox
+            } else {
+                Location::Sent
+            },
+            read: !incoming || answered,
+            starred: false,
+            labels: "".into(),
+            comment: None,
+            scheduled_ms: None,
+            sources: sources.into(),
+            targets: targets.into(),
+            extension,
+            detail: Detail::Call {
+                duration_s: Some(if answered { duration_s } else { 0 }),
+                recordings: 0,
+            },
+        });
+        id
     }
 
     pub fn dial(&mut self, caller: &str, callee: &str) -> &Session {

@@ -33,6 +33,7 @@ macro_rules! embedded_reports {
 
 pub const REPORT_SOURCES: &[(&str, &str)] = embedded_reports![
     "balance_history",
+    "calls_now",
     "calls_per_day",
     "calls_per_week",
     "contacts_without_numbers",

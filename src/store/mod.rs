@@ -5,6 +5,7 @@
 
 pub mod contacts;
 pub mod events;
+pub mod live_calls;
 mod lock;
 pub mod outbox;
 pub mod runs;

@@ -224,3 +224,18 @@ fn forwardings_path(user: &str, phoneline: &str) -> String {
         segment(phoneline)
     )
 }
+
+impl Client {
+    /// The account's push API (sipgate.io) settings: `incomingUrl`, `outgoingUrl`, `log`,
+    /// `whitelist` and whatever else upstream keeps there, as sent.
+    pub async fn sipgateio_settings(&self) -> Result<Value, ApiError> {
+        self.get_json("settings/sipgateio", &[]).await
+    }
+
+    /// Writes them back whole (the API takes the whole object).
+    pub async fn set_sipgateio_settings(&self, settings: &Value) -> Result<(), ApiError> {
+        self.write_json(Method::PUT, "settings/sipgateio", &[], Some(settings))
+            .await
+            .map(drop)
+    }
+}

@@ -26,6 +26,8 @@ pub fn routes() -> Router<Shr> {
             "/_emulator/events/{id}",
             patch(patch_event).delete(delete_event),
         )
+        .route("/_emulator/calls", post(play_call))
+        .route("/_emulator/calls/{id}/hangup", post(hang_up_call))
         .route("/_emulator/contacts", post(add_contacts))
         .route(
             "/_emulator/contacts/{uuid}",
@@ -92,6 +94,25 @@ struct AddEvents {
 
 /// Largest number of records one control request may add.
 const MAX_ADD: usize = 1_000_000;
+
+/// `POST /_emulator/calls`: plays a call through the push API (see `push_calls`).
+async fn play_call(State(shared): State<Shr>, body: Bytes) -> Response {
+    let request: crate::emulator::push_calls::PlayRequest = match parse(&body) {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    match crate::emulator::push_calls::play(shared, request).await {
+        Ok(value) => ok(value),
+        Err(e) => error(StatusCode::CONFLICT, e),
+    }
+}
+
+async fn hang_up_call(State(shared): State<Shr>, Path(id): Path<String>) -> Response {
+    match crate::emulator::push_calls::hang_up(shared, &id).await {
+        Ok(value) => ok(value),
+        Err(e) => error(StatusCode::CONFLICT, e),
+    }
+}
 
 async fn add_events(State(shared): State<Shr>, body: Bytes) -> Response {
     let request: AddEvents = match parse(&body) {

@@ -29,6 +29,7 @@ pub fn routes() -> Router<Shr> {
         .route("/{user}/phonelines/{line}/forwardings", get(forwardings))
         .route("/{user}/faxlines", get(faxlines))
         .route("/{user}/sms", get(sms))
+        .route("/settings/sipgateio", get(sipgateio).put(set_sipgateio))
 }
 
 async fn userinfo(State(shared): State<Shr>) -> V2Result {
@@ -275,4 +276,24 @@ fn contact(world: &World, c: &Contact) -> Value {
     json!({"id": c.uuid, "name": full_name(c), "picture": null, "emails": emails,
            "numbers": numbers, "addresses": addresses, "organization": organization,
            "scope": scope})
+}
+
+/// `GET /settings/sipgateio`: where the push API posts.
+async fn sipgateio(State(shared): State<Shr>) -> V2Result {
+    ok(&shared.read().sipgateio)
+}
+
+/// `PUT /settings/sipgateio`: the whole object; `incomingUrl` and `outgoingUrl` required.
+async fn set_sipgateio(State(shared): State<Shr>, body: axum::body::Bytes) -> V2Result {
+    let value: Value = serde_json::from_slice(&body)
+        .map_err(|e| V2Error::bad_request(format!("invalid JSON: {e}")))?;
+    for key in ["incomingUrl", "outgoingUrl"] {
+        if !value[key].is_string() {
+            return Err(V2Error::bad_request(format!("{key} is required")));
+        }
+    }
+    shared.write().sipgateio = value;
+    Ok(axum::response::IntoResponse::into_response(
+        axum::http::StatusCode::NO_CONTENT,
+    ))
 }

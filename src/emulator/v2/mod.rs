@@ -155,6 +155,8 @@ fn required_scope(method: &Method, path: &str) -> Option<&'static str> {
         "authorization" => return None,
         "history" if method != Method::GET => "history:write",
         "history" => "history:read",
+        "settings" if method == Method::GET => "settings:sipgateio:read",
+        "settings" => "settings:sipgateio:write",
         "calls" if method == Method::GET => "rtcm:read",
         "calls" => "rtcm:write",
         "devices" => "devices:write",

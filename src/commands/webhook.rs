@@ -1,0 +1,122 @@
+//! `sipmirror webhook --public-url URL [--listen ADDR]`: the push API receiver (see
+//! `webhook/mod.rs`), and `sipmirror webhook setup [--incoming URL] [--outgoing URL]`: the
+//! account's webhook URLs through v2's `/settings/sipgateio`, read, changed and written back.
+
+use std::sync::Arc;
+
+use crate::api::Upstream;
+use crate::cli::{WebhookArgs, WebhookCommand};
+use crate::config::{Api, Settings, parse_duration};
+use crate::error::{Error, ExitCode, Result};
+use crate::output;
+use crate::store::{Access, Mirror};
+use crate::webhook::{Puller, Receiver, router};
+
+pub fn run(settings: &Settings, args: &WebhookArgs) -> Result<ExitCode> {
+    if let Some(WebhookCommand::Setup { incoming, outgoing }) = &args.setup {
+        return setup(settings, incoming.as_deref(), outgoing.as_deref());
+    }
+    let public_url = args.public_url.as_deref().ok_or_else(|| {
+        Error::usage("--public-url is required: the URL sipgate posts to, e.g. https://pbx.example.com/sipgate")
+    })?;
+    let key = match (&settings.webhook_key, args.no_key) {
+        (Some(key), _) => Some(key.expose().to_string()),
+        (None, true) => None,
+        (None, false) => {
+            return Err(Error::usage(
+                "no webhook key: set SIPMIRROR_WEBHOOK_KEY or [webhook] key (posts must carry it as ?key=), or pass --no-key",
+            ));
+        }
+    };
+    let debounce =
+        parse_duration(&args.debounce).map_err(|e| Error::usage(format!("--debounce: {e}")))?;
+    if args.max_per_second == 0 {
+        return Err(Error::usage("--max-per-second must be at least 1"));
+    }
+    // The receiver needs a mirror to write to and credentials for its pulls.
+    let mirror = Mirror::open(&settings.db_path, Access::Existing)?;
+    Upstream::connect(settings)?;
+    let (hangups, pulls) = std::sync::mpsc::channel();
+    let receiver = Arc::new(Receiver::new(
+        settings,
+        public_url,
+        key,
+        args.max_per_second,
+        mirror,
+        hangups,
+    )?);
+    let _puller = Puller::spawn(settings.clone(), debounce, pulls);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .await
+            .map_err(|e| Error::usage(format!("cannot listen on {}: {e}", args.listen)))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| Error::io(format!("cannot read the listening address: {e}")))?;
+        if !settings.quiet {
+            output::line(&format!(
+                "sipmirror webhook: listening on {addr} for posts to {} (path {})",
+                public_url, receiver.path
+            ))?;
+        }
+        let shutdown = async {
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
+            }
+        };
+        axum::serve(listener, router(receiver))
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(|e| Error::io(format!("the receiver stopped: {e}")))
+    })?;
+    Ok(ExitCode::Ok)
+}
+
+/// Shows the account's webhook settings; with `--incoming`/`--outgoing`, changes those and
+/// writes the rest back as it was.
+fn setup(settings: &Settings, incoming: Option<&str>, outgoing: Option<&str>) -> Result<ExitCode> {
+    if settings.connection.api != Api::V2 {
+        return Err(settings.unsupported(
+            "webhook setup",
+            "its push API settings are not reachable (sipgate's API v2 has /settings/sipgateio)",
+        ));
+    }
+    for url in [incoming, outgoing].into_iter().flatten() {
+        let parsed = url::Url::parse(url).map_err(|e| Error::usage(format!("{url:?}: {e}")))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(Error::usage(format!(
+                "{url:?}: give an http(s) URL (sipgate wants https)"
+            )));
+        }
+    }
+    let upstream = Upstream::connect(settings)?;
+    let client = &upstream.client;
+    let current = upstream.block_on(async {
+        let mut current = client.sipgateio_settings().await?;
+        if incoming.is_some() || outgoing.is_some() {
+            if let Some(url) = incoming {
+                current["incomingUrl"] = url.into();
+            }
+            if let Some(url) = outgoing {
+                current["outgoingUrl"] = url.into();
+            }
+            client.set_sipgateio_settings(&current).await?;
+        }
+        Ok::<_, crate::api::ApiError>(current)
+    })?;
+    if settings.json {
+        output::json(&current)?;
+    } else {
+        let url = |key: &str| current[key].as_str().unwrap_or("(none)").to_string();
+        output::line(&format!("incoming calls post to: {}", url("incomingUrl")))?;
+        output::line(&format!("outgoing calls post to: {}", url("outgoingUrl")))?;
+    }
+    Ok(ExitCode::Ok)
+}

@@ -1,0 +1,209 @@
+//! Calls played through the push API: `POST /_emulator/calls {from, to, direction, answer,
+//! duration_s, end}` posts `newCall` to the URL the account's `/settings/sipgateio` names for
+//! the direction, then `answer` (if the call is answered and the receiver asked for it with
+//! `onAnswer`), and, unless `end` is false, adds the finished call to the history and posts
+//! `hangup` (if asked for with `onHangup`), as sipgate does. A call played with `end: false`
+//! rings (or is talked) until `POST /_emulator/calls/{callId}/hangup`.
+//!
+//! Faults per call: `lose` (events not posted), `duplicate` (events posted twice), and
+//! `hangup_first` (the hangup goes out before the answer).
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::server::Shared;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlayRequest {
+    /// E.164, with or without `+`.
+    pub from: String,
+    pub to: String,
+    /// `in` or `out`.
+    #[serde(default = "incoming")]
+    pub direction: String,
+    #[serde(default = "yes")]
+    pub answer: bool,
+    #[serde(default)]
+    pub duration_s: u32,
+    #[serde(default = "yes")]
+    pub end: bool,
+    #[serde(default)]
+    pub lose: BTreeSet<String>,
+    #[serde(default)]
+    pub duplicate: BTreeSet<String>,
+}
+
+fn incoming() -> String {
+    "in".into()
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A call that was played and has not hung up.
+#[derive(Debug, Clone)]
+pub struct PushCall {
+    request: PlayRequest,
+    on_hangup: Option<String>,
+}
+
+fn digits(number: &str) -> String {
+    number.trim().trim_start_matches('+').to_string()
+}
+
+fn fields(id: &str, r: &PlayRequest, event: &str) -> Vec<(String, String)> {
+    let mut fields = vec![
+        ("event".to_string(), event.to_string()),
+        ("callId".into(), id.to_string()),
+        ("origCallId".into(), id.to_string()),
+        ("from".into(), digits(&r.from)),
+        ("to".into(), digits(&r.to)),
+        ("direction".into(), r.direction.clone()),
+    ];
+    match event {
+        "newCall" => {
+            fields.push(("user[]".into(), "Jürgen".into()));
+            fields.push(("userId[]".into(), "w0".into()));
+            fields.push(("fullUserId[]".into(), "1234567w0".into()));
+            fields.push(("xcid".into(), format!("x{id}")));
+        }
+        "answer" => fields.push(("answeringNumber".into(), digits(&r.to))),
+        _ => {
+            let cause = if r.answer { "normalClearing" } else { "cancel" };
+            fields.push(("cause".into(), cause.into()));
+            if r.answer {
+                fields.push(("answeringNumber".into(), digits(&r.to)));
+            }
+        }
+    }
+    fields
+}
+
+/// Posts one event (twice when asked, not at all when it is to be lost); returns the body of
+/// the (last) answer.
+async fn post(url: &str, id: &str, r: &PlayRequest, event: &str) -> Result<String, String> {
+    if r.lose.contains(event) {
+        return Ok(String::new());
+    }
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let times = if r.duplicate.contains(event) { 2 } else { 1 };
+    let mut body = String::new();
+    for _ in 0..times {
+        let answer = client
+            .post(url)
+            .form(&fields(id, r, event))
+            .send()
+            .await
+            .map_err(|e| format!("posting {event} to {url}: {e}"))?;
+        if !answer.status().is_success() {
+            return Err(format!(
+                "{event}: the receiver answered {}",
+                answer.status()
+            ));
+        }
+        body = answer.text().await.map_err(|e| e.to_string())?;
+    }
+    Ok(body)
+}
+
+/// The value of `attribute` on the answer's `<Response>` element, unescaped. (The emulator
+/// reads the receiver's answer the way a plain XML reader would; attributes are quoted with
+/// `"` or `'`.)
+fn response_attribute(xml: &str, attribute: &str) -> Option<String> {
+    let start = xml.find("<Response")?;
+    let tag = &xml[start..start + xml[start..].find('>')?];
+    let at = tag.find(&format!(" {attribute}="))? + attribute.len() + 2;
+    let quote = tag[at..]
+        .chars()
+        .next()
+        .filter(|q| *q == '"' || *q == '\'')?;
+    let value = &tag[at + 1..];
+    let value = &value[..value.find(quote)?];
+    quick_xml::escape::unescape(value)
+        .ok()
+        .map(|v| v.into_owned())
+}
+
+/// Plays a call (see the module documentation).
+pub async fn play(shared: Arc<Shared>, request: PlayRequest) -> Result<Value, String> {
+    if !matches!(request.direction.as_str(), "in" | "out") {
+        return Err("direction must be in or out".into());
+    }
+    let key = if request.direction == "in" {
+        "incomingUrl"
+    } else {
+        "outgoingUrl"
+    };
+    let url = shared.read().sipgateio[key]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    if url.is_empty() {
+        return Err(format!(
+            "the account's {key} is not set (PUT /v2/settings/sipgateio)"
+        ));
+    }
+    static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let id = format!("{:012X}{n:04}", chrono::Utc::now().timestamp_millis());
+    let answer = post(&url, &id, &request, "newCall").await?;
+    let on_answer = response_attribute(&answer, "onAnswer");
+    let on_hangup = response_attribute(&answer, "onHangup");
+    let call = PushCall {
+        request: request.clone(),
+        on_hangup,
+    };
+    if request.end && request.duplicate.contains("hangup_first") {
+        finish(&shared, &id, call.clone()).await?;
+    }
+    if let (true, Some(url)) = (request.answer, &on_answer) {
+        post(url, &id, &request, "answer").await?;
+    }
+    if !request.end {
+        shared.write().push_calls.insert(id.clone(), call);
+        return Ok(json!({ "callId": id }));
+    }
+    let history = if request.duplicate.contains("hangup_first") {
+        None
+    } else {
+        Some(finish(&shared, &id, call).await?)
+    };
+    Ok(json!({ "callId": id, "historyId": history }))
+}
+
+/// Hangs up a call played with `end: false`.
+pub async fn hang_up(shared: Arc<Shared>, id: &str) -> Result<Value, String> {
+    let call = shared
+        .write()
+        .push_calls
+        .remove(id)
+        .ok_or_else(|| format!("no ringing or talking call {id:?}"))?;
+    let history = finish(&shared, id, call).await?;
+    Ok(json!({ "callId": id, "historyId": history }))
+}
+
+/// The call ends: into the history first (sipgate lists it when it ends), then `hangup`.
+async fn finish(shared: &Arc<Shared>, id: &str, call: PushCall) -> Result<u64, String> {
+    let r = &call.request;
+    let history = shared.write().add_finished_call(
+        &digits(&r.from),
+        &digits(&r.to),
+        r.direction == "in",
+        r.answer,
+        r.duration_s,
+        chrono::Utc::now().timestamp_millis(),
+    );
+    if let Some(url) = &call.on_hangup {
+        post(url, id, r, "hangup").await?;
+    }
+    Ok(history)
+}

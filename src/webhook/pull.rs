@@ -1,0 +1,80 @@
+//! The pull after hangups: a thread that waits for hangups, lets more that come within the
+//! debounce join, and then runs an incremental sync of the event streams under the mirror's
+//! writer lock (waiting while a sync holds it). A pull that fails is tried again later; a
+//! crash between a hangup and its pull loses nothing, since the next pull or sync lists the
+//! history anyway.
+
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::api::Upstream;
+use crate::api::events::EventKind;
+use crate::config::Settings;
+use crate::error::{Error, ErrorKind, Result};
+use crate::progress::Progress;
+use crate::store::{Access, Mirror, WriterLock};
+use crate::sync::{self, Stream, SyncOptions};
+
+/// The running pull thread.
+pub struct Puller {
+    pub thread: JoinHandle<()>,
+}
+
+impl Puller {
+    pub fn spawn(settings: Settings, debounce: Duration, hangups: Receiver<()>) -> Puller {
+        let thread = std::thread::spawn(move || run(&settings, debounce, &hangups));
+        Puller { thread }
+    }
+}
+
+fn run(settings: &Settings, debounce: Duration, hangups: &Receiver<()>) {
+    while hangups.recv().is_ok() {
+        // Hangups close together give one pull.
+        loop {
+            match hangups.recv_timeout(debounce) {
+                Ok(()) => continue,
+                Err(RecvTimeoutError::Timeout) => break,
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+        }
+        let mut wait = Duration::from_secs(5);
+        while let Err(e) = pull_once(settings) {
+            tracing::warn!(error = %e, retry_in_s = wait.as_secs(), "the pull after a hangup failed");
+            eprintln!(
+                "sipmirror webhook: the pull after a hangup failed: {e}; trying again in {} s",
+                wait.as_secs()
+            );
+            std::thread::sleep(wait);
+            wait = (wait * 2).min(Duration::from_secs(300));
+            while hangups.try_recv().is_ok() {}
+        }
+    }
+}
+
+fn pull_once(settings: &Settings) -> Result<()> {
+    let upstream = Upstream::connect(settings)?;
+    let _lock = WriterLock::acquire_waiting(&settings.db_path, "webhook pull", &mut |_| {})?;
+    let mut mirror = Mirror::open(&settings.db_path, Access::Existing)?;
+    let options = SyncOptions {
+        only: [EventKind::Call, EventKind::Voicemail]
+            .into_iter()
+            .map(Stream::Events)
+            .collect(),
+        ..SyncOptions::default()
+    };
+    let report = sync::run(
+        &mut mirror,
+        settings,
+        &upstream,
+        &options,
+        &Progress::hidden(),
+    )?;
+    match report.failed_streams().next() {
+        Some(failed) => Err(Error::new(
+            ErrorKind::Transient,
+            failed.error.clone().unwrap_or_else(|| "failed".into()),
+        )),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,332 @@
+//! The push API receiver (`sipmirror webhook`) end to end: the emulator plays calls through
+//! the account's webhook URLs, the receiver records them in `live_calls` and pulls the history
+//! after each hangup; bad, duplicate and out-of-order posts; a lost hangup.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Synced, one_line_stderr};
+use serde_json::json;
+
+const KEY: &str = "s3cret-key";
+
+/// A running receiver, stopped when dropped.
+struct Hook {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Hook {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A port nobody listens on now, for a receiver whose public URL must name it.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Starts the receiver and waits for its "listening" line; points the account's webhooks at it.
+fn start(s: &Synced) -> Hook {
+    let port = free_port();
+    let public = format!("http://127.0.0.1:{port}/sipgate");
+    let mut child = s
+        .v2_std_cmd(&[
+            "webhook",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--public-url",
+            &public,
+            "--debounce",
+            "100ms",
+        ])
+        .env("SIPMIRROR_WEBHOOK_KEY", KEY)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the receiver");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("read");
+    assert!(line.contains("listening on"), "{line:?}");
+    let url = format!("{public}?key={KEY}");
+    s.v2_cmd(&["webhook", "setup", "--incoming", &url, "--outgoing", &url])
+        .assert()
+        .success();
+    Hook { child, url }
+}
+
+fn live_call(s: &Synced, id: &str) -> Option<(String, Option<String>, Option<String>)> {
+    use rusqlite::OptionalExtension;
+    s.db()
+        .query_row(
+            "SELECT state, hangup_cause, from_number FROM live_calls WHERE call_id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()
+        .expect("query")
+}
+
+fn in_calls(s: &Synced, history_id: u64) -> bool {
+    s.db()
+        .query_row(
+            "SELECT count(*) FROM calls WHERE id = ?1",
+            [history_id as i64],
+            |r| r.get::<_, i64>(0),
+        )
+        .expect("count")
+        == 1
+}
+
+/// Waits, up to a generous bound, for what the receiver does in the background.
+fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done() {
+        assert!(Instant::now() < deadline, "{what} did not happen");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn post(hook: &Hook, url: &str, content_type: &str, body: &str) -> u16 {
+    let _ = hook;
+    reqwest::blocking::Client::new()
+        .post(url)
+        .header("content-type", content_type)
+        .body(body.to_string())
+        .send()
+        .expect("post")
+        .status()
+        .as_u16()
+}
+
+#[test]
+fn a_call_is_live_while_it_lasts_and_in_calls_after_the_hangup() {
+    let s = Synced::start(40, 5);
+    s.v2_sync_ok(&[]);
+    let _hook = start(&s);
+    let played = s.control(
+        "POST",
+        "/_emulator/calls",
+        Some(
+            json!({"from": "+4915799912345", "to": "+4930123456", "answer": true,
+                    "duration_s": 42, "end": false}),
+        ),
+    );
+    let id = played["callId"].as_str().expect("callId").to_string();
+    // newCall and answer arrived: the call is being talked, and nobody synced.
+    assert_eq!(
+        live_call(&s, &id),
+        Some(("talking".into(), None, Some("4915799912345".into())))
+    );
+    let now = s
+        .v2_cmd(&["query", "calls_now", "--format", "csv"])
+        .output()
+        .expect("report");
+    let now = String::from_utf8_lossy(&now.stdout).into_owned();
+    assert!(now.contains(&id) && now.contains("talking"), "{now}");
+    let ended = s.control("POST", &format!("/_emulator/calls/{id}/hangup"), None);
+    let history = ended["historyId"].as_u64().expect("historyId");
+    eventually("the pull after the hangup", || in_calls(&s, history));
+    assert_eq!(
+        live_call(&s, &id),
+        Some((
+            "ended".into(),
+            Some("normalClearing".into()),
+            Some("4915799912345".into())
+        ))
+    );
+    let now = s
+        .v2_cmd(&["query", "calls_now", "--format", "csv"])
+        .output()
+        .expect("report");
+    assert!(!String::from_utf8_lossy(&now.stdout).contains(&id));
+    let (direction, duration): (String, i64) = s
+        .db()
+        .query_row(
+            "SELECT direction, duration_s FROM calls WHERE id = ?1",
+            [history as i64],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("call");
+    assert_eq!((direction.as_str(), duration), ("incoming", 42));
+
+    // Several at once, one of them outgoing and one not answered: all mirrored.
+    let calls: Vec<u64> = std::thread::scope(|scope| {
+        let handles: Vec<_> = [("in", true), ("out", true), ("in", false)]
+            .into_iter()
+            .enumerate()
+            .map(|(i, (direction, answer))| {
+                let s = &s;
+                scope.spawn(move || {
+                    s.control(
+                        "POST",
+                        "/_emulator/calls",
+                        Some(
+                            json!({"from": format!("+49157999123{i}0"), "to": "+4930123456",
+                                    "direction": direction, "answer": answer}),
+                        ),
+                    )["historyId"]
+                        .as_u64()
+                        .expect("historyId")
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    eventually("the three calls in calls", || {
+        calls.iter().all(|&id| in_calls(&s, id))
+    });
+    let ended: i64 = s
+        .db()
+        .query_row(
+            "SELECT count(*) FROM live_calls WHERE state = 'ended'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(ended, 4);
+}
+
+#[test]
+fn bad_posts_get_4xx_and_store_nothing() {
+    let s = Synced::start(20, 2);
+    s.v2_sync_ok(&[]);
+    let hook = start(&s);
+    let base = hook.url.split('?').next().expect("url").to_string();
+    let form = "application/x-www-form-urlencoded";
+    let good = "event=newCall&callId=ABC1&from=4915799912345&to=4930123456&direction=in";
+    for (url, content_type, body, status) in [
+        (format!("{base}?key=wrong"), form, good.to_string(), 403),
+        (base.clone(), form, good.to_string(), 403),
+        (hook.url.clone(), "application/json", good.to_string(), 415),
+        (
+            hook.url.clone(),
+            form,
+            "event=ring&callId=ABC1".to_string(),
+            400,
+        ),
+        (hook.url.clone(), form, "event=newCall".to_string(), 400),
+        (
+            hook.url.clone(),
+            form,
+            "event=newCall&callId=../x".to_string(),
+            400,
+        ),
+        (hook.url.clone(), form, format!("{good}&from=%00"), 400),
+        (
+            hook.url.clone(),
+            form,
+            format!("{good}&pad={}", "x".repeat(20_000)),
+            413,
+        ),
+    ] {
+        assert_eq!(post(&hook, &url, content_type, &body), status, "{body:.60}");
+    }
+    let get = reqwest::blocking::get(&hook.url)
+        .expect("get")
+        .status()
+        .as_u16();
+    assert_eq!(get, 405);
+    let stored: i64 = s
+        .db()
+        .query_row("SELECT count(*) FROM mirror_live_calls", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(stored, 0);
+    assert_eq!(post(&hook, &hook.url, form, good), 200);
+}
+
+#[test]
+fn duplicate_and_out_of_order_posts_give_one_whole_row() {
+    let s = Synced::start(20, 2);
+    s.v2_sync_ok(&[]);
+    let hook = start(&s);
+    let form = "application/x-www-form-urlencoded";
+    for body in [
+        "event=hangup&callId=C9&cause=busy&from=4930111&to=4930222&direction=out",
+        "event=hangup&callId=C9&cause=busy&from=4930111&to=4930222&direction=out",
+        "event=newCall&callId=C9&origCallId=C9&from=4930111&to=4930222&direction=out&user%5B%5D=Ann&userId%5B%5D=w0",
+        "event=newCall&callId=C9&from=4930111&to=4930222&direction=out",
+        "event=dtmf&callId=C9&dtmf=01",
+    ] {
+        assert_eq!(post(&hook, &hook.url, form, body), 200, "{body}");
+    }
+    let row: (i64, String, String, String, String, Option<String>) = s
+        .db()
+        .query_row(
+            "SELECT count(*), state, hangup_cause, users, dtmf, answered_at FROM live_calls",
+            [],
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            },
+        )
+        .expect("row");
+    assert_eq!(
+        row,
+        (
+            1,
+            "ended".into(),
+            "busy".into(),
+            r#"["Ann"]"#.into(),
+            "01".into(),
+            None
+        )
+    );
+}
+
+#[test]
+fn a_lost_hangup_is_mirrored_by_the_next_sync() {
+    let s = Synced::start(20, 2);
+    s.v2_sync_ok(&[]);
+    let _hook = start(&s);
+    let played = s.control(
+        "POST",
+        "/_emulator/calls",
+        Some(json!({"from": "+4915799912345", "to": "+4930123456", "lose": ["hangup"]})),
+    );
+    let history = played["historyId"].as_u64().expect("historyId");
+    let id = played["callId"].as_str().expect("callId");
+    assert_eq!(live_call(&s, id).map(|c| c.0), Some("talking".into()));
+    assert!(!in_calls(&s, history));
+    s.v2_sync_ok(&[]);
+    assert!(in_calls(&s, history));
+}
+
+#[test]
+fn the_receiver_needs_a_key_or_no_key() {
+    let s = Synced::start(10, 1);
+    s.v2_sync_ok(&[]);
+    let output = s
+        .v2_cmd(&["webhook", "--public-url", "https://pbx.example.com/sipgate"])
+        .env_remove("SIPMIRROR_WEBHOOK_KEY")
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(one_line_stderr(&output).contains("--no-key"));
+    let output = s
+        .v2_cmd(&["webhook", "--public-url", "ftp://x/y"])
+        .env("SIPMIRROR_WEBHOOK_KEY", KEY)
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(2));
+    one_line_stderr(&output);
+}
