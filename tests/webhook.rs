@@ -36,6 +36,25 @@ fn free_port() -> u16 {
 
 /// Starts the receiver and waits for its "listening" line; points the account's webhooks at it.
 fn start(s: &Synced) -> Hook {
+    let hook = start_without_setup(s);
+    s.v2_cmd(&[
+        "webhook",
+        "setup",
+        "--incoming",
+        &hook.url,
+        "--outgoing",
+        &hook.url,
+    ])
+    .assert()
+    .success();
+    hook
+}
+
+/// The receiver alone, on a mirror that exists (made with `init` if need be).
+fn start_without_setup(s: &Synced) -> Hook {
+    if !s.home.db().exists() {
+        s.v2_cmd(&["init"]).assert().success();
+    }
     let port = free_port();
     let public = format!("http://127.0.0.1:{port}/sipgate");
     let mut child = s
@@ -58,11 +77,10 @@ fn start(s: &Synced) -> Hook {
         .read_line(&mut line)
         .expect("read");
     assert!(line.contains("listening on"), "{line:?}");
-    let url = format!("{public}?key={KEY}");
-    s.v2_cmd(&["webhook", "setup", "--incoming", &url, "--outgoing", &url])
-        .assert()
-        .success();
-    Hook { child, url }
+    Hook {
+        child,
+        url: format!("{public}?key={KEY}"),
+    }
 }
 
 fn live_call(s: &Synced, id: &str) -> Option<(String, Option<String>, Option<String>)> {
@@ -329,4 +347,34 @@ fn the_receiver_needs_a_key_or_no_key() {
         .expect("run");
     assert_eq!(output.status.code(), Some(2));
     one_line_stderr(&output);
+}
+
+#[test]
+fn the_receiver_keeps_answering_while_a_sync_runs() {
+    let s = Synced::start(30_000, 50);
+    // A first sync of 30,000 events holds the writer for a while; posts come all the time.
+    let hook = start_without_setup(&s);
+    let mut sync = s
+        .v2_std_cmd(&["sync"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("sync");
+    let form = "application/x-www-form-urlencoded";
+    let mut answered = 0;
+    while sync.try_wait().expect("wait").is_none() && answered < 2_000 {
+        let body = format!("event=newCall&callId=L{answered}&from=4930111&to=4930222&direction=in");
+        assert_eq!(post(&hook, &hook.url, form, &body), 200, "post {answered}");
+        answered += 1;
+    }
+    assert!(sync.wait().expect("sync").success());
+    assert!(
+        answered > 10,
+        "the sync was over before the posts began ({answered})"
+    );
+    let stored: i64 = s
+        .db()
+        .query_row("SELECT count(*) FROM live_calls", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(stored, answered);
 }
