@@ -77,6 +77,15 @@
 //! # the password: SIPMIRROR_WEBHOOK_KEY overrides it. Default: none (the receiver then refuses
 //! # to start unless --no-key)
 //! key = "a-long-random-string"
+//! # Take posts only from these addresses (sipgate's own client names 217.116.118.254 and
+//! # 212.9.46.32). Default: from anywhere
+//! allow = ["217.116.118.254", "212.9.46.32"]
+//! # Behind a reverse proxy every post comes from the proxy: read the client's address from
+//! # the last entry of this header, which your proxy sets. Only when set. Default: none
+//! proxy_header = "X-Forwarded-For"
+//! # Check each post's x-sipgate-signature (RSA-SHA256 over the body) against this public key
+//! # (PEM). Default: not checked
+//! public_key_file = "/etc/sipmirror/sipgate-push.pem"
 //!
 //! [media]
 //! # What `sync` downloads: "all", "voicemails", "faxes" or "none" (`sync --media` means all).
@@ -370,6 +379,7 @@ pub struct Settings {
     pub timezone: chrono_tz::Tz,
     /// `[webhook] key` or `SIPMIRROR_WEBHOOK_KEY`: the secret of the push API receiver.
     pub webhook_key: Option<Secret>,
+    pub webhook: WebhookSettings,
     pub json: bool,
     pub verbose: u8,
     pub quiet: bool,
@@ -409,6 +419,18 @@ struct FileConfig {
 #[serde(deny_unknown_fields)]
 struct FileWebhook {
     key: Option<String>,
+    #[serde(default)]
+    allow: Vec<String>,
+    proxy_header: Option<String>,
+    public_key_file: Option<PathBuf>,
+}
+
+/// The push API receiver's checks. See the `[webhook]` keys above.
+#[derive(Debug, Clone, Default)]
+pub struct WebhookSettings {
+    pub allow: Vec<std::net::IpAddr>,
+    pub proxy_header: Option<String>,
+    pub public_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -628,6 +650,22 @@ impl Settings {
             webhook_key: env_nonempty("SIPMIRROR_WEBHOOK_KEY")
                 .or(file.webhook.key)
                 .map(Secret::new),
+            webhook: WebhookSettings {
+                allow: file
+                    .webhook
+                    .allow
+                    .iter()
+                    .map(|a| {
+                        a.trim().parse().map_err(|_| {
+                            Error::usage(format!(
+                                "config file {where_}: webhook.allow: {a:?} is not an IP address"
+                            ))
+                        })
+                    })
+                    .collect::<Result<_>>()?,
+                proxy_header: file.webhook.proxy_header,
+                public_key_file: file.webhook.public_key_file,
+            },
             json: args.json,
             verbose: args.verbose,
             quiet: args.quiet,

@@ -52,6 +52,17 @@ fn start(s: &Synced) -> Hook {
 
 /// The receiver alone, on a mirror that exists (made with `init` if need be).
 fn start_without_setup(s: &Synced) -> Hook {
+    start_with(s, "")
+}
+
+/// The same with `[webhook]` settings (after the test's `[http]` ones).
+fn start_with(s: &Synced, webhook: &str) -> Hook {
+    if !webhook.is_empty() {
+        s.home.write_config(
+            &format!("[http]\nretry_base = \"1ms\"\nmax_attempts = 12\n[webhook]\n{webhook}"),
+            0o600,
+        );
+    }
     if !s.home.db().exists() {
         s.v2_cmd(&["init"]).assert().success();
     }
@@ -377,4 +388,99 @@ fn the_receiver_keeps_answering_while_a_sync_runs() {
         .query_row("SELECT count(*) FROM live_calls", [], |r| r.get(0))
         .expect("count");
     assert_eq!(stored, answered);
+}
+
+/// A test key pair made once with openssl (test data, not a secret): the receiver checks with
+/// the public half, the test signs with the private one, as sipgate does with its own.
+fn sign(body: &str) -> String {
+    use base64::Engine;
+    let der = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/push-signing-key.pk8"
+    ))
+    .expect("test key");
+    let key = ring::signature::RsaKeyPair::from_pkcs8(&der).expect("key");
+    let mut signature = vec![0; key.public().modulus_len()];
+    key.sign(
+        &ring::signature::RSA_PKCS1_SHA256,
+        &ring::rand::SystemRandom::new(),
+        body.as_bytes(),
+        &mut signature,
+    )
+    .expect("sign");
+    base64::engine::general_purpose::STANDARD.encode(signature)
+}
+
+fn post_with(url: &str, body: &str, headers: &[(&str, &str)]) -> u16 {
+    let mut request = reqwest::blocking::Client::new()
+        .post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.to_string());
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.send().expect("post").status().as_u16()
+}
+
+#[test]
+fn signatures_and_sources_are_checked_where_configured() {
+    let s = Synced::start(10, 1);
+    s.v2_sync_ok(&[]);
+    let key = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/push-signing-key.pub.pem"
+    );
+    let hook = start_with(
+        &s,
+        &format!("public_key_file = {key:?}\nallow = [\"127.0.0.1\"]\n"),
+    );
+    let body = "event=newCall&callId=SIG1&from=4930111&to=4930222&direction=in";
+    assert_eq!(post_with(&hook.url, body, &[]), 403, "unsigned");
+    let signature = sign(body);
+    assert_eq!(
+        post_with(
+            &hook.url,
+            &body.replace("SIG1", "SIG2"),
+            &[("x-sipgate-signature", &signature)]
+        ),
+        403,
+        "signed another body"
+    );
+    assert_eq!(
+        post_with(&hook.url, body, &[("x-sipgate-signature", "bm90IGl0")]),
+        403
+    );
+    assert_eq!(
+        post_with(&hook.url, body, &[("x-sipgate-signature", &signature)]),
+        200
+    );
+    drop(hook);
+
+    // Only from 203.0.113.7: loopback is refused, and a proxy header counts only when
+    // configured, and then only its last entry (the one the proxy adds).
+    let hook = start_with(&s, "allow = [\"203.0.113.7\"]\n");
+    let forwarded = [("x-forwarded-for", "203.0.113.7")];
+    assert_eq!(post_with(&hook.url, body, &[]), 403);
+    assert_eq!(
+        post_with(&hook.url, body, &forwarded),
+        403,
+        "no proxy header configured"
+    );
+    drop(hook);
+    let hook = start_with(
+        &s,
+        "allow = [\"203.0.113.7\"]\nproxy_header = \"X-Forwarded-For\"\n",
+    );
+    assert_eq!(post_with(&hook.url, body, &forwarded), 200);
+    let spoofed = [("x-forwarded-for", "203.0.113.7, 198.51.100.1")];
+    assert_eq!(
+        post_with(&hook.url, body, &spoofed),
+        403,
+        "only the proxy's entry counts"
+    );
+    let stored: i64 = s
+        .db()
+        .query_row("SELECT count(*) FROM mirror_live_calls", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(stored, 1);
 }

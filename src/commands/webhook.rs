@@ -71,7 +71,8 @@ pub fn run(settings: &Settings, args: &WebhookArgs) -> Result<ExitCode> {
                 _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
             }
         };
-        axum::serve(listener, router(receiver))
+        let service = router(receiver).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(listener, service)
             .with_graceful_shutdown(shutdown)
             .await
             .map_err(|e| Error::io(format!("the receiver stopped: {e}")))

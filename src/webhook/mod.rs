@@ -6,19 +6,22 @@
 //!
 //! It listens on the internet behind a reverse proxy, so everything is checked: POST only
 //! (405), form bodies only (415), at most 16 KiB (413), the secret `?key=` of every post
-//! (403), a known event with well-formed fields (400), and at most `max_per_second` posts a
-//! second (429). Nothing is stored unless all of that holds. The receiver writes only
+//! (403), an allowed source address and a valid `x-sipgate-signature` where configured (403),
+//! a known event with well-formed fields (400), and at most `max_per_second` posts a second
+//! (429). Nothing is stored unless all of that holds. The receiver writes only
 //! `mirror_live_calls`, and the pull writes what a sync writes.
 
 pub mod event;
 mod pull;
+mod signature;
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -43,6 +46,11 @@ pub struct Receiver {
     pub key: Option<String>,
     pub country_code: String,
     pub max_per_second: u64,
+    /// Addresses posts may come from; empty: any.
+    allow: Vec<IpAddr>,
+    /// The header a reverse proxy puts the client's address in, when configured.
+    proxy_header: Option<String>,
+    public_key: Option<signature::PublicKey>,
     pub mirror: Mutex<Mirror>,
     pub hangups: Mutex<std::sync::mpsc::Sender<()>>,
     window: Mutex<(u64, u64)>,
@@ -68,7 +76,16 @@ impl Receiver {
         if let Some(key) = &key {
             callback.query_pairs_mut().append_pair("key", key);
         }
+        let public_key = settings
+            .webhook
+            .public_key_file
+            .as_deref()
+            .map(signature::PublicKey::read)
+            .transpose()?;
         Ok(Receiver {
+            allow: settings.webhook.allow.clone(),
+            proxy_header: settings.webhook.proxy_header.clone(),
+            public_key,
             path: url.path().to_string(),
             callback_url: callback.to_string(),
             key,
@@ -112,6 +129,33 @@ impl Receiver {
                 == 0
     }
 
+    /// Whether the post comes from an allowed address: the peer's, or with a proxy header
+    /// configured, the last address the proxy put there.
+    fn source_allowed(&self, peer: SocketAddr, headers: &HeaderMap) -> bool {
+        if self.allow.is_empty() {
+            return true;
+        }
+        let source = match &self.proxy_header {
+            None => Some(peer.ip()),
+            Some(name) => headers
+                .get(name.as_str())
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.rsplit(',').next())
+                .and_then(|last| last.trim().parse().ok()),
+        };
+        source.is_some_and(|ip| self.allow.contains(&ip))
+    }
+
+    fn signature_valid(&self, headers: &HeaderMap, body: &[u8]) -> bool {
+        let Some(key) = &self.public_key else {
+            return true;
+        };
+        headers
+            .get("x-sipgate-signature")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|signature| key.verifies(body, signature))
+    }
+
     /// The answer to `newCall`: ask for `answer` and `hangup` to come back here.
     fn new_call_answer(&self) -> String {
         let url = quick_xml::escape::escape(self.callback_url.as_str());
@@ -135,6 +179,7 @@ fn text(status: StatusCode, message: &str) -> Response {
 
 async fn receive(
     State(receiver): State<Arc<Receiver>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
@@ -142,8 +187,14 @@ async fn receive(
     if !receiver.admit() {
         return text(StatusCode::TOO_MANY_REQUESTS, "too many posts this second");
     }
+    if !receiver.source_allowed(peer, &headers) {
+        return text(StatusCode::FORBIDDEN, "not an allowed source");
+    }
     if !receiver.key_matches(&uri) {
         return text(StatusCode::FORBIDDEN, "wrong or missing key");
+    }
+    if !receiver.signature_valid(&headers, &body) {
+        return text(StatusCode::FORBIDDEN, "missing or bad x-sipgate-signature");
     }
     let form = headers
         .get(header::CONTENT_TYPE)
