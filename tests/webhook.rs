@@ -323,6 +323,32 @@ fn duplicate_and_out_of_order_posts_give_one_whole_row() {
 }
 
 #[test]
+fn a_late_answer_and_a_doubled_newcall_change_nothing_for_the_worse() {
+    let s = Synced::start(20, 2);
+    s.v2_sync_ok(&[]);
+    let _hook = start(&s);
+    let played = s.control(
+        "POST",
+        "/_emulator/calls",
+        Some(json!({"from": "+4915799912345", "to": "+4930123456",
+                    "late": ["answer"], "duplicate": ["newCall"]})),
+    );
+    let id = played["callId"].as_str().expect("callId");
+    let history = played["historyId"].as_u64().expect("historyId");
+    eventually("the pull after the hangup", || in_calls(&s, history));
+    let (rows, state, answered): (i64, String, Option<String>) = s
+        .db()
+        .query_row(
+            "SELECT count(*), state, answered_at FROM live_calls WHERE call_id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .expect("row");
+    assert_eq!((rows, state.as_str()), (1, "ended"));
+    assert!(answered.is_some(), "the late answer still fills its time");
+}
+
+#[test]
 fn a_lost_hangup_is_mirrored_by_the_next_sync() {
     let s = Synced::start(20, 2);
     s.v2_sync_ok(&[]);

@@ -5,8 +5,8 @@
 //! `hangup` (if asked for with `onHangup`), as sipgate does. A call played with `end: false`
 //! rings (or is talked) until `POST /_emulator/calls/{callId}/hangup`.
 //!
-//! Faults per call: `lose` (events not posted), `duplicate` (events posted twice), and
-//! `hangup_first` (the hangup goes out before the answer).
+//! Faults per call: `lose` (events not posted), `duplicate` (events posted twice), and `late`
+//! (`["answer"]`: the answer arrives after the hangup, as a delayed post would).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -36,6 +36,8 @@ pub struct PlayRequest {
     pub lose: BTreeSet<String>,
     #[serde(default)]
     pub duplicate: BTreeSet<String>,
+    #[serde(default)]
+    pub late: BTreeSet<String>,
 }
 
 fn incoming() -> String {
@@ -162,8 +164,10 @@ pub async fn play(shared: Arc<Shared>, request: PlayRequest) -> Result<Value, St
         request: request.clone(),
         on_hangup,
     };
-    if request.end && request.duplicate.contains("hangup_first") {
-        finish(&shared, &id, call.clone()).await?;
+    let answer_late = request.end && request.late.contains("answer");
+    let mut history = None;
+    if answer_late {
+        history = Some(finish(&shared, &id, call.clone()).await?);
     }
     if let (true, Some(url)) = (request.answer, &on_answer) {
         post(url, &id, &request, "answer").await?;
@@ -172,11 +176,9 @@ pub async fn play(shared: Arc<Shared>, request: PlayRequest) -> Result<Value, St
         shared.write().push_calls.insert(id.clone(), call);
         return Ok(json!({ "callId": id }));
     }
-    let history = if request.duplicate.contains("hangup_first") {
-        None
-    } else {
-        Some(finish(&shared, &id, call).await?)
-    };
+    if !answer_late {
+        history = Some(finish(&shared, &id, call).await?);
+    }
     Ok(json!({ "callId": id, "historyId": history }))
 }
 
