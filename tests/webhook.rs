@@ -106,6 +106,18 @@ fn live_call(s: &Synced, id: &str) -> Option<(String, Option<String>, Option<Str
         .expect("query")
 }
 
+/// Plays a call through the account's webhooks (`POST /_emulator/calls`).
+fn play(s: &Synced, call: serde_json::Value) -> serde_json::Value {
+    s.control("POST", "/_emulator/calls", Some(call))
+}
+
+/// How many calls the receiver has stored.
+fn stored(s: &Synced) -> i64 {
+    s.db()
+        .query_row("SELECT count(*) FROM mirror_live_calls", [], |r| r.get(0))
+        .expect("count")
+}
+
 fn in_calls(s: &Synced, history_id: u64) -> bool {
     s.db()
         .query_row(
@@ -143,13 +155,10 @@ fn a_call_is_live_while_it_lasts_and_in_calls_after_the_hangup() {
     let s = Synced::start(40, 5);
     s.v2_sync_ok(&[]);
     let _hook = start(&s);
-    let played = s.control(
-        "POST",
-        "/_emulator/calls",
-        Some(
-            json!({"from": "+4915799912345", "to": "+4930123456", "answer": true,
+    let played = play(
+        &s,
+        json!({"from": "+4915799912345", "to": "+4930123456", "answer": true,
                     "duration_s": 42, "end": false}),
-        ),
     );
     let id = played["callId"].as_str().expect("callId").to_string();
     // newCall and answer arrived: the call is being talked, and nobody synced.
@@ -197,13 +206,10 @@ fn a_call_is_live_while_it_lasts_and_in_calls_after_the_hangup() {
             .map(|(i, (direction, answer))| {
                 let s = &s;
                 scope.spawn(move || {
-                    s.control(
-                        "POST",
-                        "/_emulator/calls",
-                        Some(
-                            json!({"from": format!("+49157999123{i}0"), "to": "+4930123456",
+                    play(
+                        s,
+                        json!({"from": format!("+49157999123{i}0"), "to": "+4930123456",
                                     "direction": direction, "answer": answer}),
-                        ),
                     )["historyId"]
                         .as_u64()
                         .expect("historyId")
@@ -269,10 +275,7 @@ fn bad_posts_get_4xx_and_store_nothing() {
         .status()
         .as_u16();
     assert_eq!(get, 405);
-    let stored: i64 = s
-        .db()
-        .query_row("SELECT count(*) FROM mirror_live_calls", [], |r| r.get(0))
-        .expect("count");
+    let stored: i64 = stored(&s);
     assert_eq!(stored, 0);
     assert_eq!(post(&hook, &hook.url, form, good), 200);
 }
@@ -327,11 +330,10 @@ fn a_late_answer_and_a_doubled_newcall_change_nothing_for_the_worse() {
     let s = Synced::start(20, 2);
     s.v2_sync_ok(&[]);
     let _hook = start(&s);
-    let played = s.control(
-        "POST",
-        "/_emulator/calls",
-        Some(json!({"from": "+4915799912345", "to": "+4930123456",
-                    "late": ["answer"], "duplicate": ["newCall"]})),
+    let played = play(
+        &s,
+        json!({"from": "+4915799912345", "to": "+4930123456",
+                    "late": ["answer"], "duplicate": ["newCall"]}),
     );
     let id = played["callId"].as_str().expect("callId");
     let history = played["historyId"].as_u64().expect("historyId");
@@ -353,10 +355,9 @@ fn a_lost_hangup_is_mirrored_by_the_next_sync() {
     let s = Synced::start(20, 2);
     s.v2_sync_ok(&[]);
     let _hook = start(&s);
-    let played = s.control(
-        "POST",
-        "/_emulator/calls",
-        Some(json!({"from": "+4915799912345", "to": "+4930123456", "lose": ["hangup"]})),
+    let played = play(
+        &s,
+        json!({"from": "+4915799912345", "to": "+4930123456", "lose": ["hangup"]}),
     );
     let history = played["historyId"].as_u64().expect("historyId");
     let id = played["callId"].as_str().expect("callId");
@@ -504,9 +505,6 @@ fn signatures_and_sources_are_checked_where_configured() {
         403,
         "only the proxy's entry counts"
     );
-    let stored: i64 = s
-        .db()
-        .query_row("SELECT count(*) FROM mirror_live_calls", [], |r| r.get(0))
-        .expect("count");
+    let stored: i64 = stored(&s);
     assert_eq!(stored, 1);
 }
