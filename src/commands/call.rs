@@ -11,6 +11,10 @@ use crate::error::{Error, ExitCode, Result};
 use crate::output;
 use crate::validate::{endpoint, path_id};
 
+/// What a dial whose answer was lost says (it is tried once, never twice).
+pub(super) const DIAL_MAY_HAVE_STARTED: &str =
+    "the call may have started all the same: see `sipmirror call list`";
+
 pub fn run(settings: &Settings, command: &CallCommand) -> Result<ExitCode> {
     if settings.connection.api == Api::V2 {
         return super::call_v2::run(settings, command);
@@ -29,12 +33,7 @@ pub fn run(settings: &Settings, command: &CallCommand) -> Result<ExitCode> {
                 .dial(caller, callee, register_sip.as_deref())
                 .await
                 .map(|s| Answer::Calls(vec![s]))
-                .map_err(|e| {
-                    e.into_error(
-                        "call dial: ",
-                        "the call may have started all the same: see `sipmirror call list`",
-                    )
-                }),
+                .map_err(|e| e.into_error("call dial: ", DIAL_MAY_HAVE_STARTED)),
             Request::List => client
                 .sessions()
                 .await

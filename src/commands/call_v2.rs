@@ -9,7 +9,7 @@ use crate::config::Settings;
 use crate::error::{Error, ExitCode, Result};
 use crate::validate::{path_id, phone_number};
 
-use super::call::{Answer, print};
+use super::call::{Answer, DIAL_MAY_HAVE_STARTED, print};
 
 /// A command with its arguments checked.
 enum Request {
@@ -43,12 +43,7 @@ pub fn run(settings: &Settings, command: &CallCommand) -> Result<ExitCode> {
                         "call {id} started: {caller} rings first, then {callee}"
                     ))
                 })
-                .map_err(|e| {
-                    e.into_error(
-                        "call dial: ",
-                        "the call may have started all the same: see `sipmirror call list`",
-                    )
-                }),
+                .map_err(|e| e.into_error("call dial: ", DIAL_MAY_HAVE_STARTED)),
             Request::List => client.calls().await.map(Answer::Calls).map_err(Error::from),
             Request::Show(id) => {
                 let calls = client.calls().await?;

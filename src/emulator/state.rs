@@ -336,15 +336,8 @@ impl State {
     ) -> u64 {
         let sources = vec![self.own_number(source)];
         let targets: Vec<u32> = targets.iter().map(|t| self.intern_number(t)).collect();
-        let extension = self
-            .account
-            .extensions
-            .iter()
-            .position(|e| e.kind == if kind == Kind::Sms { "sms" } else { "fax" })
-            .map(|i| i as u16);
-        let created_ms = self.next_created(now_ms);
-        self.next_event_id += 1;
-        let id = self.next_event_id;
+        let extension = self.extension_of_kind(if kind == Kind::Sms { "sms" } else { "fax" });
+        let (id, created_ms) = self.next_event(now_ms);
         self.events.push(Event {
             id,
             created_ms,
@@ -406,8 +399,24 @@ impl State {
         }
     }
 
+    /// The index of the account's first extension of `kind`, as events refer to it.
+    fn extension_of_kind(&self, kind: &str) -> Option<u16> {
+        self.account
+            .extensions
+            .iter()
+            .position(|e| e.kind == kind)
+            .map(|i| i as u16)
+    }
+
+    /// The id and creation time of a new event made now.
+    fn next_event(&mut self, now_ms: i64) -> (u64, i64) {
+        let created_ms = self.next_created(now_ms);
+        self.next_event_id += 1;
+        (self.next_event_id, created_ms)
+    }
+
     /// Records a finished call (played through the push API) in the history. Numbers are
-    /// E.164 digits; `direction` is `in` or `out`.
+    /// E.164 digits.
     pub fn add_finished_call(
         &mut self,
         from: &str,
@@ -425,15 +434,8 @@ impl State {
             (false, true) => Direction::Outgoing,
             (false, false) => Direction::MissedOutgoing,
         };
-        let extension = self
-            .account
-            .extensions
-            .iter()
-            .position(|e| e.kind == "register")
-            .map(|i| i as u16);
-        let created_ms = self.next_created(now_ms);
-        self.next_event_id += 1;
-        let id = self.next_event_id;
+        let extension = self.extension_of_kind("register");
+        let (id, created_ms) = self.next_event(now_ms);
         self.events.push(Event {
             id,
             created_ms,

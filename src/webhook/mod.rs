@@ -17,7 +17,6 @@ mod signature;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -52,7 +51,7 @@ pub struct Receiver {
     proxy_header: Option<String>,
     public_key: Option<signature::PublicKey>,
     pub mirror: Mutex<Mirror>,
-    pub hangups: Mutex<std::sync::mpsc::Sender<()>>,
+    pub hangups: std::sync::mpsc::Sender<()>,
     window: Mutex<(u64, u64)>,
 }
 
@@ -92,7 +91,7 @@ impl Receiver {
             country_code: settings.country_code.clone(),
             max_per_second,
             mirror: Mutex::new(mirror),
-            hangups: Mutex::new(hangups),
+            hangups,
             window: Mutex::new((0, 0)),
         })
     }
@@ -242,11 +241,8 @@ async fn receive(
         )
             .into_response(),
         PushEvent::Hangup(_) => {
-            let _ = receiver
-                .hangups
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .send(());
+            // The pull thread gone (it never ends on its own) only means no pull this time.
+            let _ = receiver.hangups.send(());
             empty_answer()
         }
         PushEvent::Answer(_) | PushEvent::Dtmf { .. } => empty_answer(),
@@ -260,6 +256,3 @@ fn empty_answer() -> Response {
     )
         .into_response()
 }
-
-/// How long the receiver waits after a hangup for more before it pulls.
-pub const DEFAULT_DEBOUNCE: Duration = Duration::from_secs(1);
