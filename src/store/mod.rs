@@ -3,6 +3,7 @@
 //! Opening never damages what is there: a file that is not SQLite, a SQLite file that is not a
 //! mirror, or a mirror written by a newer sipmirror is refused before anything is written.
 
+pub mod bulk;
 pub mod contacts;
 pub mod events;
 pub mod live_calls;
@@ -145,6 +146,10 @@ fn open(path: &Path, access: Access) -> Result<Mirror> {
     let mut conn = conn;
     if access != Access::ReadOnly {
         configure_writable(&conn)?;
+        if applied_version(&conn)?.is_some_and(|version| version >= 1) {
+            // Before the migrations, so that they always find the schema they expect.
+            bulk::restore(&conn)?;
+        }
         migrate(&mut conn)?;
     } else {
         conn.pragma_update(None, "query_only", true)

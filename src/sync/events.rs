@@ -25,9 +25,9 @@ use super::{Context, StreamFailure};
 use crate::api::events::EventKind;
 use crate::error::{Error, Result};
 use crate::progress::StreamBar;
-use crate::store::events::{self as store, EventRecord, Upserted};
+use crate::store::events::{EventRecord, Upserted};
 use crate::store::runs::{self, StreamCounts};
-use crate::store::{Mirror, now_utc};
+use crate::store::{self, Mirror, now_utc};
 
 /// Pages written per transaction, when that many are ready. Every page still commits with its
 /// cursor; sharing a transaction saves writing the same index pages again for each page (the
@@ -62,6 +62,11 @@ pub async fn pull(
                 .map(move |&part| (kind, part))
         })
         .collect();
+    let bulk_load = store::bulk::begin(mirror.conn()).unwrap_or_else(|error| {
+        // Then the load only takes longer.
+        tracing::warn!(%error, "the first sync keeps every index up to date as it goes");
+        false
+    });
     let mut lanes = open_lanes(context, mirror, &parts, &fetcher).await;
     write_all(context, mirror, &mut lanes).await;
     let again: Vec<(EventKind, Option<bool>)> = lanes
@@ -85,6 +90,9 @@ pub async fn pull(
             }
         }
     }
+    if bulk_load && let Err(error) = store::bulk::finish(mirror.conn()) {
+        fail_all(&mut lanes, &error);
+    }
     // A stream listed in several parts (v2: archived and not) is finished as one.
     let mut results = Vec::with_capacity(kinds.len());
     let mut lanes = lanes.into_iter().peekable();
@@ -103,12 +111,17 @@ pub async fn pull(
 /// stream in particular).
 async fn write_all(context: &Context<'_>, mirror: &mut Mirror, lanes: &mut [Lane]) {
     if let Err(error) = write_merged(context, mirror, lanes).await {
-        for lane in lanes.iter_mut().filter(|l| l.failure.is_none()) {
-            lane.failure = Some(StreamFailure::new(
-                &lane.counts,
-                Error::new(error.kind(), error.message()),
-            ));
-        }
+        fail_all(lanes, &error);
+    }
+}
+
+/// Fails every lane still running with `error`.
+fn fail_all(lanes: &mut [Lane], error: &Error) {
+    for lane in lanes.iter_mut().filter(|l| l.failure.is_none()) {
+        lane.failure = Some(StreamFailure::new(
+            &lane.counts,
+            Error::new(error.kind(), error.message()),
+        ));
     }
 }
 
@@ -408,7 +421,7 @@ fn commit_pages(
             .collect();
         // Stable: an event listed twice (the listing moved while paging) keeps listing order.
         rows.sort_by_key(|(_, record)| record.id);
-        let mut writer = store::EventWriter::new(&tx, &now, context.settings.timezone)?;
+        let mut writer = store::events::EventWriter::new(&tx, &now, context.settings.timezone)?;
         outcomes.reserve(rows.len());
         for (lane, record) in rows {
             outcomes.push((lane, record.id, writer.upsert(record)?));
@@ -548,13 +561,13 @@ fn sweep_events(
     seen: &HashSet<i64>,
 ) -> Result<u64> {
     let bound = format!("{}.000Z", context.period_end);
-    let present = store::present_ids(mirror.conn(), kind.as_str(), &bound)?;
+    let present = store::events::present_ids(mirror.conn(), kind.as_str(), &bound)?;
     super::sweep(
         context,
         mirror,
         kind.plural(),
         present,
         seen,
-        store::mark_deleted,
+        store::events::mark_deleted,
     )
 }
