@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{KINDS, Synced, assert_mirror_equals_upstream, one_line_stderr};
+use common::{KINDS, Synced, TestHome, assert_mirror_equals_upstream, one_line_stderr};
 use rusqlite::params;
 use serde_json::{Value, json};
 
@@ -733,4 +733,67 @@ fn the_event_streams_are_written_together_oldest_pages_first() {
     );
     s.sync_ok(&[]);
     assert_mirror_equals_upstream(&s);
+}
+
+fn has_number_index(s: &Synced) -> bool {
+    s.db()
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE name = 'mirror_event_endpoints_number')",
+            [],
+            |r| r.get(0),
+        )
+        .expect("schema")
+}
+
+#[test]
+fn the_first_sync_builds_the_number_index_after_the_load_and_a_killed_one_gets_it_back() {
+    let s = Synced::start(5_000, 10);
+    let killed = |crash_at: &str| {
+        let status = s
+            .std_cmd(&["sync"])
+            .env("SIPMIRROR_CRASH_AT", crash_at)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("run");
+        assert!(!status.success(), "killed at {crash_at}");
+    };
+    // Killed during the load of an empty mirror: the index is not there yet...
+    killed("sync:events_page:committed#1");
+    assert!(!has_number_index(&s));
+    // ...and nothing else is missing for it: the next writable open builds it.
+    s.cmd(&["init"]).assert().success();
+    assert!(has_number_index(&s));
+    // A sync of a mirror that holds events keeps the index all along.
+    killed("sync:events_page:committed#1");
+    assert!(has_number_index(&s));
+    s.sync_ok(&[]);
+    assert!(has_number_index(&s));
+    assert_mirror_equals_upstream(&s);
+    // The mirror's schema is a fresh mirror's, index for index.
+    let fresh = TestHome::new();
+    fresh
+        .cmd()
+        .arg("--db")
+        .arg(fresh.db())
+        .arg("init")
+        .assert()
+        .success();
+    let indexes = |db: &rusqlite::Connection| -> Vec<(String, Option<String>)> {
+        db.prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'index' ORDER BY name")
+            .expect("prepare")
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .expect("query")
+            .collect::<rusqlite::Result<_>>()
+            .expect("indexes")
+    };
+    let fresh_db = rusqlite::Connection::open(fresh.db()).expect("fresh");
+    assert_eq!(indexes(&s.db()), indexes(&fresh_db));
+}
+
+#[test]
+fn a_first_sync_leaves_the_number_index_in_place() {
+    let s = Synced::start(3_000, 10);
+    s.sync_ok(&[]);
+    assert!(has_number_index(&s));
 }
