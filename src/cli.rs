@@ -614,6 +614,10 @@ pub struct WebhookArgs {
     /// After a hangup, wait this long for more before pulling the history
     #[arg(long, value_name = "DURATION", default_value = "1s")]
     pub debounce: String,
+    /// After a pull that failed, wait this long before the next try; the wait doubles after
+    /// each further failure, up to 5 minutes
+    #[arg(long, value_name = "DURATION", default_value = "5s")]
+    pub retry: String,
     /// At most this many posts a second; more get 429
     #[arg(long, value_name = "N", default_value_t = 2000)]
     pub max_per_second: u64,

@@ -77,10 +77,12 @@ fn start_with(s: &Synced, webhook: &str) -> Hook {
             &public,
             "--debounce",
             "100ms",
+            "--retry",
+            "100ms",
         ])
         .env("SIPMIRROR_WEBHOOK_KEY", KEY)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(stderr_file(s)).expect("stderr file"))
         .spawn()
         .expect("start the receiver");
     let mut line = String::new();
@@ -92,6 +94,11 @@ fn start_with(s: &Synced, webhook: &str) -> Hook {
         child,
         url: format!("{public}?key={KEY}"),
     }
+}
+
+/// Where the receiver's messages go.
+fn stderr_file(s: &Synced) -> std::path::PathBuf {
+    s.home.path().join("webhook.stderr")
 }
 
 fn live_call(s: &Synced, id: &str) -> Option<(String, Option<String>, Option<String>)> {
@@ -368,6 +375,29 @@ fn a_lost_hangup_is_mirrored_by_the_next_sync() {
 }
 
 #[test]
+fn a_pull_that_failed_is_tried_again() {
+    let s = Synced::start(20, 2);
+    s.v2_sync_ok(&[]);
+    let _hook = start(&s);
+    // Upstream fails every request while the call ends and its pull runs.
+    s.control(
+        "PUT",
+        "/_emulator/faults",
+        Some(json!({"status_rates": {"500": 1.0}})),
+    );
+    let played = play(&s, json!({"from": "+4915799912345", "to": "+4930123456"}));
+    let history = played["historyId"].as_u64().expect("historyId");
+    eventually("a failed pull", || {
+        std::fs::read_to_string(stderr_file(&s))
+            .is_ok_and(|text| text.contains("the pull after a hangup failed"))
+    });
+    assert!(!in_calls(&s, history));
+    // Upstream is back: the next try, with no further hangup, mirrors the call.
+    s.control("DELETE", "/_emulator/faults", None);
+    eventually("the call in calls", || in_calls(&s, history));
+}
+
+#[test]
 fn the_receiver_needs_a_key_or_no_key() {
     let s = Synced::start(10, 1);
     s.v2_sync_ok(&[]);
@@ -385,6 +415,20 @@ fn the_receiver_needs_a_key_or_no_key() {
         .expect("run");
     assert_eq!(output.status.code(), Some(2));
     one_line_stderr(&output);
+    // A retry without a wait would hammer upstream; a bad duration is refused.
+    for retry in ["0s", "soon"] {
+        let output = s
+            .v2_cmd(&["webhook", "--public-url", "https://pbx.example.com/sipgate"])
+            .args(["--retry", retry])
+            .env("SIPMIRROR_WEBHOOK_KEY", KEY)
+            .output()
+            .expect("run");
+        assert_eq!(output.status.code(), Some(2), "--retry {retry}");
+        assert!(
+            one_line_stderr(&output).contains("--retry"),
+            "--retry {retry}"
+        );
+    }
 }
 
 #[test]

@@ -10,7 +10,7 @@ use crate::config::{Api, Settings, parse_duration};
 use crate::error::{Error, ExitCode, Result};
 use crate::output;
 use crate::store::{Access, Mirror};
-use crate::webhook::{Puller, Receiver, router};
+use crate::webhook::{PullTiming, Puller, Receiver, router};
 
 pub fn run(settings: &Settings, args: &WebhookArgs) -> Result<ExitCode> {
     if let Some(WebhookCommand::Setup { incoming, outgoing }) = &args.setup {
@@ -28,8 +28,17 @@ pub fn run(settings: &Settings, args: &WebhookArgs) -> Result<ExitCode> {
             ));
         }
     };
-    let debounce =
-        parse_duration(&args.debounce).map_err(|e| Error::usage(format!("--debounce: {e}")))?;
+    let timing = PullTiming {
+        debounce: parse_duration(&args.debounce)
+            .map_err(|e| Error::usage(format!("--debounce: {e}")))?,
+        first_retry: parse_duration(&args.retry)
+            .map_err(|e| Error::usage(format!("--retry: {e}")))?,
+    };
+    if timing.first_retry.is_zero() {
+        return Err(Error::usage(
+            "--retry must be longer than 0 (the wait before a failed pull is tried again)",
+        ));
+    }
     if args.max_per_second == 0 {
         return Err(Error::usage("--max-per-second must be at least 1"));
     }
@@ -45,7 +54,7 @@ pub fn run(settings: &Settings, args: &WebhookArgs) -> Result<ExitCode> {
         mirror,
         hangups,
     )?);
-    let _puller = Puller::spawn(settings.clone(), debounce, pulls);
+    let _puller = Puller::spawn(settings.clone(), timing, pulls);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -30,7 +30,7 @@ use crate::error::{Error, Result};
 use crate::store::{Mirror, live_calls, now_utc};
 use event::PushEvent;
 
-pub use pull::Puller;
+pub use pull::{PullTiming, Puller};
 
 /// The largest post taken.
 const MAX_BODY: usize = 16 * 1024;

@@ -16,37 +16,50 @@ use crate::progress::Progress;
 use crate::store::{Access, Mirror, WriterLock};
 use crate::sync::{self, Stream, SyncOptions};
 
+/// When the pulls run.
+#[derive(Debug, Clone, Copy)]
+pub struct PullTiming {
+    /// How long after a hangup the pull waits for more hangups to join it.
+    pub debounce: Duration,
+    /// The wait after a failed pull; it doubles after each further failure, up to
+    /// [`LONGEST_RETRY`].
+    pub first_retry: Duration,
+}
+
+/// The longest wait between two tries of a failing pull.
+const LONGEST_RETRY: Duration = Duration::from_secs(300);
+
 /// The running pull thread.
 pub struct Puller {
     pub thread: JoinHandle<()>,
 }
 
 impl Puller {
-    pub fn spawn(settings: Settings, debounce: Duration, hangups: Receiver<()>) -> Puller {
-        let thread = std::thread::spawn(move || run(&settings, debounce, &hangups));
+    pub fn spawn(settings: Settings, timing: PullTiming, hangups: Receiver<()>) -> Puller {
+        let thread = std::thread::spawn(move || run(&settings, timing, &hangups));
         Puller { thread }
     }
 }
 
-fn run(settings: &Settings, debounce: Duration, hangups: &Receiver<()>) {
+fn run(settings: &Settings, timing: PullTiming, hangups: &Receiver<()>) {
     while hangups.recv().is_ok() {
         // Hangups close together give one pull.
         loop {
-            match hangups.recv_timeout(debounce) {
+            match hangups.recv_timeout(timing.debounce) {
                 Ok(()) => continue,
                 Err(RecvTimeoutError::Timeout) => break,
                 Err(RecvTimeoutError::Disconnected) => return,
             }
         }
-        let mut wait = Duration::from_secs(5);
+        let mut wait = timing.first_retry;
         while let Err(e) = pull_once(settings) {
-            tracing::warn!(error = %e, retry_in_s = wait.as_secs(), "the pull after a hangup failed");
+            tracing::warn!(error = %e, retry_in = ?wait, "the pull after a hangup failed");
             eprintln!(
-                "sipmirror webhook: the pull after a hangup failed: {e}; trying again in {} s",
-                wait.as_secs()
+                "sipmirror webhook: the pull after a hangup failed: {e}; trying again in {wait:?}"
             );
             std::thread::sleep(wait);
-            wait = (wait * 2).min(Duration::from_secs(300));
+            wait = (wait * 2).min(LONGEST_RETRY);
+            // The next try pulls for the hangups that came meanwhile too.
             while hangups.try_recv().is_ok() {}
         }
     }
