@@ -4,6 +4,8 @@
 //! Run with `cargo bench --bench sync_v2`. Prints:
 //! - the first sync of 200,000 events and 5,000 contacts: events/s, the mirror's bytes per
 //!   event, and the ratio of its time to fetching the same history pages and discarding them;
+//!   with the CPU seconds the emulator spends serving each and the sync process spends, since
+//!   on a machine with few cores the two processes share them and the ratio follows;
 //! - a no-change sync on mirrors of 10,000 and 200,000 events: history requests and wall time.
 //!
 //! `SYNC_BENCH_EVENTS` changes the large size.
@@ -141,6 +143,39 @@ impl EmulatorProcess {
     }
 }
 
+impl EmulatorProcess {
+    /// The emulator's CPU seconds so far.
+    fn cpu_seconds(&self) -> f64 {
+        proc_stat_seconds(&format!("/proc/{}/stat", self.child.id()), &[13, 14])
+    }
+}
+
+/// Sums fields of a `/proc/.../stat` file, by their 0-based position in the line (13 utime,
+/// 14 stime, 15 and 16 the same for waited-for children), as seconds; 0 where unknown (not
+/// Linux). The kernel counts them in USER_HZ,
+/// which is 100 on every architecture Linux runs on.
+fn proc_stat_seconds(path: &str, fields: &[usize]) -> f64 {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return 0.0;
+    };
+    let Some((_, after_name)) = text.rsplit_once(')') else {
+        return 0.0;
+    };
+    // The command name may hold spaces and parentheses; the fields after its last `)` start
+    // with the line's third.
+    let values: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks: u64 = fields
+        .iter()
+        .filter_map(|&field| values.get(field - 2)?.parse::<u64>().ok())
+        .sum();
+    ticks as f64 / 100.0
+}
+
+/// The CPU seconds of this process's children that have been waited for.
+fn children_cpu_seconds() -> f64 {
+    proc_stat_seconds("/proc/self/stat", &[15, 16])
+}
+
 impl Drop for EmulatorProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -182,10 +217,15 @@ fn main() {
 
     let emulator = EmulatorProcess::start(large, 5_000, 730);
     let db = dir.path().join("first.db");
+    let (emulator_before, children_before) = (emulator.cpu_seconds(), children_cpu_seconds());
     let (report, seconds) = emulator.sync(&db);
+    let emulator_for_sync = emulator.cpu_seconds() - emulator_before;
+    let sync_cpu = children_cpu_seconds() - children_before;
     let events = events_of(&report);
     let bytes = mirror_bytes(&db);
+    let emulator_before = emulator.cpu_seconds();
     let fetch = emulator.fetch_and_discard(&client);
+    let emulator_for_fetch = emulator.cpu_seconds() - emulator_before;
     println!(
         "sync_v2: first sync of {events} events + 5000 contacts through v2 (CLI, emulator in its own process): {seconds:.2} s = {:.0} events/s, {} requests; mirror {:.1} MiB = {:.0} bytes/event; fetching the same history pages and discarding them: {fetch:.2} s (ratio {:.2}); sync peak memory {} MiB",
         events as f64 / seconds,
@@ -194,6 +234,12 @@ fn main() {
         bytes as f64 / events.max(1) as f64,
         seconds / fetch,
         report["peak_memory_kib"].as_u64().unwrap_or(0) / 1024,
+    );
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!(
+        "sync_v2: CPU seconds: the emulator serving the sync {emulator_for_sync:.2}, serving the fetch-and-discard {emulator_for_fetch:.2}; the sync process {sync_cpu:.2} = {:.1} µs per event; on {cores} cores the sync cannot take less than {:.2} s",
+        sync_cpu * 1e6 / events.max(1) as f64,
+        (emulator_for_sync + sync_cpu) / cores as f64,
     );
     drop(emulator);
 
