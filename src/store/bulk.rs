@@ -58,9 +58,19 @@ pub fn restore(conn: &Connection) -> Result<()> {
         )?;
         if !present {
             tracing::info!(index = name, "building an index");
-            conn.execute_batch(create)?;
+            build(conn, create)?;
         }
     }
+    Ok(())
+}
+
+/// Runs an index's `CREATE INDEX` so that it also succeeds when the index exists: another
+/// process opening the mirror (an edit verb during a first sync) may have built it between
+/// the look at the schema and now. SQLite keeps the statement without `IF NOT EXISTS` in the
+/// schema, so the index is the schema's own either way.
+fn build(conn: &Connection, create: &str) -> Result<()> {
+    let create = create.replacen("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1);
+    conn.execute_batch(&create)?;
     Ok(())
 }
 
@@ -89,6 +99,21 @@ mod tests {
                 "{name}"
             );
         }
+    }
+
+    #[test]
+    fn an_index_built_meanwhile_by_another_process_is_no_error() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mirror = Mirror::open(&dir.path().join("m.db"), Access::ReadWrite).expect("mirror");
+        let (name, create) = DEFERRED_INDEXES[0];
+        build(mirror.conn(), create).expect("build over the existing index");
+        assert_eq!(index_sql(mirror.conn(), name).as_deref(), Some(create));
+        mirror
+            .conn()
+            .execute_batch(&format!("DROP INDEX {name}"))
+            .expect("drop");
+        build(mirror.conn(), create).expect("build");
+        assert_eq!(index_sql(mirror.conn(), name).as_deref(), Some(create));
     }
 
     #[test]
