@@ -66,7 +66,7 @@ pub fn run(dir: &Path, global: &GlobalArgs) -> Result<ExitCode> {
          \x20 sqlite3 {shown} \"SELECT kind, direction, count(*) FROM events GROUP BY 1, 2\"\n\
          \x20 sqlite3 {shown} \"SELECT created_local, from_name, duration_s FROM calls WHERE direction = 'incoming' ORDER BY created DESC LIMIT 5\"\n\
          \x20 sqlite3 {shown} \"SELECT id, from_name, transcription FROM voicemails WHERE read = 0 ORDER BY created DESC LIMIT 5\"\n\
-         \x20 sqlite3 {shown} \"SELECT formatted_name, organization FROM mirror_contacts ORDER BY family_name LIMIT 10\"\n\
+         \x20 sqlite3 {shown} \"SELECT name, organization, primary_number FROM contacts ORDER BY family_name LIMIT 10\"\n\
          \x20 sqlite3 {shown} \"SELECT created_local, from_name, note FROM events WHERE archived = 1 ORDER BY created DESC LIMIT 5\"\n\
          \x20 sipmirror --db {shown} query --list\n\
          \x20 sipmirror --db {shown} serve-phonebook   # then point a phone at http://127.0.0.1:8081/snom.xml\n\n\
