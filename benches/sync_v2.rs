@@ -141,9 +141,7 @@ impl EmulatorProcess {
         });
         started.elapsed().as_secs_f64()
     }
-}
 
-impl EmulatorProcess {
     /// The emulator's CPU seconds so far.
     fn cpu_seconds(&self) -> f64 {
         proc_stat_seconds(&format!("/proc/{}/stat", self.child.id()), &[13, 14])
@@ -152,8 +150,7 @@ impl EmulatorProcess {
 
 /// Sums fields of a `/proc/.../stat` file, by their 0-based position in the line (13 utime,
 /// 14 stime, 15 and 16 the same for waited-for children), as seconds; 0 where unknown (not
-/// Linux). The kernel counts them in USER_HZ,
-/// which is 100 on every architecture Linux runs on.
+/// Linux). The kernel counts them in USER_HZ, which is 100 on every architecture Linux runs on.
 fn proc_stat_seconds(path: &str, fields: &[usize]) -> f64 {
     let Ok(text) = std::fs::read_to_string(path) else {
         return 0.0;
@@ -166,7 +163,7 @@ fn proc_stat_seconds(path: &str, fields: &[usize]) -> f64 {
     let values: Vec<&str> = after_name.split_whitespace().collect();
     let ticks: u64 = fields
         .iter()
-        .filter_map(|&field| values.get(field - 2)?.parse::<u64>().ok())
+        .filter_map(|&field| values.get(field.checked_sub(2)?)?.parse::<u64>().ok())
         .sum();
     ticks as f64 / 100.0
 }
