@@ -42,6 +42,7 @@
 mod faults;
 mod formats;
 mod generate;
+mod inject;
 /// The sample files it serves (WAV, PDF, PNG), also for tests that need real ones.
 pub mod media;
 mod model;

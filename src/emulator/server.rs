@@ -1,10 +1,9 @@
-//! The HTTP side: accept loop, authentication, `version` check, request counting, fault
-//! injection and content negotiation. Handlers in `routes/` return a JSON tree or raw bytes;
+//! The HTTP side: accept loop, authentication, `version` check and content negotiation
+//! (request counting and fault injection are in `inject.rs`). Handlers in `routes/` return a JSON tree or raw bytes;
 //! this module turns that into XML, JSON or vCard as the client asked.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
@@ -13,7 +12,6 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use bytes::Bytes;
 use hyper_util::rt::TokioIo;
 use serde::Serialize;
 use serde_json::Value;
@@ -21,7 +19,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tower_service::Service;
 
-use super::faults::{After, Before, FaultState};
+use super::faults::FaultState;
 use super::formats;
 use super::state::State;
 
@@ -277,159 +275,6 @@ fn render(format: Format, reply: Reply) -> Response {
         }
         Reply::Empty => StatusCode::NO_CONTENT.into_response(),
     }
-}
-
-/// Counts the request and applies the configured faults around it.
-pub async fn faults_and_stats(
-    AxumState(shared): AxumState<Arc<Shared>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let served = {
-        let mut stats = shared.stats();
-        stats.requests_total += 1;
-        *stats
-            .requests
-            .entry(format!("{} {}", request.method(), request.uri().path()))
-            .or_default() += 1;
-        stats.requests_total
-    };
-    let deletion = shared.faults().due_deletion(served);
-    if let Some(count) = deletion {
-        shared
-            .write()
-            .remove_newest(super::model::Kind::Call, count);
-    }
-    let abort = request.extensions().get::<ConnAbort>().cloned();
-    let (delay, before, slow, retry_after) = {
-        let mut faults = shared.faults();
-        (
-            faults.delay_ms(),
-            faults.before(),
-            faults.faults.slow_body_ms,
-            faults.faults.retry_after_s.unwrap_or(1),
-        )
-    };
-    if delay > 0 {
-        tokio::time::sleep(Duration::from_millis(delay)).await;
-    }
-    match before {
-        Before::Serve => {}
-        Before::Reset => {
-            if let Some(abort) = &abort {
-                return abort.abort().await;
-            }
-        }
-        Before::Status(code) => {
-            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let mut r = error_body(format_of(request.headers()), status, "injected fault");
-            if matches!(code, 429 | 503) {
-                r.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-            }
-            return r;
-        }
-    }
-    let response = next.run(request).await;
-    let after = shared.faults().after();
-    match after {
-        After::LoseResponse => match &abort {
-            Some(abort) => abort.abort().await,
-            None => response,
-        },
-        After::Truncate => truncate(response).await,
-        After::Malformed => malformed(response).await,
-        After::WrongType => wrong_type(response).await,
-        After::Deliver if slow > 0 => slow_body(response, slow).await,
-        After::Deliver => response,
-    }
-}
-
-async fn body_bytes(response: Response) -> (axum::http::response::Parts, Bytes) {
-    let (parts, body) = response.into_parts();
-    let bytes = axum::body::to_bytes(body, usize::MAX)
-        .await
-        .unwrap_or_default();
-    (parts, bytes)
-}
-
-/// Declares the full length, sends half, then fails the body: the client sees a cut connection.
-async fn truncate(response: Response) -> Response {
-    let (mut parts, bytes) = body_bytes(response).await;
-    let half = bytes.slice(..bytes.len() / 2);
-    parts.headers.insert(
-        header::CONTENT_LENGTH,
-        HeaderValue::from(bytes.len().max(1)),
-    );
-    // The pause lets the first half reach the client before the connection is torn down.
-    let stream = futures_util::stream::unfold(0u8, move |step| {
-        let half = half.clone();
-        async move {
-            match step {
-                0 => Some((Ok::<Bytes, std::io::Error>(half), 1)),
-                1 => {
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                    Some((
-                        Err(std::io::Error::new(
-                            std::io::ErrorKind::ConnectionReset,
-                            "injected truncation",
-                        )),
-                        2,
-                    ))
-                }
-                _ => None,
-            }
-        }
-    });
-    Response::from_parts(parts, Body::from_stream(stream))
-}
-
-/// A complete answer whose body is not what its content type says.
-async fn malformed(response: Response) -> Response {
-    let (mut parts, bytes) = body_bytes(response).await;
-    let mut garbage = bytes[..bytes.len() / 3].to_vec();
-    garbage.extend_from_slice(b"\x00}<]]not-valid");
-    parts.headers.remove(header::CONTENT_LENGTH);
-    Response::from_parts(parts, Body::from(garbage))
-}
-
-/// A well-formed body in which the first string id made of digits has become a number.
-async fn wrong_type(response: Response) -> Response {
-    let (mut parts, bytes) = body_bytes(response).await;
-    let text = String::from_utf8_lossy(&bytes).to_string();
-    let key = "\"id\":\"";
-    let mut changed = None;
-    let mut from = 0;
-    while let Some(found) = text[from..].find(key) {
-        let value_start = from + found + key.len();
-        let Some(len) = text[value_start..].find('"') else {
-            break;
-        };
-        let value = &text[value_start..value_start + len];
-        if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
-            changed = Some(format!(
-                "{}{value}{}",
-                &text[..value_start - 1],
-                &text[value_start + len + 1..]
-            ));
-            break;
-        }
-        from = value_start + len;
-    }
-    parts.headers.remove(header::CONTENT_LENGTH);
-    Response::from_parts(parts, Body::from(changed.unwrap_or(text)))
-}
-
-/// Sends the body in small chunks with a pause between them.
-async fn slow_body(response: Response, pause_ms: u64) -> Response {
-    let (parts, bytes) = body_bytes(response).await;
-    let chunks: Vec<Bytes> = bytes.chunks(512).map(Bytes::copy_from_slice).collect();
-    let stream = futures_util::stream::unfold(chunks.into_iter(), move |mut rest| async move {
-        let chunk = rest.next()?;
-        tokio::time::sleep(Duration::from_millis(pause_ms)).await;
-        Some((Ok::<Bytes, std::io::Error>(chunk), rest))
-    });
-    Response::from_parts(parts, Body::from_stream(stream))
 }
 
 /// Basic auth, the user segment, `version` and `complexity`, as upstream checked them.

@@ -17,9 +17,8 @@ use axum::routing::MethodRouter;
 
 use axum::http::{HeaderMap, StatusCode};
 
-use super::server::{
-    ApiError, Params, Shared, check_request, error_body, faults_and_stats, format_of, negotiate,
-};
+use super::inject::faults_and_stats;
+use super::server::{ApiError, Params, Shared, check_request, error_body, format_of, negotiate};
 use super::wire::Links;
 
 type Shr = Arc<Shared>;
