@@ -20,7 +20,7 @@ use sipmirror::config::{Api, ConflictPolicy, Settings};
 use sipmirror::emulator::{Emulator, EmulatorConfig, EventPatch, Faults, Location};
 use sipmirror::progress::Progress;
 use sipmirror::push;
-use sipmirror::store::outbox::{self, Edit};
+use sipmirror::store::edits::{self, Edit};
 use sipmirror::store::{Access, Mirror};
 use sipmirror::sync::{self, SyncOptions};
 
@@ -81,7 +81,7 @@ impl Field {
 
 #[derive(Debug, Clone)]
 enum Step {
-    /// An edit through `outbox::apply_edits`, the CLI's path.
+    /// An edit through `edits::apply_edits`, the CLI's path.
     Cli {
         event: usize,
         field: Field,
@@ -341,7 +341,7 @@ impl World {
                     Field::Note => Edit::Note(value.clone()),
                     Field::Location => Edit::Delete,
                 };
-                outbox::apply_edits(self.mirror.conn_mut(), &[id], &edit).expect("CLI edit");
+                edits::apply_edits(self.mirror.conn_mut(), &[id], &edit).expect("CLI edit");
             }
             Some(view) => {
                 let plain = rusqlite::Connection::open(self.mirror.path()).expect("plain");

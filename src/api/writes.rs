@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use super::events::EventKind;
 use super::{ApiError, ApiErrorKind, Client, Method};
 use crate::config::Api;
-use crate::store::outbox::Field;
+use crate::store::edits::Field;
 
 /// The most events one bulk `PUT /history` takes: the reference says "less than 150".
 pub const MAX_BULK_UPDATE: usize = 149;

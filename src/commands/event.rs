@@ -8,7 +8,7 @@ use crate::cli::EventCommand;
 use crate::config::Settings;
 use crate::error::{Error, ExitCode, Result};
 use crate::output;
-use crate::store::outbox::{self, Edit};
+use crate::store::edits::{self, Edit};
 use crate::store::{Access, Mirror};
 
 pub fn run(settings: &Settings, command: &EventCommand) -> Result<ExitCode> {
@@ -27,12 +27,12 @@ pub fn run(settings: &Settings, command: &EventCommand) -> Result<ExitCode> {
         EventCommand::Delete { ids } => (ids.clone(), Edit::Delete, "marked for deletion"),
         EventCommand::Label { id, labels } => (
             vec![*id],
-            Edit::Labels(outbox::normalize_labels(labels)?),
+            Edit::Labels(edits::normalize_labels(labels)?),
             "labelled",
         ),
     };
     let mut mirror = Mirror::open(&settings.db_path, Access::Existing)?;
-    outbox::apply_edits(mirror.conn_mut(), &ids, &edit)?;
+    edits::apply_edits(mirror.conn_mut(), &ids, &edit)?;
     if !settings.quiet {
         let what = match ids.len() {
             1 => format!("event {}", ids[0]),

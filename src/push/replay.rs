@@ -385,7 +385,7 @@ fn all(batch: Vec<Entry>, outcome: impl Fn(&Entry) -> Outcome) -> Vec<(Entry, Ou
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::outbox::Field;
+    use crate::store::edits::Field;
 
     fn entry(value: &str, base: Option<&str>) -> Entry {
         Entry {

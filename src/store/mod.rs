@@ -5,6 +5,7 @@
 
 pub mod bulk;
 pub mod contacts;
+pub mod edits;
 pub mod events;
 pub mod live_calls;
 mod lock;

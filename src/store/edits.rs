@@ -1,0 +1,210 @@
+//! Local edits of events: read, starred, archived, labels, the note and deletion.
+//!
+//! Edits go through the `event_flags` view, whose triggers (migrations/V2) apply the visible
+//! value and write the outbox entry in one transaction: the CLI uses exactly the path a person
+//! in `sqlite3` uses.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+
+/// One of the editable fields of an event. Which of them the feeding API can write is in
+/// migration V7 (classic: labels, no archive or note; v2: archive and note, no labels).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Field {
+    Read,
+    Starred,
+    Labels,
+    Location,
+    Archived,
+    Note,
+}
+
+impl Field {
+    const ALL: [Field; 6] = [
+        Field::Read,
+        Field::Starred,
+        Field::Labels,
+        Field::Location,
+        Field::Archived,
+        Field::Note,
+    ];
+
+    pub fn parse(name: &str) -> Option<Field> {
+        Field::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// The field's name in the outbox and the views.
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Read => "read",
+            Field::Starred => "starred",
+            Field::Labels => "labels",
+            Field::Location => "location",
+            Field::Archived => "archived",
+            Field::Note => "note",
+        }
+    }
+
+    /// The visible column of `mirror_events` (the note is the classic `comment`).
+    pub(super) fn column(self) -> &'static str {
+        match self {
+            Field::Note => "comment",
+            other => other.name(),
+        }
+    }
+
+    pub(super) fn base_column(self) -> &'static str {
+        match self {
+            Field::Read => "read_base",
+            Field::Starred => "starred_base",
+            Field::Labels => "labels_base",
+            Field::Location => "location_base",
+            Field::Archived => "archived_base",
+            Field::Note => "comment_base",
+        }
+    }
+
+    /// How a value in the outbox's text form is written into the field's columns: a note of
+    /// `''` is no note (NULL), as the sync stores it.
+    pub(super) fn stored(self, param: &str) -> String {
+        match self {
+            Field::Note => format!("nullif({param}, '')"),
+            _ => param.to_string(),
+        }
+    }
+
+    /// The field's columns read back in the outbox's text form.
+    pub(super) fn as_text(self, column: &str) -> String {
+        match self {
+            Field::Note => format!("coalesce({column}, '')"),
+            _ => format!("CAST({column} AS TEXT)"),
+        }
+    }
+
+    /// Whether the field holds 0/1.
+    pub fn is_flag(self) -> bool {
+        matches!(self, Field::Read | Field::Starred | Field::Archived)
+    }
+}
+
+/// A local edit of one event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Edit {
+    Read(bool),
+    Starred(bool),
+    Archived(bool),
+    /// The whole list, normalized (see [`normalize_labels`]).
+    Labels(String),
+    /// The event's note; empty for none.
+    Note(String),
+    /// Move to the trash upstream.
+    Delete,
+}
+
+/// Applies edits through `event_flags`, all in one transaction: either every event is edited
+/// or none is. Unknown ids and refused values are usage errors naming the event.
+pub fn apply_edits(conn: &mut Connection, ids: &[i64], edit: &Edit) -> Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    for &id in ids {
+        let exists: Option<i64> = tx
+            .prepare_cached("SELECT gone_upstream FROM event_flags WHERE id = ?1")?
+            .query_row([id], |row| row.get(0))
+            .optional()?;
+        match exists {
+            None => return Err(Error::usage(format!("no event with id {id} in the mirror"))),
+            Some(1) => {
+                return Err(Error::usage(format!(
+                    "event {id} is gone upstream and cannot be edited"
+                )));
+            }
+            Some(_) => {}
+        }
+        let result = match edit {
+            Edit::Read(value) => tx
+                .prepare_cached("UPDATE event_flags SET read = ?2 WHERE id = ?1")?
+                .execute(params![id, value]),
+            Edit::Starred(value) => tx
+                .prepare_cached("UPDATE event_flags SET starred = ?2 WHERE id = ?1")?
+                .execute(params![id, value]),
+            Edit::Archived(value) => tx
+                .prepare_cached("UPDATE event_flags SET archived = ?2 WHERE id = ?1")?
+                .execute(params![id, value]),
+            Edit::Labels(labels) => tx
+                .prepare_cached("UPDATE event_flags SET labels = ?2 WHERE id = ?1")?
+                .execute(params![id, labels]),
+            Edit::Note(note) => tx
+                .prepare_cached("UPDATE event_flags SET note = ?2 WHERE id = ?1")?
+                .execute(params![id, note]),
+            Edit::Delete => tx
+                .prepare_cached("UPDATE event_flags SET location = 'trash' WHERE id = ?1")?
+                .execute([id]),
+        };
+        result.map_err(|e| refused_edit(id, e))?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// The views' triggers refuse bad edits with `RAISE(ABORT, 'sipmirror: ...')`; those are the
+/// user's mistakes, not the store's.
+fn refused_edit(id: i64, error: rusqlite::Error) -> Error {
+    if let rusqlite::Error::SqliteFailure(_, Some(message)) = &error
+        && let Some(reason) = message.strip_prefix("sipmirror: ")
+    {
+        return Error::usage(format!("event {id}: {reason}"));
+    }
+    Error::from(error)
+}
+
+/// The longest label the API takes, in characters.
+pub const MAX_LABEL_CHARS: usize = 64;
+
+/// Trims each label of a comma-separated list and checks it against what the API accepts:
+/// no empty entries, at most 64 characters each, no control characters. `""` means no labels.
+pub fn normalize_labels(text: &str) -> Result<String> {
+    if text.trim().is_empty() {
+        return Ok(String::new());
+    }
+    let mut labels = Vec::new();
+    for label in text.split(',').map(str::trim) {
+        if label.is_empty() {
+            return Err(Error::usage(format!(
+                "labels {text:?}: empty entry (write them like \"todo,urgent\")"
+            )));
+        }
+        if label.chars().count() > MAX_LABEL_CHARS {
+            return Err(Error::usage(format!(
+                "label {label:?} is longer than {MAX_LABEL_CHARS} characters"
+            )));
+        }
+        if label.chars().any(char::is_control) {
+            return Err(Error::usage(format!(
+                "label {label:?} contains control characters"
+            )));
+        }
+        labels.push(label);
+    }
+    Ok(labels.join(","))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_trimmed_and_checked() {
+        assert_eq!(normalize_labels(" a , b c ").unwrap(), "a,b c");
+        assert_eq!(normalize_labels("  ").unwrap(), "");
+        assert!(normalize_labels("a,,b").is_err());
+        assert!(normalize_labels("a,").is_err());
+        assert!(normalize_labels("a\u{7}").is_err());
+        assert!(normalize_labels(&"x".repeat(65)).is_err());
+        assert_eq!(
+            normalize_labels(&"ä".repeat(64)).unwrap().chars().count(),
+            64
+        );
+    }
+}
