@@ -34,7 +34,7 @@ pub fn run(dir: &Path, global: &GlobalArgs) -> Result<ExitCode> {
     let mut settings = emulator.settings(db.clone(), Api::V2)?;
     settings.json = global.json;
     settings.quiet = global.quiet;
-    let _lock = WriterLock::acquire(&db, "demo")?;
+    let lock = WriterLock::acquire(&db, "demo")?;
     let mut mirror = Mirror::open(&db, Access::ReadWrite)?;
     let progress = Progress::new(!global.quiet && !global.json);
     let upstream = Upstream::connect(&settings)?;
@@ -54,6 +54,8 @@ pub fn run(dir: &Path, global: &GlobalArgs) -> Result<ExitCode> {
         }))?;
         return Ok(ExitCode::Ok);
     }
+    // The status shown is the one a user will see next: with the demo's own lock released.
+    drop(lock);
     let status = MirrorStatus::read(&mirror, 3)?;
     let exported = dir.join("exports");
     let exported = exported.display();
