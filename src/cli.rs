@@ -195,7 +195,7 @@ pub enum CommandLine {
     },
     /// Print the reference of the mirror's tables and views (Markdown; docs/schema.md is this)
     Schema,
-    /// Show the settings in effect and where the config file is (the password is never shown)
+    /// Show the settings in effect and where the config file is (secrets are never shown)
     Config,
     /// Run the built-in emulator of the sipgate API, for trying sipmirror without an account
     Emulator(EmulatorArgs),
