@@ -320,9 +320,7 @@ impl<'c> EventWriter<'c> {
         }
         Ok(outcome)
     }
-}
 
-impl EventWriter<'_> {
     fn exists(&self, id: i64) -> Result<bool> {
         Ok(self
             .conn
