@@ -309,6 +309,46 @@ fn conflicts_follow_the_policy() {
     assert!(error.contains("conflict"), "{error}");
 }
 
+/// v2 files an archived event in the archive, so pushing `archived` moves the event's
+/// location too. That was our own change: a delete made after it is no conflict, and
+/// `upstream-wins` must not drop it.
+#[test]
+fn a_delete_after_an_archive_push_is_no_conflict() {
+    let s = synced(150);
+    s.home
+        .write_config("[push]\nconflict = \"upstream-wins\"\n", 0o600);
+    let id = ids(&s, "archived = 0 AND location = 'inbox'", 1).remove(0);
+    s.v2_cmd(&["event", "archive", &id]).assert().success();
+    s.v2_cmd(&["push"]).assert().success();
+    let shown = |s: &Synced| -> String {
+        s.db()
+            .query_row(
+                &format!("SELECT location FROM events WHERE id = {id}"),
+                [],
+                |r| r.get(0),
+            )
+            .expect("location")
+    };
+    assert_eq!(entry(&s, &id).expect("entry")["archived"], true);
+    assert_eq!(
+        shown(&s),
+        "archive",
+        "the push moved the location as a pull would"
+    );
+    s.v2_cmd(&["event", "delete", &id]).assert().success();
+    let output = s.v2_cmd(&["--json", "push"]).output().expect("push");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(report["conflicts"].as_u64(), Some(0), "{report}");
+    assert!(entry(&s, &id).is_none(), "the delete reached upstream");
+    s.v2_sync_ok(&["--full"]);
+    assert_v2_mirror_equals_upstream(&s);
+}
+
 #[test]
 fn an_event_gone_upstream_fails_alone_in_a_bulk_update() {
     let s = synced(300);

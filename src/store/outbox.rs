@@ -153,6 +153,9 @@ pub fn settle(
         return settle_trashed(tx, entry, closed, detail, now);
     }
     let current = current_entry_value(tx, entry)?;
+    if field == Field::Archived {
+        archived_moved_location(tx, entry.event_id, upstream == "1")?;
+    }
     tx.execute(
         &format!(
             "UPDATE mirror_events SET {} = {} WHERE id = ?1",
@@ -173,6 +176,34 @@ pub fn settle(
         reconcile(tx, entry.event_id, field, now)?;
     }
     log(tx, entry, closed, detail, now)
+}
+
+/// v2 has no folders but the archive: the location a pull derives for an event moves with its
+/// `archived` flag (see `api::v2::history::location`), so a push of the flag moved it too. Its
+/// base moves along, with the base of a location edit waiting for the event, so that the next
+/// push does not take this push for a change made upstream (under `upstream-wins` that would
+/// drop the user's delete); the shown location follows unless a location edit waits.
+fn archived_moved_location(tx: &Transaction<'_>, event_id: i64, archived: bool) -> Result<()> {
+    tx.execute(
+        "UPDATE mirror_events
+            SET location_base = CASE WHEN ?2 THEN 'archive'
+                                     WHEN direction LIKE '%outgoing' THEN 'sent'
+                                     ELSE 'inbox' END
+          WHERE id = ?1 AND location_base IS NOT 'trash'",
+        params![event_id, archived],
+    )?;
+    tx.execute(
+        "UPDATE outbox SET edit_base = (SELECT location_base FROM mirror_events WHERE id = ?1)
+          WHERE event_id = ?1 AND field = 'location'",
+        [event_id],
+    )?;
+    tx.execute(
+        "UPDATE mirror_events SET location = location_base
+          WHERE id = ?1 AND location IS NOT location_base
+            AND NOT EXISTS (SELECT 1 FROM outbox WHERE event_id = ?1 AND field = 'location')",
+        [event_id],
+    )?;
+    Ok(())
 }
 
 /// The event is in the trash upstream now. The API cannot take it out again, so a local
