@@ -4,6 +4,7 @@
 //! value and write the outbox entry in one transaction: the CLI uses exactly the path a person
 //! in `sqlite3` uses.
 
+use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
@@ -104,6 +105,20 @@ pub enum Edit {
     Delete,
 }
 
+impl Edit {
+    /// The view's column the edit sets, and the value (a deletion moves the event to the trash).
+    fn assignment(&self) -> (Field, Value) {
+        match self {
+            Edit::Read(value) => (Field::Read, Value::from(*value)),
+            Edit::Starred(value) => (Field::Starred, Value::from(*value)),
+            Edit::Archived(value) => (Field::Archived, Value::from(*value)),
+            Edit::Labels(labels) => (Field::Labels, Value::from(labels.clone())),
+            Edit::Note(note) => (Field::Note, Value::from(note.clone())),
+            Edit::Delete => (Field::Location, Value::from("trash".to_string())),
+        }
+    }
+}
+
 /// Applies edits through `event_flags`, all in one transaction: either every event is edited
 /// or none is. Unknown ids and refused values are usage errors naming the event.
 pub fn apply_edits(conn: &mut Connection, ids: &[i64], edit: &Edit) -> Result<()> {
@@ -122,26 +137,13 @@ pub fn apply_edits(conn: &mut Connection, ids: &[i64], edit: &Edit) -> Result<()
             }
             Some(_) => {}
         }
-        let result = match edit {
-            Edit::Read(value) => tx
-                .prepare_cached("UPDATE event_flags SET read = ?2 WHERE id = ?1")?
-                .execute(params![id, value]),
-            Edit::Starred(value) => tx
-                .prepare_cached("UPDATE event_flags SET starred = ?2 WHERE id = ?1")?
-                .execute(params![id, value]),
-            Edit::Archived(value) => tx
-                .prepare_cached("UPDATE event_flags SET archived = ?2 WHERE id = ?1")?
-                .execute(params![id, value]),
-            Edit::Labels(labels) => tx
-                .prepare_cached("UPDATE event_flags SET labels = ?2 WHERE id = ?1")?
-                .execute(params![id, labels]),
-            Edit::Note(note) => tx
-                .prepare_cached("UPDATE event_flags SET note = ?2 WHERE id = ?1")?
-                .execute(params![id, note]),
-            Edit::Delete => tx
-                .prepare_cached("UPDATE event_flags SET location = 'trash' WHERE id = ?1")?
-                .execute([id]),
-        };
+        let (field, value) = edit.assignment();
+        let result = tx
+            .prepare_cached(&format!(
+                "UPDATE event_flags SET {} = ?2 WHERE id = ?1",
+                field.name()
+            ))?
+            .execute(params![id, value]);
         result.map_err(|e| refused_edit(id, e))?;
     }
     tx.commit()?;
