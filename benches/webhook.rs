@@ -7,6 +7,11 @@
 //!    `WEBHOOK_BENCH_SECONDS` (10) s from a local load generator: median, 99th percentile and
 //!    worst, and how many posts were lost (not answered 200, or not stored).
 //!
+//! 3. Abuse: `WEBHOOK_BENCH_IDLE` (2,000) connections held open, half of them stopped half-way
+//!    through a 60 KB header, a wrong-key flood from 8 clients as fast as they go, and real
+//!    posts at 20 a second, all for `WEBHOOK_BENCH_ABUSE_SECONDS` (10) s: every real post must
+//!    be answered 200 and stored, and the receiver's peak memory (VmHWM) stay under 100 MB.
+//!
 //! Run with `cargo bench --bench webhook`.
 
 mod common;
@@ -94,6 +99,7 @@ fn main() {
     BufReader::new(child.stdout.take().expect("stdout"))
         .read_line(&mut line)
         .expect("listening");
+    let receiver_pid = child.id();
     let _receiver = Killed(child);
     let url = format!("{public}?key={KEY}");
     emulator.with_state(|w| {
@@ -200,4 +206,114 @@ fn main() {
         answers.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0),
         total as i64 - (stored - before)
     );
+
+    abuse(&runtime, &url, port, receiver_pid, &conn);
+}
+
+/// The receiver's peak resident memory, in MiB.
+fn peak_rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .expect("VmHWM");
+    kib / 1024.0
+}
+
+/// Part 3: idle and half-sent connections, a wrong-key flood and real posts at once.
+fn abuse(
+    runtime: &tokio::runtime::Runtime,
+    url: &str,
+    port: u16,
+    pid: u32,
+    conn: &rusqlite::Connection,
+) {
+    use std::io::Write;
+    let idle = env_number("WEBHOOK_BENCH_IDLE", 2_000) as usize;
+    let seconds = env_number("WEBHOOK_BENCH_ABUSE_SECONDS", 10);
+    let header = format!(
+        "POST /sipgate HTTP/1.1\r\nHost: x\r\nX-Pad: {}",
+        "a".repeat(60 * 1024)
+    );
+    let mut held = Vec::with_capacity(idle);
+    for i in 0..idle {
+        let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+            continue;
+        };
+        if i % 2 == 1 {
+            let _ = stream.set_write_timeout(Some(Duration::from_millis(200)));
+            let _ = stream.write_all(header.as_bytes());
+        }
+        held.push(stream);
+    }
+    let wrong = url.replace(KEY, "not-the-key");
+    let real_url = url.to_string();
+    let (real, refused) = runtime.block_on(async move {
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        let client = reqwest::Client::new();
+        let flood: Vec<_> = (0..8)
+            .map(|_| {
+                let client = client.clone();
+                let wrong = wrong.clone();
+                tokio::spawn(async move {
+                    let mut sent = 0u64;
+                    while Instant::now() < deadline {
+                        let _ = client
+                            .post(&wrong)
+                            .header("content-type", "application/x-www-form-urlencoded")
+                            .body("event=newCall&callId=FLOOD&from=4930111&to=4930222")
+                            .send()
+                            .await;
+                        sent += 1;
+                    }
+                    sent
+                })
+            })
+            .collect();
+        let mut real = Vec::new();
+        let mut ticks = tokio::time::interval(Duration::from_millis(50));
+        let mut i = 0;
+        while Instant::now() < deadline {
+            ticks.tick().await;
+            let body =
+                format!("event=newCall&callId=ABUSE{i}&from=4930111&to=4930222&direction=in");
+            let status = client
+                .post(&real_url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .map(|a| a.status().as_u16())
+                .unwrap_or(0);
+            real.push((format!("ABUSE{i}"), status));
+            i += 1;
+        }
+        let mut refused = 0;
+        for task in flood {
+            refused += task.await.unwrap_or(0);
+        }
+        (real, refused)
+    });
+    drop(held);
+    let not_answered = real.iter().filter(|(_, status)| *status != 200).count();
+    let not_stored = real
+        .iter()
+        .filter(|(id, _)| {
+            conn.query_row(
+                "SELECT count(*) FROM mirror_live_calls WHERE call_id = ?1",
+                [id],
+                |r| r.get::<_, i64>(0),
+            )
+            .expect("count")
+                == 0
+        })
+        .count();
+    let peak = peak_rss_mib(pid);
+    println!(
+        "webhook abuse: {idle} idle/half-sent connections, {refused} wrong-key posts in {seconds} s, {} real posts: {not_answered} not answered 200, {not_stored} not stored; receiver peak memory {peak:.0} MB",
+        real.len()
+    );
+    assert_eq!((not_answered, not_stored), (0, 0), "real posts were lost");
+    assert!(peak < 100.0, "the receiver grew to {peak:.0} MB");
 }

@@ -614,13 +614,20 @@ pub struct WebhookArgs {
     /// After a hangup, wait this long for more before pulling the history
     #[arg(long, value_name = "DURATION", default_value = "1s")]
     pub debounce: String,
+    /// The longest a hangup waits for its pull while more hangups keep coming
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub max_delay: String,
     /// After a pull that failed, wait this long before the next try; the wait doubles after
     /// each further failure, up to 5 minutes
     #[arg(long, value_name = "DURATION", default_value = "5s")]
     pub retry: String,
-    /// At most this many posts a second; more get 429
+    /// At most this many posts a second; more get 429 (refused posts are not counted)
     #[arg(long, value_name = "N", default_value_t = 2000)]
     pub max_per_second: u64,
+    /// Seconds a client has to send its request headers (and an idle connection stays open)
+    #[arg(long, default_value_t = 10, value_name = "SECONDS",
+          value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub header_timeout: u64,
 }
 
 #[derive(Debug, Subcommand)]

@@ -17,6 +17,7 @@ pub mod export;
 pub mod fsutil;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod http_server;
 pub mod interrupt;
 pub mod logging;
 pub mod media;

@@ -6,6 +6,11 @@
 //! both dialects of the API: classic edits read, starred and labels, v2 read, starred,
 //! archived and notes.
 //!
+//! Beside the killed runs, a push API receiver (`webhook`) takes posts and `serve-phonebook`
+//! answers, both running the whole time, while the `sqlite3` shell and the test's own
+//! connections open and close the mirror: every answered post must be stored after every
+//! kill (see `docs/reliability.md`, "One rule for the mirror file").
+//!
 //! The default `cargo test` runs 8 kill rounds. `SIPMIRROR_CRASH_ROUNDS=150 cargo test --release
 //! --test crash` runs the full suite; `SIPMIRROR_CRASH_SEED=N` replays one sequence (the seed is
 //! printed when a round fails).
@@ -227,6 +232,12 @@ fn killed_at_random_points(dialect: Dialect) {
     let mut edits = Edits::new();
     let mut messages: Vec<String> = Vec::new();
     let mut kills = 0;
+    let (receiver, post_url) = common::receiver(dialect.std_cmd(&s, &[]), "crash-key");
+    let _receiver = common::Stop(receiver);
+    let (phonebook, phonebook_url) = common::serve(&s, &[], None);
+    let _phonebook = common::Stop(phonebook);
+    let mut posted: Vec<String> = Vec::new();
+    let http = reqwest::blocking::Client::new();
     for round in 0..rounds {
         let context = format!("{dialect:?} round {round} (SIPMIRROR_CRASH_SEED={seed})");
         let flags: &[(&str, &str, &str)] = match dialect {
@@ -312,6 +323,28 @@ fn killed_at_random_points(dialect: Dialect) {
                 (&["push"], 6),
             ],
         };
+        // Calls ringing meanwhile (no hangups: their pulls would hold the writer lock the runs
+        // below need), a phone reading its book, and a person in the sqlite3 shell.
+        for call in 0..3 {
+            let id = format!("R{round}C{call}");
+            let status = http
+                .post(&post_url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(format!(
+                    "event=newCall&callId={id}&from=4930111&to=4930222&direction=in"
+                ))
+                .send()
+                .expect("post")
+                .status();
+            assert_eq!(status.as_u16(), 200, "post {id}");
+            posted.push(id);
+        }
+        let book = http
+            .get(format!("{phonebook_url}/snom.xml"))
+            .send()
+            .expect("phone book");
+        assert_eq!(book.status().as_u16(), 200);
+        common::sqlite3_shell(&s.home.db(), "SELECT count(*) FROM events;");
         let (command, points) = *rng.pick(&commands);
         let point = 1 + rng.below(points);
         let status = dialect
@@ -335,6 +368,15 @@ fn killed_at_random_points(dialect: Dialect) {
             &edits,
             &messages,
             &format!("{context}, {command:?} killed at point {point}"),
+        );
+        let stored: i64 = s
+            .db()
+            .query_row("SELECT count(*) FROM live_calls", [], |r| r.get(0))
+            .expect("live calls");
+        assert_eq!(
+            stored,
+            posted.len() as i64,
+            "{context}: every answered post is stored"
         );
     }
     eprintln!("crash test: {kills} of {rounds} runs killed (seed {seed})");

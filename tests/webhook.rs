@@ -57,6 +57,11 @@ fn start_without_setup(s: &Synced) -> Hook {
 
 /// The same with `[webhook]` settings (after the test's `[http]` ones).
 fn start_with(s: &Synced, webhook: &str) -> Hook {
+    start_on(s, webhook, "127.0.0.1", &[])
+}
+
+/// The same listening on `host` (the public URL names 127.0.0.1), with more arguments.
+fn start_on(s: &Synced, webhook: &str, host: &str, extra: &[&str]) -> Hook {
     if !webhook.is_empty() {
         s.home.write_config(
             &format!("[http]\nretry_base = \"1ms\"\nmax_attempts = 12\n[webhook]\n{webhook}"),
@@ -68,18 +73,21 @@ fn start_with(s: &Synced, webhook: &str) -> Hook {
     }
     let port = free_port();
     let public = format!("http://127.0.0.1:{port}/sipgate");
+    let mut args = vec![
+        "--listen".to_string(),
+        format!("{host}:{port}"),
+        "--public-url".into(),
+        public.clone(),
+        "--retry".into(),
+        "100ms".into(),
+    ];
+    if !extra.contains(&"--debounce") {
+        args.extend(["--debounce".into(), "100ms".into()]);
+    }
     let mut child = s
-        .v2_std_cmd(&[
-            "webhook",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--public-url",
-            &public,
-            "--debounce",
-            "100ms",
-            "--retry",
-            "100ms",
-        ])
+        .v2_std_cmd(&["webhook"])
+        .args(args)
+        .args(extra)
         .env("SIPMIRROR_WEBHOOK_KEY", KEY)
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(stderr_file(s)).expect("stderr file"))
@@ -299,6 +307,7 @@ fn duplicate_and_out_of_order_posts_give_one_whole_row() {
         "event=newCall&callId=C9&origCallId=C9&from=4930111&to=4930222&direction=out&user%5B%5D=Ann&userId%5B%5D=w0",
         "event=newCall&callId=C9&from=4930111&to=4930222&direction=out",
         "event=dtmf&callId=C9&dtmf=01",
+        "event=dtmf&callId=C9&dtmf=01",
     ] {
         assert_eq!(post(&hook, &hook.url, form, body), 200, "{body}");
     }
@@ -415,6 +424,17 @@ fn the_receiver_needs_a_key_or_no_key() {
         .expect("run");
     assert_eq!(output.status.code(), Some(2));
     one_line_stderr(&output);
+    // A config file holding the key is a secret like one holding the token.
+    s.home
+        .write_config("[webhook]\nkey = \"s3cret-key\"\n", 0o644);
+    let output = s
+        .v2_cmd(&["webhook", "--public-url", "https://pbx.example.com/sipgate"])
+        .env_remove("SIPMIRROR_WEBHOOK_KEY")
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(one_line_stderr(&output).contains("chmod 600"));
+    s.home.write_config("", 0o644);
     // A retry without a wait would hammer upstream; a bad duration is refused.
     for retry in ["0s", "soon"] {
         let output = s
@@ -549,6 +569,233 @@ fn signatures_and_sources_are_checked_where_configured() {
         403,
         "only the proxy's entry counts"
     );
+    // A proxy that appends its own line: the client's forged first line does not count.
+    let two_lines = [
+        ("x-forwarded-for", "203.0.113.7"),
+        ("x-forwarded-for", "198.51.100.1"),
+    ];
+    assert_eq!(
+        post_with(&hook.url, body, &two_lines),
+        403,
+        "last line counts"
+    );
+    let proxied = [
+        ("x-forwarded-for", "198.51.100.1"),
+        ("x-forwarded-for", "10.0.0.1, 203.0.113.7"),
+    ];
+    assert_eq!(post_with(&hook.url, body, &proxied), 200);
     let stored: i64 = stored(&s);
     assert_eq!(stored, 1);
+}
+
+/// Opens the mirror as another program would (a rusqlite connection of the test process, or
+/// the system's `sqlite3` shell), changes or reads something, and closes it again.
+fn touch_from_outside(s: &Synced, round: usize) {
+    let db = s.db();
+    db.execute(
+        "UPDATE events SET starred = ?1 WHERE id = (SELECT max(id) FROM calls)",
+        [(round % 2) as i64],
+    )
+    .expect("edit through the view");
+    let _: i64 = db
+        .query_row("SELECT count(*) FROM live_calls", [], |r| r.get(0))
+        .expect("read");
+    drop(db);
+    if round.is_multiple_of(3) {
+        let shell = std::process::Command::new("sqlite3")
+            .arg(s.home.db())
+            .arg("UPDATE events SET starred = 1 WHERE id = (SELECT min(id) FROM calls); SELECT count(*) FROM live_calls;")
+            .stdout(Stdio::null())
+            .status();
+        // Without a sqlite3 shell on the machine, the rusqlite connections stand in for it.
+        if let Ok(status) = shell {
+            assert!(status.success(), "sqlite3 shell failed");
+        }
+    }
+}
+
+/// A `sqlite3` session or any other program that opens and closes the mirror beside the
+/// receiver and `serve-phonebook` must not make it the "last user" that deletes the WAL they
+/// still write to (`docs/reliability.md`, "One rule for the mirror file"). With `check_header`
+/// reading the file through `std::fs::File`, the pull after the first hangup dropped the
+/// receiver's locks, and the posts of the next calls went into a deleted WAL.
+#[test]
+fn programs_opening_the_mirror_beside_the_receiver_lose_no_post_and_corrupt_nothing() {
+    let s = Synced::start(200, 20);
+    s.v2_sync_ok(&[]);
+    let _hook = start(&s);
+    let (phonebook, url) = common::serve(&s, &[], None);
+    let _phonebook = common::Stop(phonebook);
+    let mut answered = Vec::new();
+    for round in 0..30 {
+        let played = play(&s, json!({"from": "+4915799912345", "to": "+4930123456"}));
+        answered.push(played["callId"].as_str().expect("callId").to_string());
+        let history = played["historyId"].as_u64().expect("historyId");
+        eventually("the pull after the hangup", || in_calls(&s, history));
+        touch_from_outside(&s, round);
+        let book = reqwest::blocking::get(format!("{url}/snom.xml")).expect("phone book");
+        assert_eq!(book.status().as_u16(), 200);
+        if round % 10 == 9 {
+            s.v2_sync_ok(&[]);
+        }
+    }
+    for id in &answered {
+        assert!(
+            live_call(&s, id).is_some(),
+            "answered call {id} is not stored"
+        );
+    }
+    let check: String = s
+        .db()
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("integrity_check");
+    assert_eq!(check, "ok");
+    s.v2_sync_ok(&[]);
+}
+
+#[test]
+fn ipv4_posts_to_a_receiver_on_all_ipv6_addresses_match_ipv4_entries_of_allow() {
+    let s = Synced::start(10, 1);
+    s.v2_sync_ok(&[]);
+    // On [::] an IPv4 peer is ::ffff:127.0.0.1; the entry says 127.0.0.1.
+    let hook = start_on(&s, "allow = [\"127.0.0.1\"]\n", "[::]", &[]);
+    let body = "event=newCall&callId=V4M1&from=4930111&to=4930222&direction=in";
+    assert_eq!(post_with(&hook.url, body, &[]), 200);
+    drop(hook);
+    // And the other way round: an entry written as mapped matches the IPv4 peer.
+    let hook = start_on(&s, "allow = [\"::ffff:127.0.0.1\"]\n", "127.0.0.1", &[]);
+    let body = "event=newCall&callId=V4M2&from=4930111&to=4930222&direction=in";
+    assert_eq!(post_with(&hook.url, body, &[]), 200);
+    drop(hook);
+    let hook = start_on(&s, "allow = [\"::ffff:127.0.0.2\"]\n", "[::]", &[]);
+    assert_eq!(post_with(&hook.url, body, &[]), 403);
+    assert_eq!(stored(&s), 2);
+}
+
+#[test]
+fn wrong_key_posts_do_not_use_up_what_real_posts_may_send() {
+    let s = Synced::start(10, 1);
+    s.v2_sync_ok(&[]);
+    let hook = start_on(&s, "", "127.0.0.1", &["--max-per-second", "50"]);
+    let wrong = hook.url.replace(KEY, "not-the-key");
+    let client = reqwest::blocking::Client::new();
+    let form = "application/x-www-form-urlencoded";
+    for round in 0..10 {
+        // A flood of wrong keys just before each real post, well past the limit.
+        for _ in 0..120 {
+            let status = client
+                .post(&wrong)
+                .header("content-type", form)
+                .body("event=newCall&callId=FLOOD&from=4930111&to=4930222")
+                .send()
+                .expect("post")
+                .status()
+                .as_u16();
+            assert!(status == 403 || status == 429, "{status}");
+        }
+        let body = format!("event=newCall&callId=REAL{round}&from=4930111&to=4930222");
+        assert_eq!(
+            post(&hook, &hook.url, form, &body),
+            200,
+            "real post {round}"
+        );
+    }
+    assert_eq!(stored(&s), 10);
+}
+
+#[test]
+fn media_types_are_compared_without_case_and_answer_before_newcall_keeps_all_users() {
+    let s = Synced::start(10, 1);
+    s.v2_sync_ok(&[]);
+    let hook = start_without_setup(&s);
+    let mixed = "Application/X-WWW-Form-Urlencoded; Charset=UTF-8";
+    for body in [
+        "event=answer&callId=G1&user%5B%5D=Bob&userId%5B%5D=w1&answeringNumber=4930222",
+        "event=newCall&callId=G1&from=4930111&to=4930222&direction=in&user%5B%5D=Ann&userId%5B%5D=w0&user%5B%5D=Bob&userId%5B%5D=w1",
+    ] {
+        assert_eq!(post(&hook, &hook.url, mixed, body), 200, "{body}");
+    }
+    let (users, ids): (String, String) = s
+        .db()
+        .query_row(
+            "SELECT users, user_ids FROM live_calls WHERE call_id = 'G1'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("row");
+    assert_eq!(users, r#"["Bob","Ann"]"#);
+    assert_eq!(ids, r#"["w1","w0"]"#);
+}
+
+#[test]
+fn steady_hangups_still_get_a_pull_within_max_delay() {
+    let s = Synced::start(20, 2);
+    s.v2_sync_ok(&[]);
+    // A debounce far longer than `eventually` waits: only --max-delay can bring the pull.
+    let _hook = start_on(
+        &s,
+        "",
+        "127.0.0.1",
+        &["--debounce", "10m", "--max-delay", "300ms"],
+    );
+    s.v2_cmd(&[
+        "webhook",
+        "setup",
+        "--incoming",
+        &_hook.url,
+        "--outgoing",
+        &_hook.url,
+    ])
+    .assert()
+    .success();
+    let mut histories = Vec::new();
+    for _ in 0..3 {
+        let played = play(&s, json!({"from": "+4915799912345", "to": "+4930123456"}));
+        histories.push(played["historyId"].as_u64().expect("historyId"));
+    }
+    eventually("a pull while hangups keep coming", || {
+        histories.iter().all(|&h| in_calls(&s, h))
+    });
+}
+
+#[test]
+fn idle_and_half_sent_connections_are_closed_and_do_not_keep_posts_out() {
+    use std::io::{Read, Write};
+    let s = Synced::start(10, 1);
+    s.v2_sync_ok(&[]);
+    let hook = start_on(&s, "", "127.0.0.1", &["--header-timeout", "1"]);
+    let addr = hook
+        .url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .expect("address")
+        .to_string();
+    // More than the receiver keeps open (512): a real post must make an idle one give way.
+    let mut idle: Vec<std::net::TcpStream> = (0..600)
+        .map(|_| std::net::TcpStream::connect(&addr).expect("connect"))
+        .collect();
+    for stream in idle.iter_mut().take(100) {
+        stream
+            .write_all(b"POST /sipgate HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            .expect("half a header");
+    }
+    let form = "application/x-www-form-urlencoded";
+    let body = "event=newCall&callId=IDLE1&from=4930111&to=4930222&direction=in";
+    assert_eq!(post(&hook, &hook.url, form, body), 200);
+    for stream in idle.iter_mut().step_by(50) {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("timeout");
+        let mut buffer = [0u8; 256];
+        let ended = match stream.read(&mut buffer) {
+            Ok(_) => true,
+            Err(e) => {
+                e.kind() != std::io::ErrorKind::WouldBlock
+                    && e.kind() != std::io::ErrorKind::TimedOut
+            }
+        };
+        assert!(ended, "an idle connection was kept open");
+    }
+    assert_eq!(stored(&s), 1);
 }

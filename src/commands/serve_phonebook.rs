@@ -2,15 +2,14 @@
 //! on each request (GET, and POST for snom's remote directory), with an ETag so phones that
 //! poll get `304 Not Modified` while nothing changed, and optional Basic auth.
 //!
-//! Each render opens the mirror read-only: a running sync never blocks it (WAL) and it never
-//! blocks the sync.
+//! Renders read the mirror read-only: a running sync never blocks them (WAL) and they never
+//! block the sync.
 //!
-//! It faces a LAN of phones, sometimes more, so what a client can make it hold is bounded: a
-//! client must send its request headers within `--header-timeout` (10 s; an idle keep-alive
-//! connection is closed after the same time), at most 512 connections are open at once (more
-//! are closed at once, and the ones held idle time out), and a book is rendered once per state
-//! of the mirror and shared by every request for it, one render at a time per book, two at a
-//! time in all: 200 phones asking at once cost one render, not 200.
+//! It faces a LAN of phones, sometimes more, so what a client can make it hold is bounded: the
+//! connection guards of `http_server` (`--header-timeout`, 512 connections), and a book is
+//! rendered once per state of the mirror and shared by every request for it, one render at a
+//! time per book, two at a time in all: 200 phones asking at once cost one render, not 200.
+//! The renders read through connections opened once and kept for the server's life.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -32,6 +31,7 @@ use crate::error::{Error, ExitCode, Result};
 use crate::export::snom::SnomFormat;
 use crate::export::vcard::Version;
 use crate::export::{self, PhoneFormat, PhoneOptions};
+use crate::http_server::{self, Limits};
 use crate::store::{Access, Mirror};
 
 /// What each path serves.
@@ -64,6 +64,9 @@ struct Shared {
     book_turns: std::collections::HashMap<&'static str, tokio::sync::Mutex<()>>,
     /// Renders under way at once, all books together.
     renders_at_once: tokio::sync::Semaphore,
+    /// Read-only connections to the mirror, opened once and kept for the server's life (one
+    /// per render under way): see `docs/reliability.md`, "One rule for the mirror file".
+    readers: std::sync::Mutex<Vec<Mirror>>,
 }
 
 /// A book as rendered, and the state of the mirror it was rendered from.
@@ -108,14 +111,24 @@ impl Shared {
     }
 
     fn render(&self, book: Book) -> Result<Vec<u8>> {
-        let mirror = Mirror::open(&self.db, Access::ReadOnly)?;
+        let kept = self.readers.lock().ok().and_then(|mut r| r.pop());
+        let mirror = match kept {
+            Some(mirror) => mirror,
+            None => Mirror::open(&self.db, Access::ReadOnly)?,
+        };
         let (conn, selection) = (mirror.conn(), &self.selection);
-        Ok(match book {
+        let rendered = match book {
             Book::Phone(format) => {
-                export::phone_book(conn, selection, format, &self.options, Vec::new())?.0
+                export::phone_book(conn, selection, format, &self.options, Vec::new()).map(|r| r.0)
             }
-            Book::Vcards => export::vcard_file(conn, selection, Version::V3, Vec::new())?.0,
-        })
+            Book::Vcards => {
+                export::vcard_file(conn, selection, Version::V3, Vec::new()).map(|r| r.0)
+            }
+        };
+        if let Ok(mut readers) = self.readers.lock() {
+            readers.push(mirror);
+        }
+        rendered
     }
 
     /// The book at `path` for the mirror as it is now: the shared render if the mirror did not
@@ -260,7 +273,6 @@ pub fn run(settings: &Settings, args: &ServeArgs) -> Result<ExitCode> {
     let mirror = Mirror::open(&settings.db_path, Access::ReadOnly)?;
     let selection =
         super::export::selection(&mirror, args.phone.filter.as_deref(), &args.phone.scope)?;
-    drop(mirror);
     let auth = match &args.auth_user {
         Some(user) => {
             let password = std::env::var("SIPMIRROR_PHONEBOOK_PASSWORD")
@@ -285,136 +297,27 @@ pub fn run(settings: &Settings, args: &ServeArgs) -> Result<ExitCode> {
             .map(|p| (*p, tokio::sync::Mutex::new(())))
             .collect(),
         renders_at_once: tokio::sync::Semaphore::new(2),
+        readers: std::sync::Mutex::new(vec![mirror]),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| Error::io(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(serve(
-        shared,
-        args.listen,
-        std::time::Duration::from_secs(args.header_timeout),
-    ))
+    let limits = Limits {
+        header_timeout: std::time::Duration::from_secs(args.header_timeout),
+        ..Limits::default()
+    };
+    runtime.block_on(serve(shared, args.listen, limits))
 }
 
-/// Connections open at once. When a new one comes at the limit, the oldest connection that is
-/// not in the middle of a request makes room (an idle or half-sent one: a phone asking for its
-/// book is answered, whoever holds connections open); only when every one is busy is the new
-/// one closed.
-const MAX_CONNECTIONS: usize = 512;
-
-/// An open connection: whether a request is being answered on it, and how to close it.
-struct Slot {
-    id: u64,
-    busy: Arc<std::sync::atomic::AtomicBool>,
-    close: Arc<tokio::sync::Notify>,
-}
-
-/// The open connections, oldest first.
-#[derive(Default)]
-struct Slots {
-    open: std::sync::Mutex<std::collections::VecDeque<Slot>>,
-    next_id: std::sync::atomic::AtomicU64,
-}
-
-impl Slots {
-    /// Makes room for a new connection if needed and registers it; `None` when every open
-    /// connection is busy.
-    fn admit(&self) -> Option<Slot> {
-        use std::sync::atomic::Ordering;
-        let mut open = self.open.lock().ok()?;
-        if open.len() >= MAX_CONNECTIONS {
-            let idle = open.iter().position(|s| !s.busy.load(Ordering::SeqCst))?;
-            if let Some(evicted) = open.remove(idle) {
-                evicted.close.notify_one();
-            }
-        }
-        let slot = Slot {
-            id: self.next_id.fetch_add(1, Ordering::Relaxed),
-            busy: Arc::new(std::sync::atomic::AtomicBool::new(false)),
-            close: Arc::new(tokio::sync::Notify::new()),
-        };
-        open.push_back(Slot {
-            id: slot.id,
-            busy: slot.busy.clone(),
-            close: slot.close.clone(),
-        });
-        Some(slot)
-    }
-
-    fn leave(&self, id: u64) {
-        if let Ok(mut open) = self.open.lock() {
-            open.retain(|s| s.id != id);
-        }
-    }
-}
-
-async fn serve(
-    shared: Arc<Shared>,
-    listen: SocketAddr,
-    header_timeout: std::time::Duration,
-) -> Result<ExitCode> {
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|e| Error::usage(format!("cannot listen on {listen}: {e}")))?;
-    let address = listener
-        .local_addr()
-        .map_err(|e| Error::io(format!("cannot read the listening address: {e}")))?;
+async fn serve(shared: Arc<Shared>, listen: SocketAddr, limits: Limits) -> Result<ExitCode> {
+    let (listener, address) = http_server::bind(&listen.to_string()).await?;
     let app = Router::new().fallback(handle).with_state(shared);
     crate::output::line(&format!(
         "serving phone books on http://{address} ({}); Ctrl-C stops",
         PATHS.join(", ")
     ))?;
-    let stop = tokio::task::spawn_blocking(super::emulator::wait_for_interrupt);
-    tokio::pin!(stop);
-    let slots = Arc::new(Slots::default());
-    loop {
-        let accepted = tokio::select! {
-            _ = &mut stop => break,
-            accepted = listener.accept() => accepted,
-        };
-        let stream = match accepted {
-            Ok((stream, _)) => stream,
-            Err(e) => {
-                // Out of file descriptors, say: pause rather than spin.
-                tracing::warn!(error = %e, "cannot accept a connection");
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                continue;
-            }
-        };
-        let Some(slot) = slots.admit() else {
-            drop(stream);
-            continue;
-        };
-        let app = app.clone();
-        let slots = slots.clone();
-        tokio::spawn(async move {
-            let busy = slot.busy.clone();
-            let service = hyper::service::service_fn(
-                move |request: hyper::Request<hyper::body::Incoming>| {
-                    let mut app = app.clone();
-                    let busy = busy.clone();
-                    async move {
-                        busy.store(true, std::sync::atomic::Ordering::SeqCst);
-                        let response =
-                            tower_service::Service::call(&mut app, request.map(Body::new)).await;
-                        busy.store(false, std::sync::atomic::Ordering::SeqCst);
-                        response
-                    }
-                },
-            );
-            let connection = hyper::server::conn::http1::Builder::new()
-                .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(header_timeout)
-                .max_buf_size(64 * 1024)
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-            tokio::select! {
-                _ = connection => {}
-                _ = slot.close.notified() => {}
-            }
-            slots.leave(slot.id);
-        });
-    }
+    http_server::serve(listener, app, limits, http_server::interrupted()).await?;
     Ok(ExitCode::Ok)
 }

@@ -8,6 +8,7 @@ use crate::api::Upstream;
 use crate::cli::{WebhookArgs, WebhookCommand};
 use crate::config::{Api, Settings, parse_duration};
 use crate::error::{Error, ExitCode, Result};
+use crate::http_server::{self, Limits};
 use crate::output;
 use crate::store::{Access, Mirror};
 use crate::webhook::{PullTiming, Puller, Receiver, router};
@@ -31,6 +32,8 @@ pub fn run(settings: &Settings, args: &WebhookArgs) -> Result<ExitCode> {
     let timing = PullTiming {
         debounce: parse_duration(&args.debounce)
             .map_err(|e| Error::usage(format!("--debounce: {e}")))?,
+        max_delay: parse_duration(&args.max_delay)
+            .map_err(|e| Error::usage(format!("--max-delay: {e}")))?,
         first_retry: parse_duration(&args.retry)
             .map_err(|e| Error::usage(format!("--retry: {e}")))?,
     };
@@ -42,8 +45,11 @@ pub fn run(settings: &Settings, args: &WebhookArgs) -> Result<ExitCode> {
     if args.max_per_second == 0 {
         return Err(Error::usage("--max-per-second must be at least 1"));
     }
-    // The receiver needs a mirror to write to and credentials for its pulls.
+    // The receiver needs a mirror to write to and credentials for its pulls. The receiver and
+    // the pulls each keep their connection for the process's life (`docs/reliability.md`,
+    // "One rule for the mirror file").
     let mirror = Mirror::open(&settings.db_path, Access::Existing)?;
+    let pull_mirror = Mirror::open(&settings.db_path, Access::Existing)?;
     Upstream::connect(settings)?;
     let (hangups, pulls) = std::sync::mpsc::channel();
     let receiver = Arc::new(Receiver::new(
@@ -54,37 +60,31 @@ pub fn run(settings: &Settings, args: &WebhookArgs) -> Result<ExitCode> {
         mirror,
         hangups,
     )?);
-    let _puller = Puller::spawn(settings.clone(), timing, pulls);
+    let _puller = Puller::spawn(settings.clone(), timing, pull_mirror, pulls);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| Error::io(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(&args.listen)
-            .await
-            .map_err(|e| Error::usage(format!("cannot listen on {}: {e}", args.listen)))?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| Error::io(format!("cannot read the listening address: {e}")))?;
+        let (listener, addr) = http_server::bind(&args.listen).await?;
         if !settings.quiet {
             output::line(&format!(
                 "sipmirror webhook: listening on {addr} for posts to {} (path {})",
                 public_url, receiver.path
             ))?;
         }
-        let shutdown = async {
-            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
-            }
+        let limits = Limits {
+            header_timeout: std::time::Duration::from_secs(args.header_timeout),
+            ..Limits::default()
         };
-        let service = router(receiver).into_make_service_with_connect_info::<std::net::SocketAddr>();
-        axum::serve(listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(|e| Error::io(format!("the receiver stopped: {e}")))
+        http_server::serve(
+            listener,
+            router(receiver),
+            limits,
+            http_server::interrupted(),
+        )
+        .await
     })?;
     Ok(ExitCode::Ok)
 }

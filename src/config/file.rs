@@ -101,7 +101,8 @@ pub(super) fn load_file(path: &Path) -> Result<FileConfig> {
         .map_err(|e| Error::usage(format!("cannot read config file {}: {e}", path.display())))?;
     check_not_writable_by_others(path)?;
     let config = parse_file(&text, path)?;
-    if config.password.is_some() || config.token.is_some() {
+    // The webhook key is a secret like the others: whoever reads it can post calls.
+    if config.password.is_some() || config.token.is_some() || config.webhook.key.is_some() {
         check_private(path)?;
     }
     Ok(config)
@@ -173,7 +174,8 @@ fn check_not_writable_by_others(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// A config file that holds a password must not be readable by group or others.
+/// A config file that holds a secret (password, token, webhook key) must not be readable by
+/// group or others.
 #[cfg(unix)]
 fn check_private(path: &Path) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
@@ -183,7 +185,7 @@ fn check_private(path: &Path) -> Result<()> {
         .mode();
     if mode & 0o077 != 0 {
         return Err(Error::usage(format!(
-            "config file {} holds a password or token but is readable by others (mode {:03o}); run `chmod 600 {}` or use password_command / token_command",
+            "config file {} holds a password, token or webhook key but is readable by others (mode {:03o}); run `chmod 600 {}` or use password_command / token_command",
             path.display(),
             mode & 0o777,
             path.display()

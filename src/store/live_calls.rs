@@ -26,9 +26,11 @@ pub fn record(
         PushEvent::Answer(call) => fill(&tx, call, "answered_at", now, country_code)?,
         PushEvent::Hangup(call) => fill(&tx, call, "ended_at", now, country_code)?,
         PushEvent::Dtmf { call_id, digits } => {
+            // A repeat of the last post (a retry) appends nothing (migration V9).
             tx.execute(
-                "UPDATE mirror_live_calls SET dtmf = coalesce(dtmf, '') || ?2, updated_at = ?3
-                 WHERE call_id = ?1",
+                "UPDATE mirror_live_calls
+                    SET dtmf = coalesce(dtmf, '') || ?2, dtmf_last_post = ?2, updated_at = ?3
+                  WHERE call_id = ?1 AND dtmf_last_post IS NOT ?2",
                 params![call_id, digits, now],
             )?;
         }
@@ -45,9 +47,14 @@ fn fill(
     country_code: &str,
 ) -> Result<()> {
     let key = |n: &Option<String>| n.as_deref().and_then(|n| number_key(n, country_code));
-    let list = |items: &[String]| {
-        (!items.is_empty()).then(|| serde_json::Value::from(items.to_vec()).to_string())
-    };
+    // The users of a call are the union of what its posts name (an `answer` that came first
+    // names only who answered; the `newCall` after it names the whole group).
+    let (known_users, known_ids): (Option<String>, Option<String>) = tx.query_row(
+        "SELECT users, user_ids FROM mirror_live_calls WHERE call_id = ?1",
+        [&call.call_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let list = |known: Option<String>, items: &[String]| union(known.as_deref(), items);
     tx.execute(
         &format!(
             "UPDATE mirror_live_calls SET
@@ -57,8 +64,8 @@ fn fill(
                 from_number_key = coalesce(from_number_key, ?5),
                 to_number = coalesce(to_number, ?6),
                 to_number_key = coalesce(to_number_key, ?7),
-                users = coalesce(users, ?8),
-                user_ids = coalesce(user_ids, ?9),
+                users = ?8,
+                user_ids = ?9,
                 answering_number = coalesce(answering_number, ?10),
                 diversion = coalesce(diversion, ?11),
                 hangup_cause = coalesce(hangup_cause, ?12),
@@ -74,8 +81,8 @@ fn fill(
             key(&call.from),
             call.to,
             key(&call.to),
-            list(&call.users),
-            list(&call.user_ids),
+            list(known_users, &call.users),
+            list(known_ids, &call.user_ids),
             call.answering_number,
             call.diversion,
             call.cause,
@@ -83,4 +90,37 @@ fn fill(
         ],
     )?;
     Ok(())
+}
+
+/// The JSON array `known` with the `items` it lacks appended, in order; `None` when both are
+/// empty. A stored value that is not a JSON array of strings is replaced.
+fn union(known: Option<&str>, items: &[String]) -> Option<String> {
+    let mut all: Vec<String> = known
+        .and_then(|k| serde_json::from_str(k).ok())
+        .unwrap_or_default();
+    for item in items {
+        if !all.contains(item) {
+            all.push(item.clone());
+        }
+    }
+    (!all.is_empty()).then(|| serde_json::Value::from(all).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::union;
+
+    #[test]
+    fn the_users_of_a_call_are_the_union_of_its_posts() {
+        let a = union(None, &["Ann".into()]);
+        assert_eq!(a.as_deref(), Some(r#"["Ann"]"#));
+        let ab = union(a.as_deref(), &["Bob".into(), "Ann".into()]);
+        assert_eq!(ab.as_deref(), Some(r#"["Ann","Bob"]"#));
+        assert_eq!(union(ab.as_deref(), &[]), ab);
+        assert_eq!(union(None, &[]), None);
+        assert_eq!(
+            union(Some("nonsense"), &["C".into()]).as_deref(),
+            Some(r#"["C"]"#)
+        );
+    }
 }

@@ -8,7 +8,10 @@
 //! (405), form bodies only (415), at most 16 KiB (413), the secret `?key=` of every post
 //! (403), an allowed source address and a valid `x-sipgate-signature` where configured (403),
 //! a known event with well-formed fields (400), and at most `max_per_second` posts a second
-//! (429). Nothing is stored unless all of that holds. The receiver writes only
+//! (429). Who sent a post is checked before anything is counted, so refused posts never use
+//! up what real ones may send (they have their own cap, past which they get a bare 429).
+//! Connections are guarded as `serve-phonebook`'s are (`http_server`), and a body must come
+//! within 10 s. Nothing is stored unless all of that holds. The receiver writes only
 //! `mirror_live_calls`, and the pull writes what a sync writes.
 
 pub mod event;
@@ -19,8 +22,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
+use axum::body::Body;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -52,7 +56,34 @@ pub struct Receiver {
     public_key: Option<signature::PublicKey>,
     pub mirror: Mutex<Mirror>,
     pub hangups: std::sync::mpsc::Sender<()>,
-    window: Mutex<(u64, u64)>,
+    /// Posts that passed every check, this second: at most `max_per_second`.
+    admitted: PerSecond,
+    /// Posts refused for their key, source or signature, this second: counted apart, so a
+    /// flood of them never uses up what real posts may send.
+    refused: PerSecond,
+}
+
+/// The refused posts answered with 403 in a second; past that they get a bare 429.
+const REFUSED_PER_SECOND: u64 = 100;
+
+/// How long a client may take to send a post's body once its headers are in.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A count of things in the current second.
+#[derive(Default)]
+struct PerSecond(Mutex<(i64, u64)>);
+
+impl PerSecond {
+    /// Counts one; whether it is within `limit` for this second.
+    fn take(&self, limit: u64) -> bool {
+        let second = chrono::Utc::now().timestamp();
+        let mut window = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if window.0 != second {
+            *window = (second, 0);
+        }
+        window.1 += 1;
+        window.1 <= limit
+    }
 }
 
 impl Receiver {
@@ -82,7 +113,12 @@ impl Receiver {
             .map(signature::PublicKey::read)
             .transpose()?;
         Ok(Receiver {
-            allow: settings.webhook.allow.clone(),
+            allow: settings
+                .webhook
+                .allow
+                .iter()
+                .map(IpAddr::to_canonical)
+                .collect(),
             proxy_header: settings.webhook.proxy_header.clone(),
             public_key,
             path: url.path().to_string(),
@@ -92,19 +128,9 @@ impl Receiver {
             max_per_second,
             mirror: Mutex::new(mirror),
             hangups,
-            window: Mutex::new((0, 0)),
+            admitted: PerSecond::default(),
+            refused: PerSecond::default(),
         })
-    }
-
-    /// Counts a post against this second's allowance.
-    fn admit(&self) -> bool {
-        let second = chrono::Utc::now().timestamp() as u64;
-        let mut window = self.window.lock().unwrap_or_else(|e| e.into_inner());
-        if window.0 != second {
-            *window = (second, 0);
-        }
-        window.1 += 1;
-        window.1 <= self.max_per_second
     }
 
     fn key_matches(&self, uri: &Uri) -> bool {
@@ -129,7 +155,10 @@ impl Receiver {
     }
 
     /// Whether the post comes from an allowed address: the peer's, or with a proxy header
-    /// configured, the last address the proxy put there.
+    /// configured, the last address the proxy put there. A proxy appends its entry, as a last
+    /// line or the last item of the last line, so the last item of all lines is the one to
+    /// trust; whatever the client sent comes before it. Addresses are compared in their
+    /// canonical form: a listener on `[::]` sees IPv4 peers as `::ffff:a.b.c.d`.
     fn source_allowed(&self, peer: SocketAddr, headers: &HeaderMap) -> bool {
         if self.allow.is_empty() {
             return true;
@@ -137,12 +166,24 @@ impl Receiver {
         let source = match &self.proxy_header {
             None => Some(peer.ip()),
             Some(name) => headers
-                .get(name.as_str())
+                .get_all(name.as_str())
+                .iter()
+                .next_back()
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.rsplit(',').next())
-                .and_then(|last| last.trim().parse().ok()),
+                .and_then(|last| last.trim().parse::<IpAddr>().ok()),
         };
-        source.is_some_and(|ip| self.allow.contains(&ip))
+        source.is_some_and(|ip| self.allow.contains(&ip.to_canonical()))
+    }
+
+    /// The answer to a post refused for who sent it: 403, or past `REFUSED_PER_SECOND` a
+    /// bare 429.
+    fn refuse(&self, message: &str) -> Response {
+        if self.refused.take(REFUSED_PER_SECOND) {
+            text(StatusCode::FORBIDDEN, message)
+        } else {
+            StatusCode::TOO_MANY_REQUESTS.into_response()
+        }
     }
 
     fn signature_valid(&self, headers: &HeaderMap, body: &[u8]) -> bool {
@@ -168,7 +209,6 @@ impl Receiver {
 pub fn router(receiver: Arc<Receiver>) -> Router {
     Router::new()
         .route(&receiver.path.clone(), post(receive))
-        .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(receiver)
 }
 
@@ -176,30 +216,58 @@ fn text(status: StatusCode, message: &str) -> Response {
     (status, format!("{message}\n")).into_response()
 }
 
+/// Reads a post's body: at most `MAX_BODY` bytes (413), within `BODY_TIMEOUT` (408).
+async fn read_body(body: Body) -> std::result::Result<Bytes, Response> {
+    match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY)).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(_)) => Err(text(StatusCode::PAYLOAD_TOO_LARGE, "the post is too large")),
+        Err(_) => Err(text(
+            StatusCode::REQUEST_TIMEOUT,
+            "the post's body came too slowly",
+        )),
+    }
+}
+
+/// Whether the media type is a form's, compared as media types are: without case.
+fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| {
+            media
+                .trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+}
+
+/// Checks in order of cost, and who sent a post before anything is counted against what real
+/// posts may send: source and key (no body read), then the body and its signature, and only
+/// then the rate limit of admitted posts.
 async fn receive(
     State(receiver): State<Arc<Receiver>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
-    if !receiver.admit() {
-        return text(StatusCode::TOO_MANY_REQUESTS, "too many posts this second");
-    }
     if !receiver.source_allowed(peer, &headers) {
-        return text(StatusCode::FORBIDDEN, "not an allowed source");
+        return receiver.refuse("not an allowed source");
     }
     if !receiver.key_matches(&uri) {
-        return text(StatusCode::FORBIDDEN, "wrong or missing key");
+        return receiver.refuse("wrong or missing key");
     }
+    let body = match read_body(body).await {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
     if !receiver.signature_valid(&headers, &body) {
-        return text(StatusCode::FORBIDDEN, "missing or bad x-sipgate-signature");
+        return receiver.refuse("missing or bad x-sipgate-signature");
     }
-    let form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !form {
+    if !receiver.admitted.take(receiver.max_per_second) {
+        return text(StatusCode::TOO_MANY_REQUESTS, "too many posts this second");
+    }
+    if !is_form(&headers) {
         return text(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "posts are application/x-www-form-urlencoded",

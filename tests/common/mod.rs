@@ -463,6 +463,54 @@ pub fn serve(
     (child, url)
 }
 
+/// `webhook` (the push API receiver) on a free port with the key `key`; returns the child and
+/// the URL to post to (key included). Posts straight to it need no public URL of its own.
+pub fn receiver(cmd: std::process::Command, key: &str) -> (std::process::Child, String) {
+    let mut cmd = cmd;
+    cmd.args([
+        "webhook",
+        "--listen",
+        "127.0.0.1:0",
+        "--public-url",
+        "http://127.0.0.1/sipgate",
+    ])
+    .env("SIPMIRROR_WEBHOOK_KEY", key);
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("first line");
+    let address = line
+        .split_whitespace()
+        .skip_while(|w| *w != "on")
+        .nth(1)
+        .expect("address")
+        .to_string();
+    (child, format!("http://{address}/sipgate?key={key}"))
+}
+
+/// Opens the mirror with the system's `sqlite3` shell, runs `sql` and closes it, as a person
+/// would; false when the machine has no `sqlite3`.
+pub fn sqlite3_shell(db: &Path, sql: &str) -> bool {
+    match std::process::Command::new("sqlite3")
+        .arg(db)
+        .arg(sql)
+        .stdout(std::process::Stdio::null())
+        .status()
+    {
+        Ok(status) => {
+            assert!(status.success(), "sqlite3 {sql:?} failed");
+            true
+        }
+        Err(_) => false,
+    }
+}
+
 /// Kills and reaps a child process when dropped, so a failing test leaves no server behind.
 pub struct Stop(pub std::process::Child);
 
