@@ -60,6 +60,45 @@ pub struct Faults {
     pub media_redirect: Option<String>,
     /// The account has no credit left: sends and calls are refused with 402.
     pub no_credit: bool,
+    /// Changes to the world made at chosen requests, as on the website while a client pages:
+    /// each is made once, when that many requests have been served (counted as in the stats).
+    pub changes_after: Vec<WorldChange>,
+    /// Requests whose path and query contain a text fail with a status, after a number of
+    /// them were served: a fault on one listing only.
+    pub fail_matching: Option<FailMatching>,
+    /// Upstream's clock is this many seconds ahead of the machine's: the `Date` of every
+    /// answer, and the creation time of events added through the control API, say so.
+    pub clock_ahead_s: i64,
+}
+
+/// One change to an event at a chosen request (see [`Faults::changes_after`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorldChange {
+    /// Made once this many requests have been served.
+    pub after: u64,
+    /// The event changed.
+    pub event: u64,
+    #[serde(default)]
+    pub read: Option<bool>,
+    #[serde(default)]
+    pub starred: Option<bool>,
+    /// `archive` archives it (v2 `archived`), `inbox` brings it back.
+    #[serde(default)]
+    pub location: Option<String>,
+}
+
+/// A fault on the requests that match (see [`Faults::fail_matching`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FailMatching {
+    /// A text the request's path and query contain, e.g. `archived=false`.
+    pub contains: String,
+    /// The status they get, 400-599.
+    pub status: u16,
+    /// How many matching requests are served before they fail.
+    #[serde(default)]
+    pub after: u64,
 }
 
 impl Faults {
@@ -83,6 +122,14 @@ impl Faults {
         if let Some(code) = self.status_rates.keys().find(|c| !(400..=599).contains(*c)) {
             return Err(format!(
                 "status_rates: {code} is not an error status (400-599)"
+            ));
+        }
+        if let Some(fail) = &self.fail_matching
+            && !(400..=599).contains(&fail.status)
+        {
+            return Err(format!(
+                "fail_matching: {} is not an error status (400-599)",
+                fail.status
             ));
         }
         if self.page_cap == Some(0) {
@@ -150,6 +197,29 @@ impl FaultState {
             .page_cap
             .filter(|_| !spared)
             .map(|cap| usize::try_from(cap).unwrap_or(usize::MAX))
+    }
+
+    /// The world changes due now that `served` requests were served (each once).
+    pub fn due_changes(&mut self, served: u64) -> Vec<WorldChange> {
+        let (due, later) = std::mem::take(&mut self.faults.changes_after)
+            .into_iter()
+            .partition(|c| c.after <= served);
+        self.faults.changes_after = later;
+        due
+    }
+
+    /// The status a request for `path_and_query` fails with, if it matches
+    /// [`Faults::fail_matching`] and its allowance is used up.
+    pub fn failing(&mut self, path_and_query: &str) -> Option<u16> {
+        let fail = self.faults.fail_matching.as_mut()?;
+        if !path_and_query.contains(&fail.contains) {
+            return None;
+        }
+        if fail.after > 0 {
+            fail.after -= 1;
+            return None;
+        }
+        Some(fail.status)
     }
 
     /// How many calls to delete now that `served` requests were served (once).

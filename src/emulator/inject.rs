@@ -36,6 +36,24 @@ pub async fn faults_and_stats(
             .write()
             .remove_newest(super::model::Kind::Call, count);
     }
+    let changes = shared.faults().due_changes(served);
+    for change in changes {
+        let patch = super::state::EventPatch {
+            read: change.read,
+            starred: change.starred,
+            location: change.location,
+            ..Default::default()
+        };
+        if let Err(e) = shared.write().patch_event(change.event, &patch) {
+            tracing::warn!(event = change.event, error = %e, "a planned change failed");
+        }
+    }
+    let path_and_query = request
+        .uri()
+        .path_and_query()
+        .map_or(String::new(), |p| p.as_str().to_string());
+    let failing = shared.faults().failing(&path_and_query);
+    let clock_ahead_s = shared.faults().faults.clock_ahead_s;
     let abort = request.extensions().get::<ConnAbort>().cloned();
     let (delay, before, slow, retry_after) = {
         let mut faults = shared.faults();
@@ -49,6 +67,7 @@ pub async fn faults_and_stats(
     if delay > 0 {
         tokio::time::sleep(Duration::from_millis(delay)).await;
     }
+    let before = failing.map_or(before, Before::Status);
     match before {
         Before::Serve => {}
         Before::Reset => {
@@ -66,7 +85,14 @@ pub async fn faults_and_stats(
             return r;
         }
     }
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
+    if clock_ahead_s != 0 {
+        let upstream_now = chrono::Utc::now() + chrono::Duration::seconds(clock_ahead_s);
+        let date = upstream_now.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+        if let Ok(value) = HeaderValue::from_str(&date) {
+            response.headers_mut().insert(header::DATE, value);
+        }
+    }
     let after = shared.faults().after();
     match after {
         After::LoseResponse => match &abort {

@@ -134,7 +134,10 @@ async fn add_events(State(shared): State<Shr>, body: Bytes) -> Response {
             format!("count must be at most {MAX_ADD}"),
         );
     }
-    let ids = shared.write().add_events(kind, request.count, now_ms());
+    let ahead_ms = shared.faults().faults.clock_ahead_s.saturating_mul(1000);
+    let ids = shared
+        .write()
+        .add_events(kind, request.count, now_ms().saturating_add(ahead_ms));
     ok(json!({ "ids": ids.iter().map(u64::to_string).collect::<Vec<_>>() }))
 }
 
