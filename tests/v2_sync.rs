@@ -178,18 +178,20 @@ fn archived_entries_flag_changes_and_permanent_deletions_through_v2() {
 
 #[test]
 fn a_no_change_sync_makes_the_same_few_history_requests_whatever_the_size() {
-    for events in [300, 3000] {
-        let s = Synced::start(events, 20);
-        s.v2_sync_ok(&[]);
-        s.emulator.reset_stats();
-        s.v2_sync_ok(&[]);
-        // Four types, each listed without and with archived entries: one page each.
-        assert_eq!(
-            s.emulator.stats().count("GET /v2/history"),
-            8,
-            "{events} events"
-        );
-    }
+    let counts: Vec<u64> = [300, 3000]
+        .into_iter()
+        .map(|events| {
+            let s = Synced::start(events, 20);
+            s.v2_sync_ok(&[]);
+            s.emulator.reset_stats();
+            s.v2_sync_ok(&[]);
+            s.emulator.stats().count("GET /v2/history")
+        })
+        .collect();
+    // Four types, each listed without and with archived entries: one page each, and one
+    // probe behind each short page that is not empty (a cap would look the same); no more
+    // for ten times the events.
+    assert!(counts.iter().all(|c| (8..=16).contains(c)), "{counts:?}");
 }
 
 #[test]
@@ -465,4 +467,241 @@ fn exports_can_leave_private_contacts_out() {
         .expect("run");
     assert_eq!(output.status.code(), Some(2));
     assert!(one_line_stderr(&output).contains("no scope"));
+}
+
+/// Upstream ids of events the mirror marks gone although upstream still lists them.
+fn wrongly_gone(s: &Synced) -> Vec<String> {
+    let upstream = common::v2_upstream(s);
+    let db = s.db();
+    let mut stmt = db
+        .prepare(
+            "SELECT coalesce(m.upstream_id, CAST(e.id AS TEXT)) FROM events e
+               JOIN mirror_events m ON m.id = e.id WHERE e.gone_upstream = 1",
+        )
+        .expect("prepare");
+    stmt.query_map([], |r| r.get::<_, String>(0))
+        .expect("query")
+        .collect::<Result<Vec<_>, _>>()
+        .expect("rows")
+        .into_iter()
+        .filter(|id| upstream.contains_key(id))
+        .collect()
+}
+
+/// Ids of the emulator's newest calls (v2 history, up to 1,000), archived or not.
+fn call_ids(s: &Synced, archived: bool) -> Vec<u64> {
+    v2_json(
+        s,
+        &format!("/history?types=CALL&archived={archived}&limit=1000"),
+    )["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|e| e["id"].as_str()?.parse().ok())
+        .collect()
+}
+
+fn set_faults(s: &Synced, faults: serde_json::Value) {
+    s.control("PUT", "/_emulator/faults", Some(faults));
+}
+
+fn served(s: &Synced) -> u64 {
+    s.emulator.stats().requests_total
+}
+
+/// The id of the call at `offset` in the v2 listing of calls, archived or not.
+fn call_at(s: &Synced, archived: bool, offset: u64) -> u64 {
+    v2_json(
+        s,
+        &format!("/history?types=CALL&archived={archived}&offset={offset}&limit=1"),
+    )["items"][0]["id"]
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .expect("a call there")
+}
+
+/// An entry archived and another brought back while a full sync pages move between the
+/// two listings of their type; neither may be marked gone (the listings are judged as one).
+/// The calls not archived span several pages, the archived ones one: the archived listing is
+/// done after its first request, the middle pages of the other are fetched last.
+#[test]
+fn entries_archived_and_unarchived_while_a_full_sync_pages_are_not_marked_gone() {
+    let s = Synced::start(9000, 10);
+    s.v2_sync_ok(&[]);
+    for (round, after) in [6u64, 8, 10, 12, 14, 18].into_iter().enumerate() {
+        let x = call_at(&s, false, 2500 + round as u64 * 10);
+        let y = call_at(&s, true, round as u64);
+        let base = served(&s) + 1;
+        set_faults(
+            &s,
+            serde_json::json!({"changes_after": [
+                {"after": base + after, "event": x, "location": "archive"},
+                {"after": base + after, "event": y, "location": "inbox"},
+            ]}),
+        );
+        let output = s.v2_sync(&["--full"]);
+        let code = output.status.code();
+        assert!(
+            code == Some(0) || code == Some(3),
+            "round {round}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        s.control("DELETE", "/_emulator/faults", None);
+        assert_eq!(wrongly_gone(&s), Vec::<String>::new(), "round {round}");
+    }
+    s.v2_sync_ok(&["--full"]);
+    common::assert_v2_mirror_equals_upstream(&s);
+}
+
+/// A mirror far behind whose run fails on one listing (the calls not archived) after a page:
+/// the archived listing commits newer events than the failed one reached. The next runs must
+/// list what lies between, not look back from the newest event stored.
+#[test]
+fn a_run_that_fails_on_one_listing_leaves_no_gap_for_the_next() {
+    let s = Synced::start(400, 10);
+    s.home
+        .write_config("[sync]\nfull_every = \"3650d\"\nlookback = \"1s\"\n", 0o600);
+    s.v2_sync_ok(&[]);
+    // Calls arrive, some archived at once: more than a page. (Made an hour ago by upstream's
+    // clock: the emulator gives them consecutive milliseconds, which must not run into the
+    // future.)
+    set_faults(&s, serde_json::json!({"clock_ahead_s": -3600}));
+    let added = s.control(
+        "POST",
+        "/_emulator/events",
+        Some(serde_json::json!({"type": "calls", "count": 2500})),
+    );
+    let ids: Vec<u64> = added["ids"]
+        .as_array()
+        .expect("ids")
+        .iter()
+        .filter_map(|v| v.as_str().and_then(|s| s.parse().ok()).or(v.as_u64()))
+        .collect();
+    assert_eq!(ids.len(), 2500, "{added}");
+    s.control("DELETE", "/_emulator/faults", None);
+    for id in ids.iter().rev().take(30) {
+        s.control(
+            "PATCH",
+            &format!("/_emulator/events/{id}"),
+            Some(serde_json::json!({"location": "archive"})),
+        );
+    }
+    // The calls not archived fail after their first pages; everything else goes through.
+    set_faults(
+        &s,
+        serde_json::json!({"fail_matching": {"contains": "types=CALL&archived=false", "status": 400, "after": 2}}),
+    );
+    let failed = s.v2_sync(&[]);
+    assert_ne!(failed.status.code(), Some(0), "the failure is reported");
+    s.control("DELETE", "/_emulator/faults", None);
+    s.v2_sync_ok(&[]);
+    common::assert_v2_mirror_equals_upstream(&s);
+}
+
+/// A first page that is short because upstream caps pages, with a total equal to the cap,
+/// is not taken for the end: one probe behind it tells.
+#[test]
+fn a_cap_with_a_total_equal_to_it_is_not_taken_for_the_end() {
+    let s = Synced::start(1500, 10);
+    set_faults(
+        &s,
+        serde_json::json!({"page_cap": 100, "overall_count": 100}),
+    );
+    let output = s.v2_sync(&[]);
+    s.control("DELETE", "/_emulator/faults", None);
+    // Either the run mirrors everything, or it says what it lacks (the total was wrong).
+    if output.status.success() {
+        common::assert_v2_mirror_equals_upstream(&s);
+    } else {
+        assert_eq!(output.status.code(), Some(3));
+    }
+    let stored: i64 = s
+        .db()
+        .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+        .expect("count");
+    assert!(
+        stored > 400,
+        "only {stored} events mirrored: the cap was taken for the end"
+    );
+    s.v2_sync_ok(&[]);
+    common::assert_v2_mirror_equals_upstream(&s);
+}
+
+/// Upstream's clock an hour ahead of this machine's: entries created in that hour are newer
+/// than the local clock. The run warns, and the next one lists them.
+#[test]
+fn entries_newer_than_a_local_clock_that_is_behind_are_listed_and_the_clock_named() {
+    let s = Synced::start(200, 10);
+    s.v2_sync_ok(&[]);
+    set_faults(&s, serde_json::json!({"clock_ahead_s": 3600}));
+    s.control(
+        "POST",
+        "/_emulator/events",
+        Some(serde_json::json!({"type": "calls", "count": 5})),
+    );
+    let first = s.v2_sync(&[]);
+    assert!(first.status.success());
+    let warning = String::from_utf8_lossy(&first.stderr).into_owned();
+    assert!(
+        warning.contains("clock") && warning.contains("behind"),
+        "{warning}"
+    );
+    s.v2_sync_ok(&[]);
+    s.control("DELETE", "/_emulator/faults", None);
+    common::assert_v2_mirror_equals_upstream(&s);
+}
+
+/// A mass deletion refused once is refused (exit 3) by every run until settled, and the
+/// message names its stream once.
+#[test]
+fn a_refused_mass_deletion_keeps_every_run_exiting_3() {
+    let s = Synced::start(300, 10);
+    s.v2_sync_ok(&[]);
+    for id in call_ids(&s, false).into_iter().take(200) {
+        s.control("DELETE", &format!("/_emulator/events/{id}"), None);
+    }
+    for run in 0..2 {
+        let output = s.v2_sync(&["--full"][..if run == 0 { 1 } else { 0 }]);
+        assert_eq!(output.status.code(), Some(3), "run {run}");
+        let line = one_line_stderr(&output);
+        assert_eq!(line.matches("calls:").count(), 1, "{line}");
+    }
+    s.v2_sync_ok(&["--full", "--force-delete"]);
+    s.v2_sync_ok(&[]);
+}
+
+/// `sync --full --switch-api` killed at each of its crash points: the mirror records the
+/// switch as under way, and the next plain `sync` continues it until the mirror equals v2.
+#[test]
+fn an_interrupted_api_switch_is_continued_by_the_next_sync() {
+    use std::os::unix::process::ExitStatusExt;
+    for point in [1u64, 2, 4, 8, 12] {
+        let s = Synced::start(600, 10);
+        s.sync_ok(&[]);
+        let status = s
+            .v2_std_cmd(&["sync", "--full", "--switch-api"])
+            .env("SIPMIRROR_CRASH_AT", format!("*#{point}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("run");
+        if status.signal() == Some(9) {
+            let shown = s.v2_cmd(&["status"]).output().expect("status");
+            assert!(
+                String::from_utf8_lossy(&shown.stdout).contains("switch not finished"),
+                "point {point}: {}",
+                String::from_utf8_lossy(&shown.stdout)
+            );
+        }
+        s.v2_sync_ok(&[]);
+        common::assert_v2_mirror_equals_upstream(&s);
+        let api: String = s
+            .db()
+            .query_row("SELECT value FROM sync_meta WHERE key = 'api'", [], |r| {
+                r.get(0)
+            })
+            .expect("api");
+        assert_eq!(api, "v2", "point {point}");
+        s.v2_sync_ok(&[]);
+    }
 }

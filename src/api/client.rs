@@ -28,6 +28,8 @@ pub struct Client {
     pub(super) secret: Secret,
     pub(super) policy: RetryPolicy,
     pub(super) requests: AtomicU64,
+    /// Upstream's clock, from its answers' `Date`.
+    pub(super) clock: super::clock::UpstreamClock,
 }
 
 impl Client {
@@ -57,6 +59,7 @@ impl Client {
                 max_delay: Duration::from_secs(10),
             },
             requests: AtomicU64::new(0),
+            clock: super::clock::UpstreamClock::default(),
         })
     }
 
@@ -74,6 +77,11 @@ impl Client {
     /// HTTP requests sent so far, retries included.
     pub fn requests(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
+    }
+
+    /// What upstream's answers said of its clock.
+    pub fn upstream_clock(&self) -> &super::clock::UpstreamClock {
+        &self.clock
     }
 
     /// The dialect this client speaks.
@@ -233,6 +241,13 @@ impl Client {
         };
         let response = request.send().await.map_err(transport_error)?;
         let status = response.status();
+        if let Some(date) = response
+            .headers()
+            .get(header::DATE)
+            .and_then(|v| v.to_str().ok())
+        {
+            self.clock.observe(date, chrono::Utc::now());
+        }
         let retry_after = response
             .headers()
             .get(header::RETRY_AFTER)

@@ -10,6 +10,7 @@
 
 mod classic_settings;
 mod client;
+pub mod clock;
 pub mod contact_record;
 mod download;
 mod error;

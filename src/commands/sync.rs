@@ -35,8 +35,11 @@ pub fn run(settings: &Settings, args: &SyncArgs) -> Result<ExitCode> {
     let _lock = super::writer_lock(settings, "sync", args.wait)?;
     let mut mirror = Mirror::open(&settings.db_path, Access::ReadWrite)?;
     if sync::check_feeding_api(&mirror, settings.connection.api, args.switch_api)? {
-        // What the old API listed and the new one does not is gone, by the user's choice.
+        // What the old API listed and the new one does not is gone, by the user's choice; a
+        // switch that was interrupted is continued the same way by whatever run comes next.
         options.force_delete = true;
+        options.full = true;
+        options.switch_api = true;
     }
     // Push first: the pull then reads upstream with the local edits in it.
     let pushed = match args.no_push {
@@ -72,6 +75,11 @@ pub(crate) fn report_outcome(settings: &Settings, report: &SyncReport) -> Result
         output::json(report)?;
     } else if settings.verbose > 0 {
         output::line(&report.summary())?;
+    }
+    if let Some(behind) = report.clock_behind_s {
+        eprintln!(
+            "sipmirror: warning: this machine's clock is {behind} s behind upstream's (its answers' Date); entries created in that time are listed by the next run. Set the clock right (NTP)."
+        );
     }
     let push_problem = report.push.as_ref().and_then(|p| p.problem());
     if let Some(problem) = &push_problem {

@@ -443,6 +443,18 @@ const PRESENT_IDS: &str = "SELECT id FROM mirror_events WHERE kind = ?1 AND crea
     EXCEPT SELECT id FROM mirror_events INDEXED BY mirror_events_deleted
            WHERE upstream_state <> 'present'";
 
+/// The ids upstream knows for the given mirror ids (v2's text ids, or the number).
+pub fn upstream_ids(conn: &Connection, ids: &[i64]) -> Result<Vec<String>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT coalesce(upstream_id, CAST(id AS TEXT)) FROM mirror_events WHERE id = ?1",
+    )?;
+    let mut found = Vec::with_capacity(ids.len());
+    for id in ids {
+        found.push(statement.query_row([id], |row| row.get(0))?);
+    }
+    Ok(found)
+}
+
 /// Ids of events of `kind` present in the mirror and created before `before_utc`.
 pub fn present_ids(conn: &Connection, kind: &str, before_utc: &str) -> Result<Vec<i64>> {
     let mut stmt = conn.prepare_cached(PRESENT_IDS)?;

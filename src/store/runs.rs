@@ -29,6 +29,8 @@ impl StreamCounts {
 #[derive(Debug, Clone, Default)]
 pub struct StreamState {
     pub last_full_at: Option<String>,
+    /// Every event created before this (UTC, RFC 3339) was listed by a complete run (V10).
+    pub complete_until: Option<String>,
 }
 
 pub fn start_run(conn: &Connection, command: &str, now: &str) -> Result<i64> {
@@ -88,12 +90,18 @@ pub fn record_stream(
 }
 
 pub fn stream_state(conn: &Connection, stream: &str) -> Result<StreamState> {
-    let last_full_at = conn
-        .prepare_cached("SELECT last_full_at FROM sync_streams WHERE stream = ?1")?
-        .query_row([stream], |row| row.get::<_, Option<String>>(0))
-        .optional()?
-        .flatten();
-    Ok(StreamState { last_full_at })
+    let state = conn
+        .prepare_cached(
+            "SELECT last_full_at, complete_until_utc FROM sync_streams WHERE stream = ?1",
+        )?
+        .query_row([stream], |row| {
+            Ok(StreamState {
+                last_full_at: row.get(0)?,
+                complete_until: row.get(1)?,
+            })
+        })
+        .optional()?;
+    Ok(state.unwrap_or_default())
 }
 
 /// Records a committed page of a stream: its run, the run's fixed upper bound and the page's
@@ -119,17 +127,28 @@ pub fn save_page_cursor(
     Ok(())
 }
 
-/// Records that a stream finished; `full` when it was a complete listing.
-pub fn finish_stream(conn: &Connection, stream: &str, full: bool, now: &str) -> Result<()> {
+/// Records that a stream finished; `full` when it was a complete listing. `complete_until`
+/// (event streams): the edge up to which the listing held every event; it only moves forward.
+pub fn finish_stream(
+    conn: &Connection,
+    stream: &str,
+    full: bool,
+    now: &str,
+    complete_until: Option<&str>,
+) -> Result<()> {
     conn.prepare_cached(
-        "INSERT INTO sync_streams (stream, last_success_at, last_full_at, updated_at)
-         VALUES (?1, ?2, CASE WHEN ?3 THEN ?2 END, ?2)
+        "INSERT INTO sync_streams (stream, last_success_at, last_full_at, complete_until_utc, updated_at)
+         VALUES (?1, ?2, CASE WHEN ?3 THEN ?2 END, ?4, ?2)
          ON CONFLICT (stream) DO UPDATE SET last_success_at = excluded.last_success_at,
            last_full_at = CASE WHEN ?3 THEN excluded.last_success_at ELSE last_full_at END,
+           complete_until_utc = CASE
+             WHEN complete_until_utc IS NULL OR excluded.complete_until_utc > complete_until_utc
+             THEN coalesce(excluded.complete_until_utc, complete_until_utc)
+             ELSE complete_until_utc END,
            page_run_id = NULL, page_period_end = NULL, page_offset = NULL,
            updated_at = excluded.updated_at",
     )?
-    .execute(params![stream, now, full])?;
+    .execute(params![stream, now, full, complete_until])?;
     Ok(())
 }
 
@@ -156,5 +175,16 @@ pub fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
          ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE value IS NOT excluded.value",
     )?
     .execute(params![key, value])?;
+    Ok(())
+}
+
+/// `sync_meta` key: the API a run began to switch the mirror to and has not finished
+/// switching (`sync --full --switch-api`); every run continues the switch until one completes.
+pub const API_SWITCH_KEY: &str = "api_switch_to";
+
+/// Forgets a fact about the mirror.
+pub fn delete_meta(conn: &Connection, key: &str) -> Result<()> {
+    conn.prepare_cached("DELETE FROM sync_meta WHERE key = ?1")?
+        .execute([key])?;
     Ok(())
 }

@@ -114,7 +114,13 @@ impl MirrorStatus {
             size_bytes: file_size(mirror.path()),
             schema_version: mirror.schema_version()?,
             counts,
-            api: crate::sync::feeding_api(mirror)?.map(|api| api.name().to_string()),
+            api: match crate::sync::switching_to(mirror)? {
+                Some(target) => Some(format!(
+                    "{} (a switch not finished yet: the next sync continues it)",
+                    target.name()
+                )),
+                None => crate::sync::feeding_api(mirror)?.map(|api| api.name().to_string()),
+            },
             views: counts_of(conn, "view")?,
             tables: counts_of(conn, "table")?,
             recent_runs,

@@ -57,7 +57,7 @@ pub async fn pull(
             "contact listing changed while paging; deletions not applied"
         );
     }
-    runs::finish_stream(mirror.conn(), "contacts", true, &now_utc())
+    runs::finish_stream(mirror.conn(), "contacts", true, &now_utc(), None)
         .map_err(|e| StreamFailure::new(&counts, e))?;
     bar.finish(&format!(
         "+{} ~{} -{}",

@@ -69,9 +69,16 @@ pub async fn pull(
     });
     let mut lanes = open_lanes(context, mirror, &parts, &fetcher).await;
     write_all(context, mirror, &mut lanes).await;
-    let again: Vec<(EventKind, Option<bool>)> = lanes
+    // The listings of a type are one set (v2: an entry archived while they page moves from
+    // one to the other): when one of them moved, all of them are listed again.
+    let moved: HashSet<EventKind> = lanes
         .iter()
         .filter(|l| l.failure.is_none() && !l.complete())
+        .map(|l| l.kind)
+        .collect();
+    let again: Vec<(EventKind, Option<bool>)> = lanes
+        .iter()
+        .filter(|l| l.failure.is_none() && moved.contains(&l.kind))
         .map(|l| (l.kind, l.part()))
         .collect();
     if !again.is_empty() {
@@ -102,7 +109,7 @@ pub async fn pull(
         while let Some(lane) = lanes.next_if(|l| l.kind == kind) {
             stream.push(lane);
         }
-        results.push((kind, finish_stream(context, mirror, stream)));
+        results.push((kind, finish_stream(context, mirror, stream, &fetcher).await));
     }
     results
 }
@@ -469,7 +476,12 @@ fn commit_pages(
 /// After the last page of every listing of a stream: marks deletions (complete listings
 /// only) and records the stream done. A listing that still lacks entries it announced after
 /// being listed twice is reported (exit 3), and the next run lists everything again.
-fn finish_stream(context: &Context<'_>, mirror: &mut Mirror, lanes: Vec<Lane>) -> LaneResult {
+async fn finish_stream(
+    context: &Context<'_>,
+    mirror: &mut Mirror,
+    lanes: Vec<Lane>,
+    fetcher: &Fetcher,
+) -> LaneResult {
     let kind = lanes[0].kind;
     let stream = kind.plural();
     let full = lanes.iter().all(|l| l.full);
@@ -512,10 +524,20 @@ fn finish_stream(context: &Context<'_>, mirror: &mut Mirror, lanes: Vec<Lane>) -
         return Err(gap);
     }
     if full && fit_for_deletions {
-        counts.deleted += sweep_events(context, mirror, kind, &seen)
-            .map_err(|e| StreamFailure::new(&counts, e))?;
+        let swept = sweep_events(context, mirror, kind, &mut seen, fetcher).await;
+        counts.deleted += swept.map_err(|e| {
+            if e.kind() == crate::error::ErrorKind::Partial {
+                // Refused or doubtful deletions stand until a complete listing settles
+                // them: the next run lists everything again and says so again.
+                if let Err(e) = runs::require_full(mirror.conn(), stream) {
+                    return StreamFailure::new(&counts, e);
+                }
+            }
+            StreamFailure::new(&counts, e)
+        })?;
     }
-    runs::finish_stream(mirror.conn(), stream, full, &now_utc())
+    let edge = complete_edge(context, mirror, kind).map_err(|e| StreamFailure::new(&counts, e))?;
+    runs::finish_stream(mirror.conn(), stream, full, &now_utc(), Some(&edge))
         .map_err(|e| StreamFailure::new(&counts, e))?;
     for bar in bars {
         bar.finish(&format!(
@@ -524,6 +546,18 @@ fn finish_stream(context: &Context<'_>, mirror: &mut Mirror, lanes: Vec<Lane>) -
         ));
     }
     Ok((counts, full))
+}
+
+/// The edge a complete listing of `kind` leaves for the next run's lookback: the run's edge
+/// (see [`Context::complete_edge`]), or the newest event of the kind where that is older, so
+/// that a quiet stream still looks back over its last events, as it always did.
+fn complete_edge(context: &Context<'_>, mirror: &Mirror, kind: EventKind) -> Result<String> {
+    let edge = context.complete_edge();
+    let newest = store::events::newest_created(mirror.conn(), kind.as_str())?;
+    Ok(match newest {
+        Some(newest) if newest < edge => newest,
+        _ => edge,
+    })
 }
 
 /// Whether the stream's last complete listing is older than `full_every` (or never was).
@@ -543,9 +577,9 @@ pub(super) fn is_stale(state: &runs::StreamState, context: &Context<'_>) -> bool
         .unwrap_or(false)
 }
 
-/// `newest - lookback`, as the API's `period_start`.
-pub(super) fn lookback_start(newest_utc: &str, context: &Context<'_>) -> String {
-    let newest = DateTime::parse_from_rfc3339(newest_utc)
+/// `edge - lookback`, as the API's `period_start`.
+pub(super) fn lookback_start(edge_utc: &str, context: &Context<'_>) -> String {
+    let newest = DateTime::parse_from_rfc3339(edge_utc)
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or(context.started);
     let lookback =
@@ -553,15 +587,43 @@ pub(super) fn lookback_start(newest_utc: &str, context: &Context<'_>) -> String 
     (newest - lookback).format("%Y-%m-%dT%H:%M:%S").to_string()
 }
 
-/// Marks events missing from a complete listing as deleted upstream.
-fn sweep_events(
+/// Candidates for deletion read alone before anything is marked, at most this many; past
+/// that, a sample of this many is read, and one found among them makes the listing doubtful.
+const MAX_CONFIRM: usize = 200;
+
+/// Marks events missing from a complete listing as deleted upstream. Where a type is listed
+/// in parts (v2: archived and not), an entry that moved from one part to the other while they
+/// paged is in neither, so each one missing is first read alone: one that upstream still has
+/// is stored as it is now and not marked.
+async fn sweep_events(
     context: &Context<'_>,
     mirror: &mut Mirror,
     kind: EventKind,
-    seen: &HashSet<i64>,
+    seen: &mut HashSet<i64>,
+    fetcher: &Fetcher,
 ) -> Result<u64> {
     let bound = format!("{}.000Z", context.period_end);
     let present = store::events::present_ids(mirror.conn(), kind.as_str(), &bound)?;
+    let missing: Vec<i64> = present
+        .iter()
+        .copied()
+        .filter(|id| !seen.contains(id))
+        .collect();
+    if !missing.is_empty() && context.client.listing_parts().len() > 1 {
+        let sample = &missing[..missing.len().min(MAX_CONFIRM)];
+        let found = still_upstream(context, mirror, kind, sample, fetcher).await?;
+        if !found.is_empty() && missing.len() > sample.len() {
+            return Err(Error::new(
+                crate::error::ErrorKind::Partial,
+                format!(
+                    "{} of {} entries missing from the listing are still upstream (they moved while it paged); nothing was marked deleted, and the next sync lists everything again",
+                    found.len(),
+                    sample.len()
+                ),
+            ));
+        }
+        seen.extend(found);
+    }
     super::sweep(
         context,
         mirror,
@@ -570,4 +632,48 @@ fn sweep_events(
         seen,
         store::events::mark_deleted,
     )
+}
+
+/// Reads each of `ids` alone; stores the ones upstream still has as they are now and returns
+/// their ids.
+async fn still_upstream(
+    context: &Context<'_>,
+    mirror: &mut Mirror,
+    kind: EventKind,
+    ids: &[i64],
+    fetcher: &Fetcher,
+) -> Result<Vec<i64>> {
+    let upstream_ids = store::events::upstream_ids(mirror.conn(), ids)?;
+    let reads = futures_util::stream::iter(upstream_ids)
+        .map(|upstream_id| async move { fetcher.one(kind, &upstream_id).await })
+        .buffer_unordered(4)
+        .collect::<Vec<_>>()
+        .await;
+    let mut found = Vec::new();
+    for read in reads {
+        if let Some(record) = read.map_err(Error::from)? {
+            found.push(record);
+        }
+    }
+    if found.is_empty() {
+        return Ok(Vec::new());
+    }
+    tracing::info!(
+        stream = kind.plural(),
+        moved = found.len(),
+        "entries missing from the listing are still upstream"
+    );
+    let now = now_utc();
+    let tx = mirror
+        .conn_mut()
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    {
+        let mut writer = store::events::EventWriter::new(&tx, &now, context.settings.timezone)?;
+        for record in &found {
+            writer.upsert(record)?;
+        }
+        writer.finish()?;
+    }
+    crate::crashpoint::commit(tx, "sync:confirmed")?;
+    Ok(found.iter().map(|r| r.id).collect())
 }

@@ -4,7 +4,8 @@
 //! (a cap on `limit`, a proxy, a changed default), and its announced total may be wrong or may
 //! change while the listing pages. So the offsets follow what arrives, never what was asked:
 //! - the page size is learnt from the first page (fewer entries than asked, with more
-//!   announced, is a cap);
+//!   announced, is a cap; with no more announced, one entry asked for behind it tells a cap
+//!   from the end, whatever the total says);
 //! - before the older pages are fetched, the listing's real end is found: the page at the
 //!   announced end is fetched first; empty, the end is searched for below it (a binary search,
 //!   a few requests, not one per announced page); full, the listing goes on past the announced
@@ -56,6 +57,26 @@ impl Fetcher {
         self.client
             .event_records(kind, &request, &self.country)
             .await
+    }
+}
+
+impl Fetcher {
+    /// One event read alone by the id upstream knows; `None` when upstream does not have it.
+    pub async fn one(
+        &self,
+        kind: EventKind,
+        upstream_id: &str,
+    ) -> Result<Option<EventRecord>, ApiError> {
+        let _permit = self.permits.clone().acquire_owned().await.ok();
+        match self
+            .client
+            .event_record(kind, upstream_id, &self.country)
+            .await
+        {
+            Ok(record) => Ok(Some(record)),
+            Err(e) if e.kind == ApiErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 }
 
@@ -140,8 +161,15 @@ pub async fn find_extent(
     } else {
         PAGE_SIZE
     };
-    // A short first page that holds everything announced: nothing more to find.
-    if first == 0 || (first < PAGE_SIZE && total <= first) {
+    let fetch = |offset: u64, limit: u64| {
+        let request = listing.request(offset, limit);
+        async move { fetcher.page(listing.kind, request).await.map(|(r, _)| r) }
+    };
+    // Whether nothing follows `offset`: the page before it ended the listing.
+    let ends_at = |offset: u64| async move { fetch(offset, 1).await.map(|r| r.is_empty()) };
+    // A short first page that holds everything announced is the end only if nothing follows
+    // it: a cap of upstream's with a total equal to the cap looks the same (one probe tells).
+    if first == 0 || (first < PAGE_SIZE && total <= first && ends_at(first).await?) {
         return Ok(Extent {
             size,
             start,
@@ -150,12 +178,6 @@ pub async fn find_extent(
             as_announced: first == total,
         });
     }
-    let fetch = |offset: u64, limit: u64| {
-        let request = listing.request(offset, limit);
-        async move { fetcher.page(listing.kind, request).await.map(|(r, _)| r) }
-    };
-    // Whether nothing follows `offset`: the page before it ended the listing.
-    let ends_at = |offset: u64| async move { fetch(offset, 1).await.map(|r| r.is_empty()) };
     'plan: loop {
         let mut probed = BTreeMap::new();
         // The page that holds the last entry announced (at least one past the first page).
@@ -288,11 +310,14 @@ pub fn plan(
     kind: EventKind,
     archived: Option<bool>,
 ) -> crate::error::Result<Listing> {
+    // The window counts back from what the last complete run listed, not from the newest
+    // event stored: a run that ended early may have stored newer events of one listing than
+    // another listing reached (docs/reliability.md).
     let state = crate::store::runs::stream_state(mirror.conn(), kind.plural())?;
-    let newest = crate::store::events::newest_created(mirror.conn(), kind.as_str())?;
-    let full = context.options.full || newest.is_none() || super::events::is_stale(&state, context);
-    let period_start = match (&newest, full) {
-        (Some(newest), false) => Some(super::events::lookback_start(newest, context)),
+    let edge = state.complete_until.as_deref();
+    let full = context.options.full || edge.is_none() || super::events::is_stale(&state, context);
+    let period_start = match (edge, full) {
+        (Some(edge), false) => Some(super::events::lookback_start(edge, context)),
         _ => None,
     };
     Ok(Listing {

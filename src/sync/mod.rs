@@ -116,6 +116,10 @@ pub struct SyncReport {
     pub outcome: &'static str,
     pub requests: u64,
     pub seconds: f64,
+    /// Seconds the local clock is behind upstream's `Date`, when more than a minute: the
+    /// newest entries are then listed by the next run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clock_behind_s: Option<i64>,
     /// The process's peak memory (resident set) in KiB, where the system says (Linux).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub peak_memory_kib: Option<u64>,
@@ -172,9 +176,61 @@ pub(crate) struct Context<'a> {
     pub progress: &'a Progress,
 }
 
-/// The API that feeds the mirror (`sync_meta.api`). A mirror synced before the key existed has
-/// events or contacts and no key: the classic API fed it.
+impl Context<'_> {
+    /// The edge up to which a complete listing of this run held every event: its upper bound,
+    /// or upstream's clock at the run's first answer where that is earlier (a local clock
+    /// ahead of upstream's would otherwise claim a future that was never listed).
+    pub fn complete_edge(&self) -> String {
+        let end = chrono::NaiveDateTime::parse_from_str(&self.period_end, "%Y-%m-%dT%H:%M:%S")
+            .map(|t| t.and_utc())
+            .unwrap_or(self.started);
+        let edge = match self.client.upstream_clock().earliest() {
+            Some(upstream) if upstream < end => upstream,
+            _ => end,
+        };
+        edge.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    }
+}
+
+/// A local clock this far behind upstream's is named in a warning.
+const CLOCK_WARNING_S: i64 = 60;
+
+/// The run's upper bound: the local clock, one second on (the API takes whole seconds, and
+/// rounding up keeps events created in the second the run started inside this run), plus how
+/// far upstream's clock was ahead at the last run: a local clock that is behind would leave
+/// out the newest entries run after run.
+fn period_end(mirror: &Mirror, started: DateTime<Utc>) -> Result<String> {
+    let ahead = runs::get_meta(mirror.conn(), CLOCK_AHEAD_KEY)?
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(0)
+        .clamp(0, 366 * 86_400);
+    Ok((started + chrono::Duration::seconds(1 + ahead))
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string())
+}
+
+/// `sync_meta` key: seconds upstream's clock was ahead of the local one at the last run.
+const CLOCK_AHEAD_KEY: &str = "upstream_clock_ahead_s";
+
+/// Remembers how far upstream's clock is ahead for the next run; returns it when it is more
+/// than [`CLOCK_WARNING_S`].
+fn record_clock(mirror: &Mirror, client: &Client) -> Result<Option<i64>> {
+    let Some(ahead) = client.upstream_clock().ahead_s() else {
+        return Ok(None);
+    };
+    // Whole seconds in `Date`: a clock in step reads up to a second behind upstream's.
+    let ahead = if ahead > 1 { ahead } else { 0 };
+    runs::set_meta(mirror.conn(), CLOCK_AHEAD_KEY, &ahead.to_string())?;
+    Ok((ahead > CLOCK_WARNING_S).then_some(ahead))
+}
+
+/// The API that feeds the mirror (`sync_meta.api`), or the one it is being switched to while
+/// a switch is under way. A mirror synced before the key existed has events or contacts and
+/// no key: the classic API fed it.
 pub fn feeding_api(mirror: &Mirror) -> Result<Option<Api>> {
+    if let Some(target) = switching_to(mirror)? {
+        return Ok(Some(target));
+    }
     if let Some(name) = runs::get_meta(mirror.conn(), "api")? {
         return Ok(Api::parse(&name));
     }
@@ -186,10 +242,29 @@ pub fn feeding_api(mirror: &Mirror) -> Result<Option<Api>> {
     Ok(synced.then_some(Api::Classic))
 }
 
+/// The API a switch under way is taking the mirror to (see [`check_feeding_api`]).
+pub fn switching_to(mirror: &Mirror) -> Result<Option<Api>> {
+    Ok(runs::get_meta(mirror.conn(), runs::API_SWITCH_KEY)?
+        .as_deref()
+        .and_then(Api::parse))
+}
+
 /// One mirror is fed by one API: the ids, the fields and the write-back differ between them.
 /// Refuses to go on with another API unless `switch` (then the run lists everything anew and
-/// marks what the new API does not list deleted). Returns whether this run switches.
+/// marks what the new API does not list deleted). Returns whether this run switches: also
+/// when an earlier switch to `api` has not finished (it was interrupted), which every run
+/// then continues, whatever its flags, until one completes.
 pub fn check_feeding_api(mirror: &Mirror, api: Api, switch: bool) -> Result<bool> {
+    if let Some(target) = switching_to(mirror)? {
+        if target == api {
+            return Ok(true);
+        }
+        return Err(Error::usage(format!(
+            "this mirror is being switched to the {} API (a switch that did not finish); run `sipmirror sync` with api = \"{}\" to complete it",
+            target.name(),
+            target.name()
+        )));
+    }
     let Some(feeding) = feeding_api(mirror)? else {
         return Ok(false);
     };
@@ -216,6 +291,34 @@ pub fn check_feeding_api(mirror: &Mirror, api: Api, switch: bool) -> Result<bool
     Ok(true)
 }
 
+/// Records which API feeds the mirror as a run begins: a switch is recorded as under way (the
+/// mirror holds both APIs' records until it completes), any other run names its API.
+fn record_api(mirror: &Mirror, api: Api, switching: bool) -> Result<()> {
+    let key = if switching {
+        runs::API_SWITCH_KEY
+    } else {
+        "api"
+    };
+    runs::set_meta(mirror.conn(), key, api.name())
+}
+
+/// A switch is complete when every stream that marks deletions (the events and the contacts)
+/// was listed completely, its forced deletions done.
+fn finish_switch(mirror: &Mirror, api: Api, reports: &[StreamReport]) -> Result<bool> {
+    let sweeping = |name: &str| name != "settings" && name != "balance";
+    let needed = Stream::ALL.iter().filter(|s| sweeping(s.name()));
+    let done = needed.clone().all(|stream| {
+        reports
+            .iter()
+            .any(|r| r.stream == stream.name() && r.full && r.error.is_none())
+    });
+    if done {
+        runs::set_meta(mirror.conn(), "api", api.name())?;
+        runs::delete_meta(mirror.conn(), runs::API_SWITCH_KEY)?;
+    }
+    Ok(done)
+}
+
 /// Runs a sync on an open mirror (the caller holds the writer lock).
 pub fn run(
     mirror: &mut Mirror,
@@ -228,10 +331,11 @@ pub fn run(
     let requests_before = client.requests();
     let started = Utc::now();
     let run_id = runs::start_run(mirror.conn(), "sync", &now_utc())?;
+    // First, so that a switch killed at any point after this is continued by the next run.
+    record_api(mirror, settings.connection.api, options.switch_api)?;
     crate::crashpoint::reached("sync:started");
     // The reports read these to interpret local times and national numbers as the sync does.
     runs::set_meta(mirror.conn(), "country_code", &settings.country_code)?;
-    runs::set_meta(mirror.conn(), "api", settings.connection.api.name())?;
     let relocalized = crate::store::events::localize_times(mirror.conn_mut(), settings.timezone)?;
     if relocalized > 0 {
         tracing::info!(
@@ -245,11 +349,7 @@ pub fn run(
         settings,
         options,
         run_id,
-        // The API takes whole seconds; rounding up keeps events created in the second the
-        // run started inside this run's window.
-        period_end: (started + chrono::Duration::seconds(1))
-            .format("%Y-%m-%dT%H:%M:%S")
-            .to_string(),
+        period_end: period_end(mirror, started)?,
         started,
         progress,
     };
@@ -334,11 +434,16 @@ pub fn run(
         first_error.as_deref(),
         &now_utc(),
     )?;
+    if options.switch_api && fatal.is_none() {
+        finish_switch(mirror, settings.connection.api, &reports)?;
+    }
+    let clock_behind_s = record_clock(mirror, client)?;
     crate::crashpoint::reached("sync:finished");
     if let Some(error) = fatal {
         return Err(error);
     }
     Ok(SyncReport {
+        clock_behind_s,
         run_id,
         outcome,
         requests: client.requests() - requests_before,
@@ -447,10 +552,12 @@ pub(crate) fn check_mass_delete(
     }
     let ratio = missing as f64 / present.max(1) as f64;
     if ratio > context.settings.sync.max_delete_ratio {
+        tracing::debug!(stream, missing, present, "mass deletion refused");
+        // The report names the stream in front of this message.
         return Err(Error::new(
             ErrorKind::Partial,
             format!(
-                "{stream}: upstream no longer lists {missing} of {present} records ({:.0}%, more than the {:.0}% allowed); nothing was marked deleted. If that is right, run `sipmirror sync --full --force-delete`",
+                "upstream no longer lists {missing} of {present} records ({:.0}%, more than the {:.0}% allowed); nothing was marked deleted, and every sync says so until a complete listing settles it. If that is right, run `sipmirror sync --full --force-delete`",
                 ratio * 100.0,
                 context.settings.sync.max_delete_ratio * 100.0
             ),

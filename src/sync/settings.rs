@@ -22,7 +22,8 @@ pub async fn pull_settings(
         .map_err(|e| StreamFailure::new(&counts, e))?;
     let (new, changed, deleted) =
         store::store_settings(&tx, &record, &now).map_err(|e| StreamFailure::new(&counts, e))?;
-    runs::finish_stream(&tx, "settings", true, &now).map_err(|e| StreamFailure::new(&counts, e))?;
+    runs::finish_stream(&tx, "settings", true, &now, None)
+        .map_err(|e| StreamFailure::new(&counts, e))?;
     crate::crashpoint::commit(tx, "sync:settings").map_err(|e| StreamFailure::new(&counts, e))?;
     counts.fetched = record.extensions.len() as u64 + record.numbers.len() as u64;
     counts.new = new;
@@ -49,7 +50,8 @@ pub async fn pull_balance(
         .map_err(|e| StreamFailure::new(&counts, e))?;
     let changed =
         store::store_balance(&tx, &record, &now).map_err(|e| StreamFailure::new(&counts, e))?;
-    runs::finish_stream(&tx, "balance", true, &now).map_err(|e| StreamFailure::new(&counts, e))?;
+    runs::finish_stream(&tx, "balance", true, &now, None)
+        .map_err(|e| StreamFailure::new(&counts, e))?;
     crate::crashpoint::commit(tx, "sync:balance").map_err(|e| StreamFailure::new(&counts, e))?;
     counts.fetched = 1;
     counts.pages = 1;

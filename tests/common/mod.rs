@@ -534,8 +534,10 @@ pub fn v2_json(s: &Synced, path: &str) -> serde_json::Value {
     answer.json().expect("json")
 }
 
-/// Every v2 history entry upstream: id → (read, starred, archived, labels).
-pub fn v2_upstream(s: &Synced) -> std::collections::BTreeMap<String, (bool, bool, bool, String)> {
+/// Every v2 history entry upstream: id → (read, starred, archived, labels, note).
+pub type V2Entries = std::collections::BTreeMap<String, (bool, bool, bool, String, String)>;
+
+pub fn v2_upstream(s: &Synced) -> V2Entries {
     let mut all = std::collections::BTreeMap::new();
     for archived in ["false", "true"] {
         let mut offset = 0;
@@ -559,6 +561,7 @@ pub fn v2_upstream(s: &Synced) -> std::collections::BTreeMap<String, (bool, bool
                         e["starred"].as_bool().expect("starred"),
                         e["archived"].as_bool().expect("archived"),
                         labels.join(","),
+                        e["note"].as_str().unwrap_or_default().to_string(),
                     ),
                 );
             }
@@ -576,11 +579,12 @@ pub fn assert_v2_mirror_equals_upstream(s: &Synced) {
     let db = s.db();
     let mut stmt = db
         .prepare(
-            "SELECT coalesce(m.upstream_id, e.id), e.read, e.starred, e.archived, e.labels
+            "SELECT coalesce(m.upstream_id, e.id), e.read, e.starred, e.archived, e.labels,
+                    coalesce(e.note, '')
              FROM events e JOIN mirror_events m ON m.id = e.id WHERE e.gone_upstream = 0",
         )
         .expect("prepare");
-    let actual: std::collections::BTreeMap<String, (bool, bool, bool, String)> = stmt
+    let actual: V2Entries = stmt
         .query_map([], |r| {
             Ok((
                 r.get::<_, rusqlite::types::Value>(0).map(|v| match v {
@@ -588,14 +592,23 @@ pub fn assert_v2_mirror_equals_upstream(s: &Synced) {
                     rusqlite::types::Value::Text(t) => t,
                     other => format!("{other:?}"),
                 })?,
-                (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?),
+                (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?),
             ))
         })
         .expect("query")
         .collect::<Result<_, _>>()
         .expect("rows");
     assert_eq!(actual.len(), expected.len(), "count");
-    assert!(actual == expected, "the v2 mirror differs from upstream");
+    let differing: Vec<_> = expected
+        .iter()
+        .filter(|(id, entry)| actual.get(*id) != Some(entry))
+        .take(5)
+        .map(|(id, entry)| format!("{id}: upstream {entry:?}, mirror {:?}", actual.get(id)))
+        .collect();
+    assert!(
+        differing.is_empty(),
+        "the v2 mirror differs from upstream: {differing:?}"
+    );
 }
 
 /// The two dialects of sipgate's API, for tests that must hold for both.
