@@ -705,3 +705,142 @@ fn an_interrupted_api_switch_is_continued_by_the_next_sync() {
         s.v2_sync_ok(&[]);
     }
 }
+
+/// Syncs from an emulator whose token has `scopes`, with `config` as the config file; returns
+/// the output and the home.
+fn sync_with_scopes(scopes: &[&str], config: &str) -> (std::process::Output, common::TestHome) {
+    let emulator = sipmirror::emulator::Emulator::start(EmulatorConfig {
+        events: 100,
+        contacts: 5,
+        token_scopes: scopes.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    })
+    .expect("emulator");
+    let home = common::TestHome::new();
+    if !config.is_empty() {
+        home.write_config(config, 0o600);
+    }
+    let output = home
+        .std_cmd()
+        .arg("--db")
+        .arg(home.db())
+        .arg("sync")
+        .env("SIPGATE_API", "v2")
+        .env("SIPGATE_BASE_URL", emulator.v2_base_url())
+        .env("SIPGATE_TOKEN_ID", emulator.token_id())
+        .env("SIPGATE_TOKEN", emulator.token())
+        .output()
+        .expect("run");
+    (output, home)
+}
+
+/// The settings tables' row counts: users, extensions, numbers.
+fn settings_counts(db: &std::path::Path) -> (i64, i64, i64) {
+    let db = rusqlite::Connection::open(db).expect("db");
+    db.query_row(
+        "SELECT (SELECT count(*) FROM mirror_users), (SELECT count(*) FROM mirror_extensions),
+                (SELECT count(*) FROM mirror_numbers)",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )
+    .expect("counts")
+}
+
+/// An organisation whose second user has no fax booked (403 "Feature not booked"): the sync
+/// exits 0, every user's settings are mirrored, and `status` says what is not booked.
+#[test]
+fn an_unbooked_feature_of_one_user_is_recorded_and_the_rest_mirrored() {
+    let s = Synced::start(100, 5);
+    s.v2_sync_ok(&[]);
+    let (users, extensions, numbers) = settings_counts(&s.home.db());
+    assert_eq!(users, 2, "both users");
+    assert!(extensions >= 7 && numbers > 0, "{extensions} {numbers}");
+    let status = s.v2_cmd(&["status"]).output().expect("status");
+    let text = String::from_utf8_lossy(&status.stdout).into_owned();
+    assert!(
+        text.contains("not booked on this account: w1/faxlines"),
+        "{text}"
+    );
+    // The user's device is mirrored (it is listed under the second user only).
+    let device: i64 = s
+        .db()
+        .query_row(
+            "SELECT count(*) FROM mirror_extensions WHERE extension_id = 'e2'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("device");
+    assert_eq!(device, 1);
+}
+
+/// A token without `faxlines:read` mirrors every other settings resource and names that scope
+/// once (exit 3); with `[sync] skip_settings = ["faxlines"]` the same token's runs exit 0.
+#[test]
+fn a_missing_settings_scope_fails_alone_and_a_skipped_resource_is_quiet() {
+    let mut scopes = vec![
+        "history:read",
+        "contacts:read",
+        "balance:read",
+        "account:read",
+        "numbers:read",
+        "users:read",
+        "devices:read",
+        "phonelines:read",
+        "sms:read",
+        "voicemails:read",
+        "groups:read",
+    ];
+    let (output, home) = sync_with_scopes(&scopes, "");
+    assert_eq!(output.status.code(), Some(3));
+    let line = one_line_stderr(&output);
+    assert_eq!(line.matches("faxlines:read").count(), 1, "{line}");
+    assert!(line.contains("settings"), "{line}");
+    let (users, extensions, numbers) = settings_counts(&home.db());
+    assert!(
+        users == 2 && extensions >= 6 && numbers > 0,
+        "{users} {extensions} {numbers}"
+    );
+    let (output, _) = sync_with_scopes(&scopes, "[sync]\nskip_settings = [\"faxlines\"]\n");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    scopes.push("faxlines:read");
+    let (output, _) = sync_with_scopes(&scopes, "[sync]\nskip_settings = [\"faxes\"]\n");
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "an unknown resource is a config error"
+    );
+}
+
+/// Device answers carry SIP passwords (and SIM PUKs); none reaches the mirror file.
+#[test]
+fn no_device_secret_reaches_the_mirror_file() {
+    let s = Synced::start(100, 5);
+    s.v2_sync_ok(&[]);
+    let devices = v2_json(&s, "/w0/devices");
+    let passwords: Vec<String> = devices["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|d| d["credentials"]["password"].as_str().map(str::to_string))
+        .collect();
+    assert!(!passwords.is_empty(), "the emulator sends credentials");
+    // Everything in the WAL into the file, then the file read whole (no connection open).
+    {
+        let db = s.db();
+        db.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+            .expect("checkpoint");
+    }
+    let bytes = std::fs::read(s.home.db()).expect("mirror file");
+    let text = String::from_utf8_lossy(&bytes);
+    for password in &passwords {
+        assert!(
+            !text.contains(password.as_str()),
+            "{password} is in the mirror"
+        );
+    }
+    assert!(!text.contains("\"credentials\""));
+}

@@ -799,3 +799,28 @@ fn idle_and_half_sent_connections_are_closed_and_do_not_keep_posts_out() {
     }
     assert_eq!(stored(&s), 1);
 }
+
+#[test]
+fn a_call_to_a_group_of_100_users_lands_in_live_calls() {
+    let s = Synced::start(10, 1);
+    s.v2_sync_ok(&[]);
+    let hook = start_without_setup(&s);
+    let users = (0..100)
+        .map(|i| format!("user%5B%5D=User+{i}&userId%5B%5D=w{i}&fullUserId%5B%5D=1234567w{i}"))
+        .collect::<Vec<_>>()
+        .join("&");
+    let body = format!("event=newCall&callId=GROUP1&from=4930111&to=4930222&direction=in&{users}");
+    assert!(body.len() < 16 * 1024);
+    let form = "application/x-www-form-urlencoded";
+    assert_eq!(post(&hook, &hook.url, form, &body), 200);
+    let ids: String = s
+        .db()
+        .query_row(
+            "SELECT user_ids FROM live_calls WHERE call_id = 'GROUP1'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("row");
+    let ids: Vec<String> = serde_json::from_str(&ids).expect("json");
+    assert_eq!(ids.len(), 100);
+}

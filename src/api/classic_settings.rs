@@ -7,9 +7,6 @@ use crate::store::settings::{
     AccountDetails, BalanceRecord, ExtensionRecord, MobileRecord, NumberRecord, SettingsRecord,
 };
 
-/// Keys that hold credentials; they never enter the mirror, not even in `raw_json`.
-const SECRET_KEYS: [&str; 2] = ["sipPassword", "pin"];
-
 /// Everything under `/settings/` as one record.
 pub(crate) async fn settings(client: &Client) -> Result<SettingsRecord, ApiError> {
     let snapshot = client.settings().await?;
@@ -81,10 +78,12 @@ pub(crate) async fn settings(client: &Client) -> Result<SettingsRecord, ApiError
             incoming_numbers: e.incoming_numbers.clone(),
             direct_dial_numbers: e.direct_dial_numbers.clone(),
             devices,
-            raw_json: without_secrets(raw.get()),
+            raw_json: super::secrets::scrub(raw.get()),
         });
     }
     let record = SettingsRecord {
+        kept: Default::default(),
+        unread: Vec::new(),
         base_product_type: snapshot.base_product_type.clone(),
         allow_add: snapshot.numbers.allow_add,
         allow_empty_oadc: snapshot.numbers.allow_empty_oadc,
@@ -111,19 +110,6 @@ pub(crate) async fn settings(client: &Client) -> Result<SettingsRecord, ApiError
         forwardings: Vec::new(),
     };
     Ok(record)
-}
-
-/// The JSON with credential fields removed.
-fn without_secrets(raw: &str) -> String {
-    match serde_json::from_str::<serde_json::Value>(raw) {
-        Ok(serde_json::Value::Object(mut map)) => {
-            for key in SECRET_KEYS {
-                map.remove(key);
-            }
-            serde_json::Value::Object(map).to_string()
-        }
-        _ => "{}".to_string(),
-    }
 }
 
 /// `/billing/balance/` as a record.
@@ -166,11 +152,9 @@ pub(crate) async fn balance(client: &Client) -> Result<BalanceRecord, ApiError> 
 
 #[cfg(test)]
 mod tests {
-    use super::without_secrets;
-
     #[test]
     fn credentials_are_removed_from_raw_json() {
-        let cleaned = without_secrets(
+        let cleaned = crate::api::secrets::scrub(
             r#"{"extensionId":"e0","sipPassword":"hunter2","pin":"1234","alias":"x"}"#,
         );
         assert!(!cleaned.contains("hunter2") && !cleaned.contains("1234"));

@@ -19,6 +19,7 @@ pub mod events;
 mod records;
 pub mod resources;
 mod retry;
+pub mod secrets;
 mod sends;
 pub mod sessions;
 mod settings_writes;

@@ -77,10 +77,17 @@ impl Client {
     }
 
     /// The account's numbers, extensions, devices and users.
-    pub async fn settings_record(&self) -> Result<SettingsRecord, ApiError> {
+    /// Each resource is read alone: what could not be read is named in the record's
+    /// `unread` and its rows kept; a failure that was not a refusal comes back beside the
+    /// record. `skip`: resources not to read (`[sync] skip_settings`; classic reads its
+    /// settings in one piece and has none to skip).
+    pub async fn settings_record(
+        &self,
+        skip: &[String],
+    ) -> Result<(SettingsRecord, Option<ApiError>), ApiError> {
         match self.api() {
-            Api::Classic => super::classic_settings::settings(self).await,
-            Api::V2 => super::v2::account::settings(self).await,
+            Api::Classic => Ok((super::classic_settings::settings(self).await?, None)),
+            Api::V2 => super::v2::account::settings(self, skip).await,
         }
     }
 

@@ -67,6 +67,27 @@ pub(crate) fn render(status: &MirrorStatus) -> String {
         count("numbers"),
         count("media_files")
     );
+    let (absent, stale): (Vec<_>, Vec<_>) = status.settings_unread.iter().partition(|u| u.absent);
+    if !absent.is_empty() {
+        let names: Vec<&str> = absent.iter().map(|u| u.resource.as_str()).collect();
+        out += &format!(
+            "          not booked on this account: {}\n",
+            names.join(", ")
+        );
+    }
+    if !stale.is_empty() {
+        let names: Vec<String> = stale
+            .iter()
+            .map(|u| match &u.scope {
+                Some(scope) => format!("{} (needs {scope})", u.resource),
+                None => u.resource.clone(),
+            })
+            .collect();
+        out += &format!(
+            "          stale (not read by the last sync, rows as mirrored before): {}\n",
+            names.join(", ")
+        );
+    }
     out += &format!(
         "outbox    {} pending, {} failed{}\n",
         count("outbox_pending"),

@@ -79,6 +79,7 @@ pub(super) struct FileSync {
     pub(super) max_delete_ratio: Option<f64>,
     pub(super) concurrency: Option<usize>,
     pub(super) stale_after: Option<String>,
+    pub(super) skip_settings: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -54,6 +54,10 @@
 //! # A run that finds the mirror locked by a run older than this says so as an error (exit 5)
 //! # instead of the quiet exit 4: that run probably hangs. Default: 1h
 //! stale_after = "1h"
+//! # Settings resources not to read (v2), for a token deliberately without their scopes: their
+//! # rows stay as last mirrored and the run stays quiet. Any of account, numbers, users,
+//! # devices, phonelines, forwardings, faxlines, sms, voicemails, groups. Default: none
+//! skip_settings = []
 //!
 //! [push]
 //! # When upstream changed a field since the last sync and a local edit of it waits:
@@ -196,7 +200,24 @@ pub struct SyncSettings {
     /// A run that finds the lock held by a run older than this reports it as an error (exit
     /// 5): the other run probably hangs, and cron would otherwise stay quiet for ever.
     pub stale_after: Duration,
+    /// Settings resources not read (`[sync] skip_settings`).
+    pub skip_settings: Vec<String>,
 }
+
+/// The settings resources `[sync] skip_settings` may name (v2's paths, per user where they
+/// belong to a user).
+pub const SETTINGS_RESOURCES: [&str; 10] = [
+    "account",
+    "numbers",
+    "users",
+    "devices",
+    "phonelines",
+    "forwardings",
+    "faxlines",
+    "sms",
+    "voicemails",
+    "groups",
+];
 
 /// What `push` does when upstream changed a field that also has a local edit waiting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, clap::ValueEnum)]

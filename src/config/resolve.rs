@@ -96,7 +96,18 @@ impl Settings {
                 &file.sync.stale_after,
                 Duration::from_secs(3600),
             )?,
+            skip_settings: file.sync.skip_settings.clone().unwrap_or_default(),
         };
+        if let Some(unknown) = sync
+            .skip_settings
+            .iter()
+            .find(|r| !super::SETTINGS_RESOURCES.contains(&r.as_str()))
+        {
+            return Err(Error::usage(format!(
+                "config file {where_}: sync.skip_settings: {unknown:?} is not a settings resource; choose from {}",
+                super::SETTINGS_RESOURCES.join(", ")
+            )));
+        }
         if !(0.0..=1.0).contains(&sync.max_delete_ratio) {
             return Err(Error::usage(format!(
                 "config file {where_}: sync.max_delete_ratio must be between 0 and 1"

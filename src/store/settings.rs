@@ -69,6 +69,36 @@ pub struct SettingsRecord {
     pub users: Vec<UserRecord>,
     /// v2 phoneline forwardings, per phoneline.
     pub forwardings: Vec<ForwardingRecord>,
+    /// Parts whose rows stay as last mirrored: a resource behind them was not read.
+    pub kept: KeptSections,
+    /// The resources not read this time, and why.
+    pub unread: Vec<UnreadResource>,
+}
+
+/// Parts of the settings whose rows are kept as last mirrored, because a resource behind them
+/// could not be read (or was left out with `[sync] skip_settings`): a failed read never
+/// empties a table.
+#[derive(Debug, Clone, Default)]
+pub struct KeptSections {
+    pub account: bool,
+    pub numbers: bool,
+    pub users: bool,
+    /// No extension is marked deleted (those read are still updated).
+    pub extensions: bool,
+    pub forwardings: bool,
+}
+
+/// A settings resource that was not read, as `status` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct UnreadResource {
+    /// The path below the API, e.g. `w1/faxlines`.
+    pub resource: String,
+    /// Upstream says the account does not have it (403 "Feature not booked", or 404): nothing
+    /// to mirror, no error.
+    pub absent: bool,
+    /// The scope a token needs for it, when the read was refused.
+    pub scope: Option<String>,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -101,6 +131,39 @@ pub struct ForwardingRecord {
 
 /// Writes the snapshot. Returns (new, changed, deleted) extensions.
 pub fn store_settings(conn: &Connection, s: &SettingsRecord, now: &str) -> Result<(u64, u64, u64)> {
+    if !s.kept.account {
+        store_account(conn, s, now)?;
+    }
+    if !s.kept.users {
+        store_users(conn, s, now)?;
+    }
+    if !s.kept.forwardings {
+        store_forwardings(conn, s, now)?;
+    }
+    if !s.kept.numbers {
+        store_numbers(conn, s, now)?;
+    }
+    let counts = store_extensions(conn, &s.extensions, !s.kept.extensions, now)?;
+    store_mobiles(conn, s, now)?;
+    crate::store::runs::set_meta(
+        conn,
+        UNREAD_KEY,
+        &serde_json::to_string(&s.unread).unwrap_or_else(|_| "[]".into()),
+    )?;
+    Ok(counts)
+}
+
+/// `sync_meta` key: the settings resources the last settings pull did not read (JSON).
+pub const UNREAD_KEY: &str = "settings_unread";
+
+/// What the last settings pull could not read.
+pub fn unread(conn: &Connection) -> Result<Vec<UnreadResource>> {
+    Ok(crate::store::runs::get_meta(conn, UNREAD_KEY)?
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_default())
+}
+
+fn store_account(conn: &Connection, s: &SettingsRecord, now: &str) -> Result<()> {
     conn.execute(
         "INSERT INTO mirror_account (id, base_product_type, numbers_allow_add, numbers_allow_empty_oadc, updated_at, raw_json,
             company, history_lifetime, verified)
@@ -120,6 +183,10 @@ pub fn store_settings(conn: &Connection, s: &SettingsRecord, now: &str) -> Resul
             s.account.verified
         ],
     )?;
+    Ok(())
+}
+
+fn store_users(conn: &Connection, s: &SettingsRecord, now: &str) -> Result<()> {
     conn.execute("DELETE FROM mirror_users", [])?;
     for u in &s.users {
         conn.execute(
@@ -139,6 +206,10 @@ pub fn store_settings(conn: &Connection, s: &SettingsRecord, now: &str) -> Resul
             ],
         )?;
     }
+    Ok(())
+}
+
+fn store_forwardings(conn: &Connection, s: &SettingsRecord, now: &str) -> Result<()> {
     conn.execute("DELETE FROM mirror_forwardings", [])?;
     let mut positions: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
     for f in &s.forwardings {
@@ -150,6 +221,10 @@ pub fn store_settings(conn: &Connection, s: &SettingsRecord, now: &str) -> Resul
         )?;
         *position += 1;
     }
+    Ok(())
+}
+
+fn store_numbers(conn: &Connection, s: &SettingsRecord, now: &str) -> Result<()> {
     conn.execute("DELETE FROM mirror_numbers", [])?;
     for n in &s.numbers {
         conn.execute(
@@ -178,7 +253,10 @@ pub fn store_settings(conn: &Connection, s: &SettingsRecord, now: &str) -> Resul
             params![ext, number, now, raw],
         )?;
     }
-    let counts = store_extensions(conn, &s.extensions, now)?;
+    Ok(())
+}
+
+fn store_mobiles(conn: &Connection, s: &SettingsRecord, now: &str) -> Result<()> {
     for (table, rows) in [
         ("mirror_mobile_devices", &s.mobile_devices),
         ("mirror_mobile_extensions", &s.mobile_extensions),
@@ -199,12 +277,14 @@ pub fn store_settings(conn: &Connection, s: &SettingsRecord, now: &str) -> Resul
             )?;
         }
     }
-    Ok(counts)
+    Ok(())
 }
 
+/// Upserts `extensions`; with `sweep`, marks the others deleted.
 fn store_extensions(
     conn: &Connection,
     extensions: &[ExtensionRecord],
+    sweep: bool,
     now: &str,
 ) -> Result<(u64, u64, u64)> {
     let (mut new, mut changed) = (0, 0);
@@ -280,6 +360,9 @@ fn store_extensions(
                 params![e.id, device, raw],
             )?;
         }
+    }
+    if !sweep {
+        return Ok((new, changed, 0));
     }
     let ids: Vec<&str> = extensions.iter().map(|e| e.id.as_str()).collect();
     let mut gone = Vec::new();

@@ -91,6 +91,8 @@ pub struct MirrorStatus {
     /// The lock has been held longer than `[sync] stale_after` (set by the caller, which knows
     /// the settings).
     pub lock_stale: bool,
+    /// Settings resources the last settings pull did not read: absent (not booked) or stale.
+    pub settings_unread: Vec<crate::store::settings::UnreadResource>,
 }
 
 impl MirrorStatus {
@@ -126,6 +128,7 @@ impl MirrorStatus {
             recent_runs,
             lock_holder,
             lock_stale: false,
+            settings_unread: crate::store::settings::unread(conn)?,
         })
     }
 }

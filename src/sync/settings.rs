@@ -1,8 +1,9 @@
 //! Settings (numbers, extensions, devices) and the balance: small, fetched whole every run.
 
 use super::{Context, StreamFailure};
+use crate::error::{Error, ErrorKind};
 use crate::store::runs::{self, StreamCounts};
-use crate::store::settings::{self as store, BalanceChange};
+use crate::store::settings::{self as store, BalanceChange, UnreadResource};
 use crate::store::{Mirror, now_utc};
 
 pub async fn pull_settings(
@@ -10,9 +11,9 @@ pub async fn pull_settings(
     mirror: &mut Mirror,
 ) -> Result<StreamCounts, StreamFailure> {
     let mut counts = StreamCounts::default();
-    let record = context
+    let (record, failure) = context
         .client
-        .settings_record()
+        .settings_record(&context.settings.sync.skip_settings)
         .await
         .map_err(|e| StreamFailure::from_api(&counts, e))?;
     let now = now_utc();
@@ -30,7 +31,38 @@ pub async fn pull_settings(
     counts.changed = changed;
     counts.deleted = deleted;
     counts.pages = 1;
-    Ok(counts)
+    if let Some(error) = failure {
+        return Err(StreamFailure::from_api(&counts, error));
+    }
+    match refused(&record.unread) {
+        Some(message) => Err(StreamFailure::new(
+            &counts,
+            Error::new(ErrorKind::Partial, message),
+        )),
+        None => Ok(counts),
+    }
+}
+
+/// One line for the resources the token may not read: each scope named once, then the
+/// resources; `None` when none was refused (resources the account lacks are no error).
+fn refused(unread: &[UnreadResource]) -> Option<String> {
+    let refused: Vec<&UnreadResource> = unread.iter().filter(|u| !u.absent).collect();
+    if refused.is_empty() {
+        return None;
+    }
+    let mut scopes: Vec<&str> = refused.iter().filter_map(|u| u.scope.as_deref()).collect();
+    scopes.sort_unstable();
+    scopes.dedup();
+    let resources: Vec<&str> = refused.iter().map(|u| u.resource.as_str()).collect();
+    let why = if scopes.is_empty() {
+        refused[0].reason.clone()
+    } else {
+        format!("the token lacks the scope {}", scopes.join(", "))
+    };
+    Some(format!(
+        "could not read {} ({why}); the rest is mirrored and their rows are kept as last mirrored (give the token the scope, or leave them out with [sync] skip_settings)",
+        resources.join(", ")
+    ))
 }
 
 pub async fn pull_balance(

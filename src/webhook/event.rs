@@ -52,7 +52,13 @@ const CAUSES: [&str; 7] = [
 /// Parses and checks one post's body. The error is a short reason for the 400.
 pub fn parse(body: &[u8]) -> Result<PushEvent, String> {
     let fields: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
-    if fields.len() > MAX_FIELDS {
+    // sipgate sends `user[]`, `userId[]` and `fullUserId[]` once per user of a group: those
+    // are bounded by the body's size alone; the other fields by their number.
+    let per_user = |key: &str| {
+        let name = key.strip_suffix("[]").unwrap_or(key);
+        matches!(name, "user" | "userId" | "fullUserId")
+    };
+    if fields.iter().filter(|(k, _)| !per_user(k)).count() > MAX_FIELDS {
         return Err(format!("more than {MAX_FIELDS} fields"));
     }
     for (key, value) in &fields {
@@ -205,5 +211,16 @@ mod tests {
             .collect::<Vec<_>>()
             .join("&");
         assert!(parse(format!("event=newCall&callId=A&{many}").as_bytes()).is_err());
+        // A group of 100: three fields per user, all kept.
+        let group = (0..100)
+            .map(|i| format!("user%5B%5D=U{i}&userId%5B%5D=w{i}&fullUserId%5B%5D=1234567w{i}"))
+            .collect::<Vec<_>>()
+            .join("&");
+        let Ok(PushEvent::NewCall(call)) =
+            parse(format!("event=newCall&callId=G&{group}").as_bytes())
+        else {
+            panic!("a group call is refused")
+        };
+        assert_eq!((call.users.len(), call.user_ids.len()), (100, 100));
     }
 }

@@ -82,22 +82,52 @@ async fn numbers(State(shared): State<Shr>) -> V2Result {
     items(list)
 }
 
+/// The organisation's second user: one device of the account's, no lines of their own, and no
+/// fax booked (`/w1/faxlines` answers 403 "Feature not booked", as sipgate's description has
+/// it for accounts without the feature).
+pub const SECOND_USER: &str = "w1";
+
+/// The device of the second user's.
+const SECOND_USERS_DEVICE: &str = "e2";
+
 async fn users(State(shared): State<Shr>) -> V2Result {
     let world = shared.read();
-    items(vec![json!({
-        "id": world.user_id, "firstname": "Jürgen", "lastname": "Demo",
-        "email": "juergen@example.com", "defaultDevice": "e0", "busyOnBusy": false,
-        "addressId": "1", "directDialIds": [], "timezone": "Europe/Berlin", "admin": true,
-    })])
+    items(vec![
+        json!({
+            "id": world.user_id, "firstname": "Jürgen", "lastname": "Demo",
+            "email": "juergen@example.com", "defaultDevice": "e0", "busyOnBusy": false,
+            "addressId": "1", "directDialIds": [], "timezone": "Europe/Berlin", "admin": true,
+        }),
+        json!({
+            "id": SECOND_USER, "firstname": "Ada", "lastname": "Demo",
+            "email": "ada@example.com", "defaultDevice": SECOND_USERS_DEVICE, "busyOnBusy": false,
+            "addressId": "1", "directDialIds": [], "timezone": "Europe/Berlin", "admin": false,
+        }),
+    ])
 }
 
-/// Only the account's own user has devices and lines.
-fn own_user(world: &World, user: &str) -> Result<(), V2Error> {
+/// Which of the account's users `user` is: the own one (true) or the second (false).
+fn own_user(world: &World, user: &str) -> Result<bool, V2Error> {
     if user == world.user_id {
-        Ok(())
+        Ok(true)
+    } else if user == SECOND_USER {
+        Ok(false)
     } else {
         Err(V2Error::not_found(format!("no user {user:?}")))
     }
+}
+
+/// A register device's SIP credentials, as v2 sends them with its devices: the test that no
+/// secret reaches the mirror looks for these.
+fn credentials(x: &Ext) -> Value {
+    let password = x
+        .specifics
+        .iter()
+        .find(|(name, _)| *name == "sipPassword")
+        .map_or(Value::Null, |(_, v)| v.clone());
+    json!({"username": format!("{}-sip", x.id), "password": password,
+           "sipServer": "sipgate.de", "outboundProxy": "sipgate.de",
+           "sipServerWebsocketUrl": "wss://sipgate.de"})
 }
 
 fn with_kind<'w>(world: &'w World, kinds: &'w [&str]) -> impl Iterator<Item = &'w Ext> + 'w {
@@ -110,12 +140,19 @@ fn with_kind<'w>(world: &'w World, kinds: &'w [&str]) -> impl Iterator<Item = &'
 
 async fn devices(State(shared): State<Shr>, Path(user): Path<String>) -> V2Result {
     let world = shared.read();
-    own_user(&world, &user)?;
+    let own = own_user(&world, &user)?;
     let list = with_kind(&world, &["register", "external"])
+        .filter(|x| (x.id == SECOND_USERS_DEVICE) != own)
         .map(|x| {
-            json!({"id": x.id, "alias": x.alias, "type": x.kind.to_ascii_uppercase(),
+            let mut device = json!({"id": x.id, "alias": x.alias, "type": x.kind.to_ascii_uppercase(),
                    "online": x.kind == "register", "dnd": x.dnd,
-                   "activePhonelines": [{"id": "p0", "alias": "Jürgen"}], "activeGroups": []})
+                   "activePhonelines": [{"id": "p0", "alias": "Jürgen"}], "activeGroups": [],
+                   "emergencyAddressId": "1", "addressUrl": "/addresses/1"});
+            if x.kind == "register" {
+                device["credentials"] = credentials(x);
+                device["registered"] = json!([]);
+            }
+            device
         })
         .collect();
     items(list)
@@ -123,7 +160,9 @@ async fn devices(State(shared): State<Shr>, Path(user): Path<String>) -> V2Resul
 
 async fn phonelines(State(shared): State<Shr>, Path(user): Path<String>) -> V2Result {
     let world = shared.read();
-    own_user(&world, &user)?;
+    if !own_user(&world, &user)? {
+        return items(Vec::new());
+    }
     let base = format!("{}/v2/{user}/phonelines", shared.base_url);
     let list = world
         .account
@@ -143,7 +182,9 @@ async fn forwardings(
     Path((user, line)): Path<(String, String)>,
 ) -> V2Result {
     let world = shared.read();
-    own_user(&world, &user)?;
+    if !own_user(&world, &user)? {
+        return Err(V2Error::not_found(format!("no phoneline {line:?}")));
+    }
     let phoneline = world
         .account
         .phonelines
@@ -163,7 +204,9 @@ async fn forwardings(
 
 async fn faxlines(State(shared): State<Shr>, Path(user): Path<String>) -> V2Result {
     let world = shared.read();
-    own_user(&world, &user)?;
+    if !own_user(&world, &user)? {
+        return Err(V2Error::forbidden("Feature not booked"));
+    }
     let list = with_kind(&world, &["fax"])
         .map(|x| json!({"id": x.id, "alias": x.alias, "tagline": "", "canSend": true, "canReceive": true}))
         .collect();
@@ -172,7 +215,9 @@ async fn faxlines(State(shared): State<Shr>, Path(user): Path<String>) -> V2Resu
 
 async fn sms(State(shared): State<Shr>, Path(user): Path<String>) -> V2Result {
     let world = shared.read();
-    own_user(&world, &user)?;
+    if !own_user(&world, &user)? {
+        return items(Vec::new());
+    }
     let list = with_kind(&world, &["sms"])
         .map(|x| json!({"id": x.id, "alias": x.alias, "callerId": "sipgate"}))
         .collect();
