@@ -158,6 +158,19 @@ fn dnd_and_forwardings_are_set_upstream_and_in_the_mirror() {
         .expect("rows");
     assert_eq!(mirrored.len(), 2, "{mirrored:?}");
     assert!(ok(&s, &["settings", "forwarding", "p0"]).contains("+4930123456 after 0 s, off"));
+    // A line's voicemail and another line are destinations too.
+    ok(
+        &s,
+        &[
+            "settings",
+            "forwarding",
+            "p0",
+            "set",
+            "voicemail:30",
+            "p1:10:off",
+        ],
+    );
+    assert!(ok(&s, &["settings", "forwarding", "p0"]).contains("voicemail"));
     // Set to nothing: all removed.
     ok(&s, &["settings", "forwarding", "p0", "set"]);
     assert!(ok(&s, &["settings", "forwarding", "p0"]).contains("none"));
@@ -166,7 +179,21 @@ fn dnd_and_forwardings_are_set_upstream_and_in_the_mirror() {
 #[test]
 fn what_a_dialect_lacks_and_bad_arguments_make_no_request() {
     let s = synced();
-    let cases: [(Dialect, &[&str], &str); 14] = [
+    let cases: [(Dialect, &[&str], &str); 15] = [
+        (
+            Dialect::V2,
+            &[
+                "settings",
+                "forwarding",
+                "p0",
+                "set",
+                "+4930123451:5",
+                "+4930123452:5",
+                "+4930123453:5",
+                "+4930123454:5",
+            ],
+            "at most 3",
+        ),
         (
             Dialect::V2,
             &["call", "park", "s1", "m0", "on"],
@@ -260,4 +287,20 @@ fn what_a_dialect_lacks_and_bad_arguments_make_no_request() {
         assert!(line.contains(message), "{dialect:?} {args:?}: {line}");
     }
     assert_eq!(s.emulator.stats().requests_total, 0);
+}
+
+/// `PUT /devices/{id}` is sent with the device's emergency address, as sipgate's own client
+/// sends it: the emulator takes a PUT without it to clear it (the worse reading of what the
+/// description leaves open).
+#[test]
+fn do_not_disturb_keeps_the_devices_emergency_address() {
+    let s = synced();
+    ok(&s, &["settings", "dnd", "e0", "on"]);
+    let kept = s
+        .emulator
+        .with_state(|w| w.emergency_address("e0").is_some());
+    assert!(kept, "the emergency address was cleared");
+    let device = common::v2_json(&s, "/devices/e0");
+    assert_eq!(device["dnd"], true);
+    assert_eq!(device["emergencyAddressId"], "1");
 }

@@ -338,3 +338,53 @@ fn what_v2_cannot_take_is_refused_before_anything_is_queued() {
     }
     assert_eq!((s.outbox_len(), s.emulator.stats().requests_total), (0, 0));
 }
+
+/// v2's `POST /sessions/fax` takes no time to send at: a fax with `--at` waits in the outbox
+/// and goes out with the first push at or after its time, not at once.
+#[test]
+fn a_v2_fax_for_later_waits_in_the_outbox_until_its_time() {
+    let s = synced();
+    let doc = pdf(&s, "fax.pdf");
+    let before = newest_event(&s);
+    let later = (chrono::Local::now() + chrono::Duration::days(2))
+        .format("%Y-%m-%d %H:%M")
+        .to_string();
+    let output = s
+        .v2_cmd(&[
+            "send",
+            "fax",
+            "--from",
+            "f0",
+            "--to",
+            "+4930123456",
+            "--at",
+            &later,
+            &doc,
+        ])
+        .output()
+        .expect("send");
+    assert!(output.status.success());
+    let said = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(said.contains("waits in the outbox until"), "{said}");
+    s.v2_cmd(&["push"]).assert().success();
+    assert!(
+        sent_upstream(&s, "FAX", before).is_empty(),
+        "sent before its time"
+    );
+    assert_eq!(s.outbox_len(), 1);
+    // Its time comes (the schedule moved into the past, as the clock would move past it).
+    s.db()
+        .execute(
+            "UPDATE outbox SET payload_json = json_set(payload_json, '$.schedule', '2001-01-01 00:00:00'),
+                               next_attempt_at = NULL",
+            [],
+        )
+        .expect("time passes");
+    s.v2_cmd(&["push"]).assert().success();
+    assert_eq!(
+        sent_upstream(&s, "FAX", before).len(),
+        1,
+        "sent once its time came"
+    );
+    assert_eq!(s.outbox_len(), 0);
+}

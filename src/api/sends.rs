@@ -66,6 +66,16 @@ impl Outgoing<'_> {
 }
 
 impl Client {
+    /// Whether upstream takes a time to send a message of `kind` at. v2's `POST /sessions/fax`
+    /// has no such field (sipgate's own web client sends none): a fax for later waits in the
+    /// outbox until its time instead.
+    pub fn schedules(&self, kind: EventKind) -> bool {
+        match self.api() {
+            Api::Classic => true,
+            Api::V2 => kind == EventKind::Sms,
+        }
+    }
+
     /// Sends an SMS once; returns the id of the event upstream made for it, when the answer
     /// names it (classic does, v2 does not).
     pub async fn send_sms(&self, to: Outgoing<'_>, text: &str) -> Result<Option<i64>, CreateError> {

@@ -260,6 +260,13 @@ fn outcome(settings: &Settings, mirror: &Mirror, send: &Send) -> Result<ExitCode
             report(settings, &waiting, "failed", None)?;
             Ok(ExitCode::Partial)
         }
+        Some(waiting) if waiting.last_error.is_none() && waiting.next_attempt_at.is_some() => {
+            let until = waiting.next_attempt_at.as_deref().unwrap_or_default();
+            let note = format!(
+                "waits in the outbox until {until} (upstream cannot send it later for us); the first push or sync from then on sends it"
+            );
+            report(settings, &waiting, &note, None)
+        }
         Some(waiting) => {
             let why = waiting.last_error.as_deref().unwrap_or("not tried yet");
             let note = format!("queued, not sent yet ({why}); the next push or sync sends it");

@@ -68,13 +68,22 @@ pub fn run(settings: &Settings, command: &SettingsCommand) -> Result<ExitCode> {
         SettingsCommand::Forwarding {
             phoneline,
             change: Some(ForwardingCommand::Set { forwardings }),
-        } => Change::Forwardings {
-            phoneline: path_id(phoneline, "phoneline")?,
-            forwardings: forwardings
-                .iter()
-                .map(|f| forwarding(f, &settings.country_code))
-                .collect::<Result<_>>()?,
-        },
+        } => {
+            // sipgate's description: `maxItems: 3`.
+            if forwardings.len() > MAX_FORWARDINGS {
+                return Err(Error::usage(format!(
+                    "a phoneline takes at most {MAX_FORWARDINGS} forwardings; {} given",
+                    forwardings.len()
+                )));
+            }
+            Change::Forwardings {
+                phoneline: path_id(phoneline, "phoneline")?,
+                forwardings: forwardings
+                    .iter()
+                    .map(|f| forwarding(f, &settings.country_code))
+                    .collect::<Result<_>>()?,
+            }
+        }
         SettingsCommand::GsmCode => return gsm_code(settings),
         SettingsCommand::Dnd { extension, state } => Change::Dnd {
             extension: path_id(extension, "extension")?,
@@ -166,7 +175,18 @@ async fn apply(upstream: &Upstream, change: &Change) -> Result<String> {
     }
 }
 
-/// `DESTINATION:SECONDS[:on|off]`.
+/// The most forwardings a phoneline takes.
+const MAX_FORWARDINGS: usize = 3;
+
+/// An extension id such as `p1`: a letter and digits.
+fn is_line_id(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && text.len() > 1
+        && chars.all(|c| c.is_ascii_digit())
+}
+
+/// `DESTINATION:SECONDS[:on|off]`; DESTINATION a number, `voicemail` or a line id (`p1`).
 fn forwarding(raw: &str, country_code: &str) -> Result<Forwarding> {
     let refuse = |why: &str| {
         Error::usage(format!(
@@ -191,8 +211,16 @@ fn forwarding(raw: &str, country_code: &str) -> Result<Forwarding> {
     if parts.next().is_some() {
         return Err(refuse("too many parts"));
     }
+    // A number, the user's voicemail, or another of the account's lines (`p1`), as sipgate's
+    // answers name them.
+    let destination = destination.trim();
+    let destination = if destination == "voicemail" || is_line_id(destination) {
+        destination.to_string()
+    } else {
+        phone_number(destination, "forwarding destination", country_code)?
+    };
     Ok(Forwarding {
-        destination: phone_number(destination, "forwarding destination", country_code)?,
+        destination,
         timeout,
         active,
     })

@@ -22,6 +22,9 @@ pub struct State {
     pub sipgateio: serde_json::Value,
     /// Calls played through the push API (`POST /_emulator/calls`) that have not hung up.
     pub push_calls: HashMap<String, super::push_calls::PushCall>,
+    /// v2: the emergency address of each device whose address was taken away (by a
+    /// `PUT /devices/{id}` without `emergencyAddressId`); every other device has address 1.
+    pub emergency_address_cleared: std::collections::HashSet<String>,
     generator: Generator,
     next_event_id: u64,
     next_session: u64,
@@ -53,6 +56,11 @@ pub struct ContactPatch {
 }
 
 impl State {
+    /// A device's emergency address id (v2), if it has one.
+    pub fn emergency_address(&self, device: &str) -> Option<&'static str> {
+        (!self.emergency_address_cleared.contains(device)).then_some("1")
+    }
+
     pub fn generate(config: &super::EmulatorConfig) -> State {
         let (seed, events, contacts) = (config.seed, config.events, config.contacts);
         let (user_id, anchor_ms, span_days) =
@@ -72,6 +80,7 @@ impl State {
                 "incomingUrl": "", "outgoingUrl": "", "log": false, "whitelist": null
             }),
             push_calls: HashMap::new(),
+            emergency_address_cleared: std::collections::HashSet::new(),
             generator,
             next_event_id: 100_000_000,
             next_session: 1,

@@ -47,6 +47,12 @@ pub async fn deliver_all(
     let due = sends::due(mirror.conn(), &now_utc())?;
     let count = due.len();
     for (i, send) in due.into_iter().enumerate() {
+        if let Some(until) = held_until(&upstream.client, &send) {
+            // Upstream cannot send it later for us: it waits here for its time.
+            sends::hold(mirror.conn(), send.id, &until)?;
+            report.waiting += 1;
+            continue;
+        }
         if !deliver(mirror, &upstream.client, send, country_code, report).await? {
             report.waiting += (count - i - 1) as u64;
             break;
@@ -195,6 +201,17 @@ async fn attempt_once(
             Ok(Attempt::Unknown(error))
         }
     }
+}
+
+/// When a send for later must wait in the outbox (upstream takes no time for its kind, and
+/// the time has not come): the time, as the outbox keeps times.
+fn held_until(client: &Client, send: &Send) -> Option<String> {
+    if client.schedules(send.event_kind()) {
+        return None;
+    }
+    let (schedule, _) = effective_schedule(send.request.schedule.as_deref());
+    let at = chrono::NaiveDateTime::parse_from_str(&schedule?, "%Y-%m-%d %H:%M:%S").ok()?;
+    Some(at.and_utc().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
 }
 
 /// A schedule that has passed by the time the send goes out (it waited offline) is dropped:

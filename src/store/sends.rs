@@ -168,6 +168,16 @@ pub fn due(conn: &Connection, now: &str) -> Result<Vec<Send>> {
     )
 }
 
+/// Keeps a send for later in the outbox until `until` (a message whose time upstream cannot
+/// be told): `due` leaves it out until then.
+pub fn hold(conn: &Connection, id: i64, until: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE outbox SET next_attempt_at = ?2 WHERE id = ?1 AND state = 'pending'",
+        params![id, until],
+    )?;
+    Ok(())
+}
+
 pub fn find(conn: &Connection, id: i64) -> Result<Option<Send>> {
     Ok(query(conn, "AND id = ?1", [id])?.into_iter().next())
 }

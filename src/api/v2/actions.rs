@@ -163,7 +163,20 @@ impl Client {
     /// `PUT /devices/{id}` with `{"dnd": ...}`.
     pub async fn set_device_dnd(&self, device: &str, on: bool) -> Result<(), ApiError> {
         let path = format!("devices/{}", crate::api::writes::url_segment(device));
-        self.write_json(Method::PUT, &path, &[], Some(&json!({ "dnd": on })))
+        // sipgate's own client always sends the device's emergency address with `dnd`; what
+        // leaving it out does is not documented, and the address is what an emergency call
+        // uses. So the device is read first and its address sent back as it is.
+        let current: Value = self.get_json(&path, &[]).await?;
+        let mut body = json!({ "dnd": on });
+        let address = match &current["emergencyAddressId"] {
+            Value::String(id) => id.trim().parse::<i64>().ok(),
+            Value::Number(id) => id.as_i64(),
+            _ => None,
+        };
+        if let Some(address) = address {
+            body["emergencyAddressId"] = address.into();
+        }
+        self.write_json(Method::PUT, &path, &[], Some(&body))
             .await
             .map(drop)
     }

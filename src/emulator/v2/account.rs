@@ -147,7 +147,8 @@ async fn devices(State(shared): State<Shr>, Path(user): Path<String>) -> V2Resul
             let mut device = json!({"id": x.id, "alias": x.alias, "type": x.kind.to_ascii_uppercase(),
                    "online": x.kind == "register", "dnd": x.dnd,
                    "activePhonelines": [{"id": "p0", "alias": "Jürgen"}], "activeGroups": [],
-                   "emergencyAddressId": "1", "addressUrl": "/addresses/1"});
+                   "emergencyAddressId": world.emergency_address(&x.id),
+                   "addressUrl": "/addresses/1"});
             if x.kind == "register" {
                 device["credentials"] = credentials(x);
                 device["registered"] = json!([]);

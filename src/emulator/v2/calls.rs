@@ -24,7 +24,7 @@ pub fn routes() -> Router<Shr> {
         .route("/calls/{id}/recording", put(record))
         .route("/calls/{id}/transfer", post(transfer))
         .route("/calls/{id}/dtmf", post(dtmf))
-        .route("/devices/{id}", put(set_device))
+        .route("/devices/{id}", put(set_device).get(device))
         .route(
             "/{user}/phonelines/{line}/forwardings",
             put(set_forwardings),
@@ -180,14 +180,50 @@ async fn dtmf(State(shared): State<Shr>, Path(id): Path<String>, bytes: Bytes) -
 }
 
 /// `PUT /devices/{id}` `{dnd, emergencyAddressId?}`.
-async fn set_device(State(shared): State<Shr>, Path(id): Path<String>, bytes: Bytes) -> V2Result {
-    let dnd = flag(&body(&bytes)?, "dnd")?;
+/// `GET /devices/{id}`: one device, as the listings show it.
+async fn device(State(shared): State<Shr>, Path(id): Path<String>) -> V2Result {
     if !is_device(&shared, &id) {
         return Err(V2Error::not_found(format!("no device {id:?}")));
     }
-    if let Some(x) = shared.write().account.extension_mut(&id) {
+    let world = shared.read();
+    let x = world
+        .account
+        .extension(&id)
+        .ok_or_else(|| V2Error::not_found(format!("no device {id:?}")))?;
+    ok(
+        &json!({"id": x.id, "alias": x.alias, "type": x.kind.to_ascii_uppercase(),
+               "online": x.kind == "register", "dnd": x.dnd,
+               "activePhonelines": [], "activeGroups": [],
+               "emergencyAddressId": world.emergency_address(&id)}),
+    )
+}
+
+/// `PUT /devices/{id}` `{dnd, emergencyAddressId}`. Whether leaving the address out keeps it
+/// is not documented; the emulator takes the worse reading and clears it, so a client that
+/// does not send it back is caught.
+async fn set_device(State(shared): State<Shr>, Path(id): Path<String>, bytes: Bytes) -> V2Result {
+    let request = body(&bytes)?;
+    let dnd = flag(&request, "dnd")?;
+    let address = match &request["emergencyAddressId"] {
+        Value::Null => None,
+        Value::Number(n) if n.is_i64() => Some(n.to_string()),
+        other => {
+            return Err(V2Error::bad_request(format!(
+                "emergencyAddressId must be an integer, got {other}"
+            )));
+        }
+    };
+    if !is_device(&shared, &id) {
+        return Err(V2Error::not_found(format!("no device {id:?}")));
+    }
+    let mut world = shared.write();
+    if let Some(x) = world.account.extension_mut(&id) {
         x.dnd = dnd;
     }
+    match address {
+        Some(_) => world.emergency_address_cleared.remove(&id),
+        None => world.emergency_address_cleared.insert(id.clone()),
+    };
     no_content()
 }
 
@@ -202,6 +238,10 @@ async fn set_forwardings(
     let list = request["forwardings"]
         .as_array()
         .ok_or_else(|| V2Error::bad_request("forwardings must be a list"))?;
+    // sipgate's description: `maxItems: 3`.
+    if list.len() > 3 {
+        return Err(V2Error::bad_request("at most 3 forwardings"));
+    }
     let forwardings = list
         .iter()
         .map(|f| {
@@ -209,8 +249,18 @@ async fn set_forwardings(
                 .as_u64()
                 .filter(|t| *t <= 600)
                 .ok_or_else(|| V2Error::bad_request("timeout must be 0 to 600"))?;
+            // A number, `voicemail`, or a line of the account's (sipgate answers with `p1`).
+            let named = f["destination"].as_str().unwrap_or_default();
+            let line = named.len() > 1
+                && named.starts_with('p')
+                && named[1..].chars().all(|c| c.is_ascii_digit());
+            let destination = if named == "voicemail" || line {
+                named.to_string()
+            } else {
+                number(f, "destination")?
+            };
             Ok(Forwarding {
-                destination: number(f, "destination")?,
+                destination,
                 timeout_s: timeout as u32,
                 active: flag(f, "active")?,
             })
