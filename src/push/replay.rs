@@ -12,6 +12,7 @@ use crate::api::events::EventKind;
 use crate::api::writes::{Change, EventFields, EventRef, MAX_BULK_DELETE, MAX_BULK_UPDATE};
 use crate::api::{ApiError, ApiErrorKind, Client};
 use crate::config::ConflictPolicy;
+use crate::store::edits::Field;
 use crate::store::outbox::{Closed, Entry, Op};
 
 /// What became of one edit.
@@ -46,6 +47,9 @@ pub struct Write {
     closed: Closed,
     detail: Option<String>,
     upstream: String,
+    /// Upstream's flags as the push read them: v2 writes are sent with every flag (see
+    /// [`every_flag`]).
+    flags: [bool; 3],
 }
 
 impl Write {
@@ -132,6 +136,7 @@ pub async fn plan(
                 },
             )),
             Decision::Write(closed, detail) => planned.writes.push(Write {
+                flags: [current.read, current.starred, current.archived],
                 entry,
                 kind,
                 closed,
@@ -236,12 +241,7 @@ pub async fn write_v2(
         let result = {
             let body: Vec<(&str, Vec<Change<'_>>)> = chunk
                 .iter()
-                .map(|e| {
-                    (
-                        e[0].entry.upstream_id.as_str(),
-                        e.iter().map(Write::change).collect(),
-                    )
-                })
+                .map(|e| (e[0].entry.upstream_id.as_str(), every_flag(e)))
                 .collect();
             client.write_flags_bulk(&body).await
         };
@@ -274,6 +274,28 @@ pub async fn write_v2(
     Ok(())
 }
 
+/// One event's changes with every flag of v2's update bodies (read, starred, archived):
+/// sipgate's description gives the flags a body leaves out `default: false`, so a body that
+/// names only the edited one might clear the others. Those not edited are sent as upstream
+/// had them when the push read the event.
+fn every_flag(writes: &[Write]) -> Vec<Change<'_>> {
+    let text = |on: bool| if on { "1" } else { "0" };
+    let flags = writes.first().map_or([false; 3], |w| w.flags);
+    let mut changes: Vec<Change<'_>> = [Field::Read, Field::Starred, Field::Archived]
+        .into_iter()
+        .zip(flags)
+        .map(|(field, on)| (field, text(on)))
+        .collect();
+    for write in writes {
+        let (field, value) = write.change();
+        match changes.iter_mut().find(|c| c.0 == field) {
+            Some(change) => change.1 = value,
+            None => changes.push((field, value)),
+        }
+    }
+    changes
+}
+
 /// v2: each event in one request (its fields in one `PUT`, or its deletion), `concurrency` at
 /// a time.
 async fn write_singly(
@@ -286,10 +308,7 @@ async fn write_singly(
         .map(|writes| async move {
             let result = match writes.first() {
                 Some(w) if w.entry.op == Op::Delete => client.delete_event(w.event()).await,
-                Some(w) => {
-                    let changes: Vec<Change<'_>> = writes.iter().map(Write::change).collect();
-                    client.write_fields(w.event(), &changes).await
-                }
+                Some(w) => client.write_fields(w.event(), &every_flag(&writes)).await,
                 None => Ok(()),
             };
             written(writes, result)

@@ -25,8 +25,10 @@ pub fn routes() -> Router<Shr> {
 /// The reference's limit for a bulk update: "less than 150".
 const MAX_BULK_UPDATE: usize = 149;
 
-/// What `PUT /history/{id}` (and each item of `PUT /history`) may set. Absent fields stay as
-/// they are.
+/// What `PUT /history/{id}` (and each item of `PUT /history`) may set. sipgate's description
+/// gives `read`, `starred` and `archived` `default: false`; whether a body that leaves one out
+/// clears it is not said, so the emulator takes the worse reading and clears it (a client must
+/// send every flag). A note left out stays as it is.
 #[derive(Debug, Default)]
 struct Update {
     read: Option<bool>,
@@ -42,7 +44,7 @@ impl Update {
             .as_object()
             .ok_or_else(|| V2Error::bad_request("an update is a JSON object"))?;
         let flag = |key: &str| match object.get(key) {
-            None | Some(Value::Null) => Ok(None),
+            None | Some(Value::Null) => Ok(Some(false)),
             Some(Value::Bool(b)) => Ok(Some(*b)),
             Some(other) => Err(V2Error::bad_request(format!(
                 "{key} must be true or false, got {other}"
