@@ -103,7 +103,7 @@ fn main() {
     let _receiver = Killed(child);
     let url = format!("{public}?key={KEY}");
     emulator.with_state(|w| {
-        w.sipgateio = serde_json::json!({"incomingUrl": url, "outgoingUrl": url, "log": false, "whitelist": null});
+        w.sipgateio = serde_json::json!({"incomingUrl": url, "outgoingUrl": url, "log": false, "whitelist": []});
     });
 
     // 1. Hangup to `calls`.

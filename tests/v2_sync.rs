@@ -129,7 +129,8 @@ fn a_mirror_fed_by_v2_equals_one_fed_by_classic_in_every_shared_column() {
     let forwardings: i64 = db
         .query_row("SELECT count(*) FROM mirror_forwardings", [], |r| r.get(0))
         .expect("forwardings");
-    assert_eq!((users, forwardings), (1, 1));
+    // The organisation's two users (the second has no lines, so no forwardings).
+    assert_eq!((users, forwardings), (2, 1));
 }
 
 fn event_state(s: &Synced, id: i64) -> (i64, String, i64) {
@@ -843,4 +844,51 @@ fn no_device_secret_reaches_the_mirror_file() {
         );
     }
     assert!(!text.contains("\"credentials\""));
+}
+
+/// v2 sends each address's `postalCode`; it reaches the mirror and the vCards.
+#[test]
+fn the_postal_code_of_an_address_reaches_the_mirror_and_the_vcards() {
+    let s = Synced::start(50, 120);
+    s.v2_sync_ok(&[]);
+    let contacts = v2_json(&s, "/contacts?limit=1000");
+    let (name, code) = contacts["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find_map(|c| {
+            let code = c["addresses"][0]["postalCode"].as_str()?;
+            (!code.is_empty()).then(|| {
+                (
+                    c["name"].as_str().unwrap_or("").to_string(),
+                    code.to_string(),
+                )
+            })
+        })
+        .expect("a contact with a postal code upstream");
+    let stored: i64 = s
+        .db()
+        .query_row(
+            "SELECT count(*) FROM mirror_contact_entries WHERE entry_name = 'ADR' AND postal_code = ?1",
+            [&code],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert!(stored > 0, "{code} is not in the mirror");
+    let file = s.home.path().join("all.vcf");
+    let file_arg = file.to_str().expect("path").to_string();
+    s.v2_cmd(&["export", "vcard", "--single", &file_arg])
+        .assert()
+        .success();
+    let cards = std::fs::read_to_string(&file).expect("cards");
+    // ADR: po box; extended; street; locality; region; postal code; country.
+    let codes: Vec<&str> = cards
+        .lines()
+        .filter(|l| l.starts_with("ADR"))
+        .filter_map(|l| l.split(';').rev().nth(1))
+        .collect();
+    assert!(
+        codes.contains(&code.as_str()),
+        "{code} not in {codes:?} ({name})"
+    );
 }

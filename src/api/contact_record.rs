@@ -98,6 +98,8 @@ fn entry(e: &WireEntry) -> EntryRecord {
             e.street.clone(),
             e.city.clone(),
             e.region.clone(),
+            // The classic API's entries had no postal code.
+            None,
             e.country.clone(),
         ],
         name: [

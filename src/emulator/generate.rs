@@ -309,8 +309,16 @@ impl Generator {
         }
         if special == 8 || rng.chance(0.3) {
             let (city, region, country) = *rng.pick(CITIES);
+            // Not drawn from the random stream: the rest of the world stays as it was.
+            let code = CITIES
+                .iter()
+                .position(|c| c.0 == city)
+                .and_then(|i| super::vocab::POSTAL_CODES.get(i))
+                .copied()
+                .unwrap_or("");
             let mut parts = vec![
                 ("street", rng.pick(STREETS).to_string()),
+                ("postal_code", code.to_string()),
                 ("city", city.to_string()),
                 ("region", region.to_string()),
                 ("country", country.to_string()),

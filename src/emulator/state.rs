@@ -77,7 +77,7 @@ impl State {
             sessions: Vec::new(),
             faxes_in_progress: std::collections::HashMap::new(),
             sipgateio: serde_json::json!({
-                "incomingUrl": "", "outgoingUrl": "", "log": false, "whitelist": null
+                "incomingUrl": "", "outgoingUrl": "", "log": false, "whitelist": []
             }),
             push_calls: HashMap::new(),
             emergency_address_cleared: std::collections::HashSet::new(),

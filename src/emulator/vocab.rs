@@ -107,6 +107,11 @@ pub const STREETS: &[&str] = &[
     "Via Roma 21",
 ];
 
+/// The postal code of each of [`CITIES`], by position.
+pub const POSTAL_CODES: &[&str] = &[
+    "10115", "40213", "80331", "50667", "20095", "8001", "1010", "75001",
+];
+
 pub const CITIES: &[(&str, &str, &str)] = &[
     ("Berlin", "Berlin", "Deutschland"),
     ("Düsseldorf", "NRW", "Deutschland"),

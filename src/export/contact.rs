@@ -139,7 +139,7 @@ fn add_entry(contact: &mut Contact, row: &rusqlite::Row<'_>, key: Option<String>
                 text(8)?,
                 text(9)?,
                 text(10)?,
-                String::new(),
+                text(18)?,
                 text(11)?,
             ],
         }),
@@ -223,7 +223,8 @@ fn entries_sql(scope: Scope) -> String {
     };
     format!(
         "SELECT contact_uuid, position, entry_name, types, value, local_value, po_box, extended,
-                street, city, region, country, middle, prefixes, suffixes, lat, long, org_units
+                street, city, region, country, middle, prefixes, suffixes, lat, long, org_units,
+                postal_code
          FROM mirror_contact_entries {only}
          ORDER BY contact_uuid, position"
     )

@@ -14,7 +14,8 @@ pub struct EntryRecord {
     pub value: Option<String>,
     pub local_value: Option<String>,
     /// po_box, extended, street, city, region, country
-    pub address: [Option<String>; 6],
+    /// po box, extended, street, city, region, postal code, country
+    pub address: [Option<String>; 7],
     /// family, given, middle, prefixes, suffixes
     pub name: [Option<String>; 5],
     pub lat: Option<String>,
@@ -91,11 +92,11 @@ pub fn upsert_contact(conn: &Connection, c: &ContactRecord, now: &str) -> Result
     let mut insert = conn.prepare_cached(
         "INSERT INTO mirror_contact_entries (contact_uuid, position, entry_name, entry_group, types, value,
             local_value, po_box, extended, street, city, region, country, family, given, middle, prefixes,
-            suffixes, lat, long, org_name, org_units)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+            suffixes, lat, long, org_name, org_units, postal_code)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
     )?;
     for (position, e) in c.entries.iter().enumerate() {
-        let [po_box, extended, street, city, region, country] = &e.address;
+        let [po_box, extended, street, city, region, postal_code, country] = &e.address;
         let [family, given, middle, prefixes, suffixes] = &e.name;
         insert.execute(params![
             c.uuid,
@@ -119,7 +120,8 @@ pub fn upsert_contact(conn: &Connection, c: &ContactRecord, now: &str) -> Result
             e.lat,
             e.long,
             e.org_name,
-            e.org_units
+            e.org_units,
+            postal_code,
         ])?;
     }
     let mut insert_number = conn.prepare_cached(

@@ -63,8 +63,8 @@ struct WireAddress {
     locality: Option<String>,
     #[serde(default)]
     region: Option<String>,
-    // `postalCode` has no column in the entries (the classic API had none); it stays in
-    // `raw_json`.
+    #[serde(default, rename = "postalCode")]
+    postal_code: Option<String>,
     #[serde(default)]
     country: Option<String>,
 }
@@ -169,6 +169,7 @@ pub(crate) fn to_record(
             nonempty(&a.street),
             nonempty(&a.locality),
             nonempty(&a.region),
+            nonempty(&a.postal_code),
             nonempty(&a.country),
         ];
         if adr.address.iter().any(Option::is_some) {

@@ -44,11 +44,22 @@ async fn account(State(shared): State<Shr>) -> V2Result {
     let world = shared.read();
     ok(&json!({
         "company": "sipmirror Demo GmbH",
-        "mainProductType": world.account.base_product_type.to_ascii_uppercase().replace(' ', "_"),
+        "mainProductType": product_type(&world.account.base_product_type),
         "logoUrl": "",
         "verified": true,
         "historyLifeTime": "UNLIMITED",
     }))
+}
+
+/// The classic product name ("sipgate team") as one of the names v2's description lists
+/// (`TEAM`, `BASIC`, ...).
+fn product_type(classic: &str) -> String {
+    classic
+        .trim()
+        .strip_prefix("sipgate ")
+        .unwrap_or(classic)
+        .to_ascii_uppercase()
+        .replace(' ', "_")
 }
 
 /// The classic balance in 1/10,000 of the currency, an integer as v2 sends it.
@@ -302,7 +313,7 @@ fn contact(world: &World, c: &Contact) -> Value {
             let part = |k: &str| e.part(k).unwrap_or("");
             json!({"poBox": part("po_box"), "extendedAddress": part("extended"),
                    "streetAddress": part("street"), "locality": part("city"),
-                   "region": part("region"), "postalCode": "", "country": part("country")})
+                   "region": part("region"), "postalCode": part("postal_code"), "country": part("country")})
         })
         .collect();
     let organization: Vec<Vec<String>> = c
@@ -319,7 +330,7 @@ fn contact(world: &World, c: &Contact) -> Value {
     // the account's shared phone book (by their UUID, so always the same ones).
     let shared = c.owner != world.user_id || c.uuid.starts_with(['0', '1', '2', '3', '4']);
     let scope = if shared { "SHARED" } else { "PRIVATE" };
-    json!({"id": c.uuid, "name": full_name(c), "picture": null, "emails": emails,
+    json!({"id": c.uuid, "name": full_name(c), "emails": emails,
            "numbers": numbers, "addresses": addresses, "organization": organization,
            "scope": scope})
 }
