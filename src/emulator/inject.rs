@@ -15,12 +15,75 @@ use bytes::Bytes;
 use super::faults::{After, Before};
 use super::server::{ConnAbort, Shared, error_body, format_of};
 
+/// The largest JSON body whose keys the wire log reads.
+const LOGGED_BODY_MAX: usize = 1 << 20;
+
+/// Notes a v2 request in [`super::server::Stats::wire_log`] (its body is read and put back).
+async fn log_wire(shared: &Shared, request: Request) -> Request {
+    let path = request.uri().path().to_string();
+    if !path.starts_with("/v2/") || shared.stats().wire_log.len() >= super::server::WIRE_LOG_MAX {
+        return request;
+    }
+    let mut query: Vec<String> = request
+        .uri()
+        .query()
+        .map(|q| {
+            form_urlencoded::parse(q.as_bytes())
+                .map(|(k, _)| k.into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    query.sort();
+    query.dedup();
+    let method = request.method().to_string();
+    let small = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .is_some_and(|length| length <= LOGGED_BODY_MAX);
+    if !small {
+        // No body, or one too large to look into (a fax): logged without body keys, passed
+        // on untouched.
+        shared.stats().wire_log.push(super::server::WireRequest {
+            method,
+            path,
+            query,
+            body: Vec::new(),
+        });
+        return request;
+    }
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, LOGGED_BODY_MAX)
+        .await
+        .unwrap_or_default();
+    let mut keys: Vec<String> = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+        Ok(serde_json::Value::Array(items)) => items
+            .iter()
+            .filter_map(|i| i.as_object())
+            .flat_map(|m| m.keys().cloned())
+            .collect(),
+        _ => Vec::new(),
+    };
+    keys.sort();
+    keys.dedup();
+    shared.stats().wire_log.push(super::server::WireRequest {
+        method,
+        path,
+        query,
+        body: keys,
+    });
+    Request::from_parts(parts, Body::from(bytes))
+}
+
 /// Counts the request and applies the configured faults around it.
 pub async fn faults_and_stats(
     AxumState(shared): AxumState<Arc<Shared>>,
     request: Request,
     next: Next,
 ) -> Response {
+    let request = log_wire(&shared, request).await;
     let served = {
         let mut stats = shared.stats();
         stats.requests_total += 1;

@@ -69,6 +69,23 @@ impl Shared {
 pub struct Stats {
     pub requests_total: u64,
     pub requests: BTreeMap<String, u64>,
+    /// The v2 requests served, as the contract test checks them against sipgate's
+    /// description: the first [`WIRE_LOG_MAX`] of them.
+    #[serde(skip)]
+    pub wire_log: Vec<WireRequest>,
+}
+
+/// The most requests [`Stats::wire_log`] keeps.
+pub const WIRE_LOG_MAX: usize = 5_000;
+
+/// What a v2 request named: its method, path, query keys and the keys of its JSON body (of
+/// each item, for a list).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WireRequest {
+    pub method: String,
+    pub path: String,
+    pub query: Vec<String>,
+    pub body: Vec<String>,
 }
 
 impl Stats {

@@ -46,7 +46,7 @@ pub fn scope_for(path: &str) -> &'static str {
         "sms" => "sms:read",
         "voicemails" => "voicemails:read",
         "groups" => "groups:read",
-        "settings" => "settings:sipgateio:read",
+        "settings" => "settings:sipgateio:read (settings:sipgateio:write to change them)",
         "sessions" => "sessions:write",
         "calls" => "rtcm:read / rtcm:write",
         _ => "all",

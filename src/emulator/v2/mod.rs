@@ -146,43 +146,55 @@ pub fn router(shared: Shr) -> Router<Shr> {
     Router::new().nest("/v2", api).merge(download::routes())
 }
 
-/// The scope a route needs, by its method and first path segment below `/v2` (or, for
-/// per-user routes, the second). `None`: no scope needed (who am I).
-fn required_scope(method: &Method, path: &str) -> Option<&'static str> {
+/// The scopes a route accepts (any one of them, or `all`), by its method and first path
+/// segment below `/v2` (or, for per-user routes, the second), as sipgate's description lists
+/// them: some routes take a broad scope as well as the narrow one (`sessions:write`,
+/// `settings:read`, `phonelines:forwardings:read`). `None`: no scope needed (who am I).
+fn required_scope(method: &Method, path: &str) -> Option<&'static [&'static str]> {
     let mut segments = path.trim_start_matches("/v2").trim_matches('/').split('/');
     let first = segments.next().unwrap_or("");
-    let scope = match first {
+    let read = method == Method::GET;
+    let scopes: &'static [&'static str] = match first {
         "authorization" => return None,
-        "history" if method != Method::GET => "history:write",
-        "history" => "history:read",
-        "settings" if method == Method::GET => "settings:sipgateio:read",
-        "settings" => "settings:sipgateio:write",
-        "calls" if method == Method::GET => "rtcm:read",
-        "calls" => "rtcm:write",
-        "devices" => "devices:write",
+        "history" if !read => &["history:write"],
+        "history" => &["history:read"],
+        "settings" if read => &["settings:read", "settings:sipgateio:read"],
+        "settings" => &["settings:write", "settings:sipgateio:write"],
+        "calls" if read => &["rtcm:read"],
+        "calls" => &["rtcm:write"],
+        "devices" if read => &["devices:read"],
+        "devices" => &["devices:write"],
         "sessions" => match segments.next().unwrap_or("") {
-            "sms" => "sessions:sms:write",
-            "fax" => "sessions:fax:write",
-            "calls" => "sessions:calls:write",
-            _ => "sessions:write",
+            "sms" => &["sessions:write", "sessions:sms:write"],
+            "fax" => &["sessions:write", "sessions:fax:write"],
+            "calls" => &["sessions:write", "sessions:calls:write"],
+            _ => &["sessions:write"],
         },
-        "contacts" => "contacts:read",
-        "account" => "account:read",
-        "balance" => "balance:read",
-        "numbers" => "numbers:read",
-        "users" => "users:read",
-        "voicemails" => "voicemails:read",
-        "groups" => "groups:read",
-        _ => match segments.next().unwrap_or("") {
-            "devices" => "devices:read",
-            "phonelines" if method != Method::GET => "phonelines:write",
-            "phonelines" => "phonelines:read",
-            "faxlines" => "faxlines:read",
-            "sms" => "sms:read",
-            _ => "all",
-        },
+        "contacts" => &["contacts:read"],
+        "account" => &["account:read"],
+        "balance" => &["balance:read"],
+        "numbers" => &["numbers:read"],
+        "users" => &["users:read"],
+        "voicemails" => &["voicemails:read"],
+        "groups" => &["groups:read"],
+        _ => {
+            let resource = segments.next().unwrap_or("");
+            let forwardings = segments.nth(1) == Some("forwardings");
+            match resource {
+                "devices" => &["devices:read"],
+                "phonelines" if forwardings && !read => {
+                    &["phonelines:write", "phonelines:forwardings:write"]
+                }
+                "phonelines" if forwardings => &["phonelines:read", "phonelines:forwardings:read"],
+                "phonelines" if !read => &["phonelines:write"],
+                "phonelines" => &["phonelines:read"],
+                "faxlines" => &["faxlines:read"],
+                "sms" => &["sms:read"],
+                _ => &["all"],
+            }
+        }
     };
-    Some(scope)
+    Some(scopes)
 }
 
 /// Token auth and scopes, in front of every `/v2` route.
@@ -195,9 +207,14 @@ async fn authorize(AxumState(shared): AxumState<Shr>, request: Request, next: Ne
         )
         .into_response();
     }
-    if let Some(scope) = required_scope(request.method(), request.uri().path()) {
-        let granted = shared.token_scopes.iter().any(|s| s == "all" || s == scope);
+    if let Some(scopes) = required_scope(request.method(), request.uri().path()) {
+        let granted = shared
+            .token_scopes
+            .iter()
+            .any(|s| s == "all" || scopes.contains(&s.as_str()));
         if !granted {
+            // The narrowest scope is the one to name (the last of the list).
+            let scope = scopes.last().copied().unwrap_or("all");
             return V2Error::new(
                 StatusCode::FORBIDDEN,
                 "REQUEST_NOT_AUTHORIZED",
@@ -258,15 +275,39 @@ mod tests {
     #[test]
     fn routes_need_their_scopes() {
         let get = &Method::GET;
-        assert_eq!(required_scope(get, "/v2/history"), Some("history:read"));
+        let put = &Method::PUT;
+        let post = &Method::POST;
         assert_eq!(
-            required_scope(&Method::PUT, "/v2/history/1"),
-            Some("history:write")
+            required_scope(get, "/v2/history"),
+            Some(&["history:read"][..])
         );
-        assert_eq!(required_scope(get, "/v2/w0/devices"), Some("devices:read"));
+        assert_eq!(
+            required_scope(put, "/v2/history/1"),
+            Some(&["history:write"][..])
+        );
+        assert_eq!(
+            required_scope(get, "/v2/w0/devices"),
+            Some(&["devices:read"][..])
+        );
+        assert_eq!(
+            required_scope(get, "/v2/devices/e0"),
+            Some(&["devices:read"][..])
+        );
         assert_eq!(
             required_scope(get, "/v2/w0/phonelines/p0/forwardings"),
-            Some("phonelines:read")
+            Some(&["phonelines:read", "phonelines:forwardings:read"][..])
+        );
+        assert_eq!(
+            required_scope(put, "/v2/w0/phonelines/p0/forwardings"),
+            Some(&["phonelines:write", "phonelines:forwardings:write"][..])
+        );
+        assert_eq!(
+            required_scope(post, "/v2/sessions/sms"),
+            Some(&["sessions:write", "sessions:sms:write"][..])
+        );
+        assert_eq!(
+            required_scope(put, "/v2/settings/sipgateio"),
+            Some(&["settings:write", "settings:sipgateio:write"][..])
         );
         assert_eq!(required_scope(get, "/v2/authorization/userinfo"), None);
     }
