@@ -824,3 +824,26 @@ fn a_call_to_a_group_of_100_users_lands_in_live_calls() {
     let ids: Vec<String> = serde_json::from_str(&ids).expect("json");
     assert_eq!(ids.len(), 100);
 }
+
+/// v2's history names the push API's `callId` of each call: `call_ids` joins `calls` to
+/// `live_calls` by it.
+#[test]
+fn a_played_call_joins_live_calls_to_calls_by_its_call_id() {
+    let s = Synced::start(20, 2);
+    s.v2_sync_ok(&[]);
+    let _hook = start(&s);
+    let played = play(&s, json!({"from": "+4915799912345", "to": "+4930123456"}));
+    let id = played["callId"].as_str().expect("callId").to_string();
+    let history = played["historyId"].as_u64().expect("historyId");
+    eventually("the pull after the hangup", || in_calls(&s, history));
+    let (event, state): (i64, String) = s
+        .db()
+        .query_row(
+            "SELECT c.id, l.state FROM calls c JOIN call_ids i ON i.event_id = c.id
+               JOIN live_calls l USING (call_id) WHERE l.call_id = ?1",
+            [&id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("the call joined to its live row");
+    assert_eq!((event, state.as_str()), (history as i64, "ended"));
+}

@@ -196,14 +196,19 @@ pub async fn hang_up(shared: Arc<Shared>, id: &str) -> Result<Value, String> {
 /// The call ends: into the history first (sipgate lists it when it ends), then `hangup`.
 async fn finish(shared: &Arc<Shared>, id: &str, call: PushCall) -> Result<u64, String> {
     let r = &call.request;
-    let history = shared.write().add_finished_call(
-        &digits(&r.from),
-        &digits(&r.to),
-        r.direction == "in",
-        r.answer,
-        r.duration_s,
-        chrono::Utc::now().timestamp_millis(),
-    );
+    let history = {
+        let mut world = shared.write();
+        let history = world.add_finished_call(
+            &digits(&r.from),
+            &digits(&r.to),
+            r.direction == "in",
+            r.answer,
+            r.duration_s,
+            chrono::Utc::now().timestamp_millis(),
+        );
+        world.push_call_ids.insert(history, id.to_string());
+        history
+    };
     if let Some(url) = &call.on_hangup {
         post(url, id, r, "hangup").await?;
     }

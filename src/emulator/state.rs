@@ -25,6 +25,9 @@ pub struct State {
     /// v2: the emergency address of each device whose address was taken away (by a
     /// `PUT /devices/{id}` without `emergencyAddressId`); every other device has address 1.
     pub emergency_address_cleared: std::collections::HashSet<String>,
+    /// The push API's `callId` of calls played through it, by their history event: v2's
+    /// history names the same `callId`.
+    pub push_call_ids: HashMap<u64, String>,
     generator: Generator,
     next_event_id: u64,
     next_session: u64,
@@ -81,6 +84,7 @@ impl State {
             }),
             push_calls: HashMap::new(),
             emergency_address_cleared: std::collections::HashSet::new(),
+            push_call_ids: HashMap::new(),
             generator,
             next_event_id: 100_000_000,
             next_session: 1,

@@ -433,7 +433,12 @@ fn entry(shared: &Shr, world: &World, e: &Event, text_ids: bool) -> Value {
             duration_s,
             recordings,
         } => {
-            m.insert("callId".into(), format!("{:016X}", e.id).into());
+            let call_id = world
+                .push_call_ids
+                .get(&e.id)
+                .cloned()
+                .unwrap_or_else(|| format!("{:016X}", e.id));
+            m.insert("callId".into(), call_id.into());
             let recordings: Vec<Value> = (0..*recordings)
                 .map(|i| {
                     json!({"id": format!("{}-{i}", e.id),
