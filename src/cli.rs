@@ -692,6 +692,10 @@ pub enum OutboxCommand {
 /// `sipmirror emulator`: the account it generates, where it listens, and faults to inject.
 #[derive(Debug, Args)]
 pub struct EmulatorArgs {
+    /// Print the public key the emulator signs its push API posts with (PEM, for
+    /// `[webhook] public_key_file`) and exit
+    #[arg(long)]
+    pub print_push_key: bool,
     /// Address to listen on (use port 0 for any free port)
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,

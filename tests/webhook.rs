@@ -847,3 +847,53 @@ fn a_played_call_joins_live_calls_to_calls_by_its_call_id() {
         .expect("the call joined to its live row");
     assert_eq!((event, state.as_str()), (history as i64, "ended"));
 }
+
+/// The emulator signs its pushes with a key of its own (`emulator --print-push-key`): with
+/// that key as `[webhook] public_key_file`, a played call to a group of 20 gets through the
+/// receiver's signature check end to end, with every user of the group.
+#[test]
+fn the_emulators_signed_pushes_of_a_group_call_pass_the_signature_check() {
+    let s = Synced::start(20, 2);
+    s.v2_sync_ok(&[]);
+    let printed = s
+        .home
+        .cmd()
+        .args(["emulator", "--print-push-key"])
+        .output()
+        .expect("print key");
+    assert!(printed.status.success());
+    let key = s.home.path().join("push-key.pub.pem");
+    std::fs::write(&key, &printed.stdout).expect("key file");
+    let hook = start_with(&s, &format!("public_key_file = {key:?}\n"));
+    s.v2_cmd(&[
+        "webhook",
+        "setup",
+        "--incoming",
+        &hook.url,
+        "--outgoing",
+        &hook.url,
+    ])
+    .assert()
+    .success();
+    let played = play(
+        &s,
+        json!({"from": "+4915799912345", "to": "+4930123456", "users": 20}),
+    );
+    let id = played["callId"].as_str().expect("callId").to_string();
+    let history = played["historyId"].as_u64().expect("historyId");
+    eventually("the pull after the hangup", || in_calls(&s, history));
+    let (ids, answered): (String, Option<String>) = s
+        .db()
+        .query_row(
+            "SELECT user_ids, answered_at FROM live_calls WHERE call_id = ?1",
+            [&id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("row");
+    let ids: Vec<String> = serde_json::from_str(&ids).expect("json");
+    assert_eq!(ids.len(), 20);
+    assert!(answered.is_some());
+    // An unsigned post is still refused.
+    let body = "event=newCall&callId=UNSIGNED&from=4930111&to=4930222&direction=in";
+    assert_eq!(post_with(&hook.url, body, &[]), 403);
+}

@@ -10,6 +10,10 @@ const MAX_EVENTS: usize = 5_000_000;
 const MAX_CONTACTS: usize = 1_000_000;
 
 pub fn run(args: &EmulatorArgs, json: bool) -> Result<ExitCode> {
+    if args.print_push_key {
+        output::write_bytes(crate::emulator::PUSH_PUBLIC_KEY.as_bytes())?;
+        return Ok(ExitCode::Ok);
+    }
     let config = config(args)?;
     let emulator = Emulator::start(config)?;
     let url = emulator.base_url().to_string();

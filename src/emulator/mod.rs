@@ -63,6 +63,7 @@ pub use faults::Faults;
 /// A small valid PDF of `pages` pages, as the emulator serves for faxes; tests send it.
 pub use media::pdf as sample_pdf;
 pub use model::{Detail, Direction, Kind, Location, Session};
+pub use push_calls::PUSH_PUBLIC_KEY;
 pub use server::Stats;
 pub use state::{ContactPatch, EventPatch, State};
 

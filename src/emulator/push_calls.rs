@@ -38,6 +38,47 @@ pub struct PlayRequest {
     pub duplicate: BTreeSet<String>,
     #[serde(default)]
     pub late: BTreeSet<String>,
+    /// Users the call rings for (a group): `newCall` names them all, `answer` the first.
+    #[serde(default = "one")]
+    pub users: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// The emulator's own key for the push API's `x-sipgate-signature` (a test key made once with
+/// openssl, not a secret); its public half is [`PUSH_PUBLIC_KEY`], printed by
+/// `sipmirror emulator --print-push-key`.
+const PUSH_SIGNING_KEY: &[u8] = include_bytes!("data/push-key.pk8");
+
+/// The public half of the emulator's push key, PEM.
+pub const PUSH_PUBLIC_KEY: &str = include_str!("data/push-key.pub.pem");
+
+/// `x-sipgate-signature` of `body`: RSA-SHA256 (PKCS#1 v1.5), base64, as sipgate signs.
+fn signature(body: &[u8]) -> Result<String, String> {
+    use base64::Engine;
+    let key = ring::signature::RsaKeyPair::from_pkcs8(PUSH_SIGNING_KEY)
+        .map_err(|e| format!("the emulator's push key: {e}"))?;
+    let mut signature = vec![0; key.public().modulus_len()];
+    key.sign(
+        &ring::signature::RSA_PKCS1_SHA256,
+        &ring::rand::SystemRandom::new(),
+        body,
+        &mut signature,
+    )
+    .map_err(|e| format!("signing a push: {e}"))?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(signature))
+}
+
+/// The group's users: the account's own first, then numbered ones.
+fn users(r: &PlayRequest) -> Vec<(String, String)> {
+    (0..r.users.max(1))
+        .map(|i| match i {
+            0 => ("Jürgen".to_string(), "w0".to_string()),
+            _ => (format!("User {i}"), format!("w{}", i + 1)),
+        })
+        .collect()
 }
 
 fn incoming() -> String {
@@ -70,12 +111,22 @@ fn fields(id: &str, r: &PlayRequest, event: &str) -> Vec<(String, String)> {
     ];
     match event {
         "newCall" => {
-            fields.push(("user[]".into(), "Jürgen".into()));
-            fields.push(("userId[]".into(), "w0".into()));
-            fields.push(("fullUserId[]".into(), "1234567w0".into()));
+            for (name, user) in users(r) {
+                fields.push(("user[]".into(), name));
+                fields.push(("fullUserId[]".into(), format!("1234567{user}")));
+                fields.push(("userId[]".into(), user));
+            }
             fields.push(("xcid".into(), format!("x{id}")));
         }
-        "answer" => fields.push(("answeringNumber".into(), digits(&r.to))),
+        "answer" => {
+            // Who answered: the first of the group.
+            if let Some((name, user)) = users(r).into_iter().next() {
+                fields.push(("user[]".into(), name));
+                fields.push(("fullUserId[]".into(), format!("1234567{user}")));
+                fields.push(("userId[]".into(), user));
+            }
+            fields.push(("answeringNumber".into(), digits(&r.to)));
+        }
         _ => {
             let cause = if r.answer { "normalClearing" } else { "cancel" };
             fields.push(("cause".into(), cause.into()));
@@ -99,10 +150,17 @@ async fn post(url: &str, id: &str, r: &PlayRequest, event: &str) -> Result<Strin
         .map_err(|e| e.to_string())?;
     let times = if r.duplicate.contains(event) { 2 } else { 1 };
     let mut body = String::new();
+    let form = fields(id, r, event);
+    let encoded = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&form)
+        .finish();
+    let signed = signature(encoded.as_bytes())?;
     for _ in 0..times {
         let answer = client
             .post(url)
-            .form(&fields(id, r, event))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-sipgate-signature", &signed)
+            .body(encoded.clone())
             .send()
             .await
             .map_err(|e| format!("posting {event} to {url}: {e}"))?;
