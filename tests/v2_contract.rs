@@ -325,3 +325,289 @@ fn every_request_sipmirror_sends_is_one_sipgate_documents() {
         );
     }
 }
+
+/// The JSON type a described field has: `string`, `boolean`, `integer`, `array`, `object`.
+type Field = (&'static str, &'static str);
+
+/// What sipgate's description says a GET answers (HTTP 200): the fields of the object, or of
+/// each of its `items`. Fields the description does not list may come too (the schemas do not
+/// forbid them, and sipgate sends more, e.g. history's `callId`).
+const ANSWERS: &[(&str, &[Field], &[Field])] = &[
+    (
+        "/authorization/userinfo",
+        &[
+            ("sub", "string"),
+            ("domain", "string"),
+            ("masterSipId", "string"),
+            ("locale", "string"),
+        ],
+        &[],
+    ),
+    (
+        "/account",
+        &[
+            ("company", "string"),
+            ("mainProductType", "string"),
+            ("logoUrl", "string"),
+            ("verified", "boolean"),
+            ("historyLifeTime", "string"),
+        ],
+        &[],
+    ),
+    (
+        "/balance",
+        &[("amount", "integer"), ("currency", "string")],
+        &[],
+    ),
+    (
+        "/numbers",
+        &[("items", "array")],
+        &[
+            ("id", "string"),
+            ("number", "string"),
+            ("localized", "string"),
+            ("type", "string"),
+            ("endpointId", "string"),
+            ("endpointAlias", "string"),
+            ("endpointUrl", "string"),
+        ],
+    ),
+    (
+        "/users",
+        &[("items", "array")],
+        &[
+            ("id", "string"),
+            ("firstname", "string"),
+            ("lastname", "string"),
+            ("email", "string"),
+            ("defaultDevice", "string"),
+            ("busyOnBusy", "boolean"),
+            ("addressId", "string"),
+            ("directDialIds", "array"),
+            ("timezone", "string"),
+            ("admin", "boolean"),
+        ],
+    ),
+    (
+        "/groups",
+        &[("items", "array")],
+        &[
+            ("id", "string"),
+            ("alias", "string"),
+            ("groupNumbersUrl", "string"),
+            ("groupUsersUrl", "string"),
+            ("departmentId", "integer"),
+        ],
+    ),
+    (
+        "/voicemails",
+        &[("items", "array")],
+        &[
+            ("id", "string"),
+            ("alias", "string"),
+            ("belongsToEndpoint", "object"),
+        ],
+    ),
+    (
+        "/w0/devices",
+        &[("items", "array")],
+        &[
+            ("id", "string"),
+            ("alias", "string"),
+            ("type", "string"),
+            ("online", "boolean"),
+            ("dnd", "boolean"),
+            ("activePhonelines", "array"),
+            ("activeGroups", "array"),
+        ],
+    ),
+    (
+        "/w1/devices",
+        &[("items", "array")],
+        &[
+            ("id", "string"),
+            ("alias", "string"),
+            ("type", "string"),
+            ("online", "boolean"),
+            ("dnd", "boolean"),
+            ("activePhonelines", "array"),
+            ("activeGroups", "array"),
+        ],
+    ),
+    (
+        "/devices/e0",
+        &[
+            ("id", "string"),
+            ("alias", "string"),
+            ("type", "string"),
+            ("online", "boolean"),
+            ("dnd", "boolean"),
+            ("activePhonelines", "array"),
+            ("activeGroups", "array"),
+        ],
+        &[],
+    ),
+    (
+        "/w0/phonelines",
+        &[("items", "array")],
+        &[
+            ("id", "string"),
+            ("alias", "string"),
+            ("blockAnonymousUrl", "string"),
+            ("devicesUrl", "string"),
+            ("forwardingsUrl", "string"),
+            ("numbersUrl", "string"),
+            ("parallelForwardingsUrl", "string"),
+            ("voicemailsUrl", "string"),
+        ],
+    ),
+    (
+        "/w0/phonelines/p0/forwardings",
+        &[("items", "array")],
+        &[
+            ("alias", "string"),
+            ("destination", "string"),
+            ("timeout", "integer"),
+            ("active", "boolean"),
+        ],
+    ),
+    (
+        "/w0/faxlines",
+        &[("items", "array")],
+        &[
+            ("id", "string"),
+            ("alias", "string"),
+            ("tagline", "string"),
+            ("canSend", "boolean"),
+            ("canReceive", "boolean"),
+        ],
+    ),
+    (
+        "/w0/sms",
+        &[("items", "array")],
+        &[
+            ("id", "string"),
+            ("alias", "string"),
+            ("callerId", "string"),
+        ],
+    ),
+    (
+        "/history?limit=1000",
+        &[("items", "array"), ("totalCount", "integer")],
+        &[
+            ("id", "string"),
+            ("source", "string"),
+            ("target", "string"),
+            ("sourceAlias", "string"),
+            ("targetAlias", "string"),
+            ("type", "string"),
+            ("created", "string"),
+            ("lastModified", "string"),
+            ("direction", "string"),
+            ("incoming", "boolean"),
+            ("status", "string"),
+            ("connectionIds", "array"),
+            ("read", "boolean"),
+            ("archived", "boolean"),
+            ("note", "string"),
+            ("endpoints", "array"),
+            ("starred", "boolean"),
+            ("labels", "array"),
+        ],
+    ),
+    (
+        "/contacts?limit=1000",
+        &[("items", "array"), ("totalCount", "integer")],
+        &[
+            ("id", "string"),
+            ("name", "string"),
+            ("picture", "string"),
+            ("emails", "array"),
+            ("numbers", "array"),
+            ("addresses", "array"),
+            ("organization", "array"),
+            ("scope", "string"),
+        ],
+    ),
+    (
+        "/settings/sipgateio",
+        &[
+            ("incomingUrl", "string"),
+            ("outgoingUrl", "string"),
+            ("log", "boolean"),
+            ("whitelist", "array"),
+        ],
+        &[],
+    ),
+];
+
+/// The enums of the description that the emulator's answers use.
+const ENUMS: &[(&str, &[&str])] = &[(
+    "mainProductType",
+    &[
+        "AFFILIATE",
+        "BASIC",
+        "CLINQ",
+        "SATELLITE",
+        "SIMQUADRAT",
+        "TEAM",
+        "TRUNKING",
+        "FORMER_AFFILIATE",
+        "FORMER_BASIC",
+        "FORMER_SATELLITE",
+    ],
+)];
+
+fn json_type(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "boolean",
+        serde_json::Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Array(_) => "array",
+        serde_json::Value::Object(_) => "object",
+    }
+}
+
+/// The ways `object` differs from `fields`: a described field of another type (null
+/// included: the description has no nullable field), or outside its enum.
+fn differences(what: &str, object: &serde_json::Value, fields: &[Field]) -> Vec<String> {
+    let mut found = Vec::new();
+    for (name, wanted) in fields {
+        let Some(value) = object.get(name) else {
+            continue;
+        };
+        let got = json_type(value);
+        if got != *wanted {
+            found.push(format!("{what}: {name} is {got}, described as {wanted}"));
+        }
+        if let Some((_, allowed)) = ENUMS.iter().find(|(n, _)| n == name)
+            && !value.as_str().is_some_and(|v| allowed.contains(&v))
+        {
+            found.push(format!(
+                "{what}: {name} {value} is not in the description's enum"
+            ));
+        }
+    }
+    found
+}
+
+#[test]
+fn the_emulators_answers_have_the_types_sipgate_describes() {
+    let s = Synced::start(300, 40);
+    let mut found = Vec::new();
+    for (path, fields, item_fields) in ANSWERS {
+        let answer = common::v2_json(&s, path);
+        found.extend(differences(path, &answer, fields));
+        for item in answer["items"].as_array().into_iter().flatten() {
+            found.extend(differences(&format!("{path} item"), item, item_fields));
+        }
+    }
+    found.sort();
+    found.dedup();
+    assert!(
+        found.is_empty(),
+        "answers unlike the description: {found:#?}"
+    );
+}
