@@ -130,16 +130,35 @@ fn check_body(kind: &str, body: &[u8]) -> std::result::Result<&'static str, Stri
 /// A format check: None = not this format; Some(whole) = this format, whole or not.
 type FormatCheck = fn(&[u8]) -> Option<bool>;
 
+/// A RIFF WAVE file is whole when it holds at least the size its header declares. A recording
+/// written as a stream declares 0 or 0xFFFFFFFF (its writer could not go back to fill the size
+/// in): that says nothing, and is taken as it is.
 fn wav(b: &[u8]) -> Option<bool> {
     (b.starts_with(b"RIFF") && b.get(8..12) == Some(b"WAVE")).then(|| {
-        let declared = u32::from_le_bytes([b[4], b[5], b[6], b[7]]) as usize;
-        declared.checked_add(8) == Some(b.len())
+        let declared = u32::from_le_bytes([b[4], b[5], b[6], b[7]]);
+        if declared == 0 || declared == u32::MAX {
+            return true;
+        }
+        (declared as usize)
+            .checked_add(8)
+            .is_some_and(|whole| whole <= b.len())
     })
 }
 
+/// MP3: an ID3v2 tag, or an MPEG audio frame of layer III: MPEG-1 (`FF FB`), MPEG-2 (`FF F3`)
+/// or MPEG-2.5 (`FF E3`), with or without CRC. Telephone recordings are often bare MPEG-2 or
+/// 2.5 streams at 8 kHz. MP3 has no length or end marker to check.
 fn mp3(b: &[u8]) -> Option<bool> {
-    // MP3 has no length or end marker to check.
-    (b.starts_with(b"ID3") || b.starts_with(&[0xFF, 0xFB])).then_some(true)
+    let frame = match b {
+        [0xFF, second, ..] => {
+            let sync = second & 0xE0 == 0xE0;
+            let version_known = (second >> 3) & 0b11 != 0b01;
+            let layer_three = (second >> 1) & 0b11 == 0b01;
+            sync && version_known && layer_three
+        }
+        _ => false,
+    };
+    (b.starts_with(b"ID3") || frame).then_some(true)
 }
 
 fn pdf(b: &[u8]) -> Option<bool> {
@@ -342,6 +361,42 @@ fn human_bytes(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Files made by real encoders (see `tests/data/media/README.md`), not by the emulator.
+    #[test]
+    fn recordings_as_real_encoders_write_them_are_taken() {
+        let files: [(&[u8], &str); 4] = [
+            (
+                include_bytes!("../tests/data/media/voicemail-8khz.wav"),
+                "wav",
+            ),
+            (
+                include_bytes!("../tests/data/media/voicemail-streamed-size.wav"),
+                "wav",
+            ),
+            (
+                include_bytes!("../tests/data/media/voicemail-mpeg2-16khz.mp3"),
+                "mp3",
+            ),
+            (
+                include_bytes!("../tests/data/media/voicemail-mpeg25-8khz.mp3"),
+                "mp3",
+            ),
+        ];
+        for (body, extension) in files {
+            assert_eq!(check_body("voicemail_audio", body), Ok(extension));
+        }
+        // A WAV whose data stops before its declared size is cut off.
+        let whole = include_bytes!("../tests/data/media/voicemail-8khz.wav");
+        assert!(check_body("voicemail_audio", &whole[..whole.len() / 2]).is_err());
+        // Layer I or II and the reserved MPEG version are not MP3.
+        for header in [[0xFF, 0xFF], [0xFF, 0xFD], [0xFF, 0xEB]] {
+            assert!(
+                check_body("voicemail_audio", &header).is_err(),
+                "{header:x?}"
+            );
+        }
+    }
 
     #[test]
     fn bodies_must_be_whole_and_what_their_kind_says() {
