@@ -63,7 +63,8 @@ fn messages_are_sent_exactly_once_under_lost_answers() {
         } else {
             format!("message {i}")
         };
-        let to = format!("+491579991234{}", i % 3);
+        // (The identical two go to the same number; the others spread over three.)
+        let to = format!("+491579991234{}", if i < 2 { 0 } else { i % 3 });
         s.v2_cmd(&["send", "sms", "--queue-only", "--to", &to, "--text", &text])
             .assert()
             .success();
@@ -387,4 +388,64 @@ fn a_v2_fax_for_later_waits_in_the_outbox_until_its_time() {
         "sent once its time came"
     );
     assert_eq!(s.outbox_len(), 0);
+}
+
+/// Two identical messages (same text, same number) and the second one's answer lost: v2 does
+/// not say which history entry an SMS became, so the lost one is looked up, and it must not
+/// take the entry the first one claimed: two distinct entries, each sent once.
+#[test]
+fn identical_messages_both_go_out_when_the_second_answer_is_lost() {
+    let s = synced();
+    let before = newest_event(&s);
+    for _ in 0..2 {
+        s.v2_cmd(&[
+            "send",
+            "sms",
+            "--queue-only",
+            "--to",
+            "+4915799912340",
+            "--text",
+            "same words",
+        ])
+        .assert()
+        .success();
+    }
+    s.control(
+        "PUT",
+        "/_emulator/faults",
+        Some(json!({"lose_matching": {"contains": "POST /v2/sessions/sms", "after": 1}})),
+    );
+    for _ in 0..5 {
+        s.db()
+            .execute("UPDATE outbox SET next_attempt_at = NULL", [])
+            .expect("due");
+        let _ = s.v2_cmd(&["push"]).output().expect("push");
+        if s.outbox_len() == 0 {
+            break;
+        }
+    }
+    let faults = s.control("GET", "/_emulator/faults", None);
+    assert_eq!(
+        faults["lose_matching"]["count"], 0,
+        "the second answer was lost"
+    );
+    s.control("DELETE", "/_emulator/faults", None);
+    assert_eq!(s.outbox_len(), 0, "sends left in the outbox");
+    let sent = sent_upstream(&s, "SMS", before);
+    assert_eq!(
+        sent,
+        vec![
+            ("+4915799912340".to_string(), "same words".to_string()),
+            ("+4915799912340".to_string(), "same words".to_string())
+        ]
+    );
+    let (count, distinct): (i64, i64) = s
+        .db()
+        .query_row(
+            "SELECT count(*), count(DISTINCT upstream_event_id) FROM sends WHERE state = 'sent'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("sends");
+    assert_eq!((count, distinct), (2, 2), "each claimed its own entry");
 }

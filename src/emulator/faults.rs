@@ -66,6 +66,9 @@ pub struct Faults {
     /// Requests whose path and query contain a text fail with a status, after a number of
     /// them were served: a fault on one listing only.
     pub fail_matching: Option<FailMatching>,
+    /// Requests whose path and query contain a text are served and their answers lost, after
+    /// a number of them were answered: one chosen lost answer.
+    pub lose_matching: Option<LoseMatching>,
     /// Upstream's clock is this many seconds ahead of the machine's: the `Date` of every
     /// answer, and the creation time of events added through the control API, say so.
     pub clock_ahead_s: i64,
@@ -86,6 +89,24 @@ pub struct WorldChange {
     /// `archive` archives it (v2 `archived`), `inbox` brings it back.
     #[serde(default)]
     pub location: Option<String>,
+}
+
+/// Lost answers for the requests that match (see [`Faults::lose_matching`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoseMatching {
+    /// A text the request's method, path and query contain, e.g. `POST /v2/sessions/sms`.
+    pub contains: String,
+    /// How many matching requests are answered before the answers are lost.
+    #[serde(default)]
+    pub after: u64,
+    /// How many answers are lost then (at least one).
+    #[serde(default = "one")]
+    pub count: u64,
+}
+
+fn one() -> u64 {
+    1
 }
 
 /// A fault on the requests that match (see [`Faults::fail_matching`]).
@@ -220,6 +241,23 @@ impl FaultState {
             return None;
         }
         Some(fail.status)
+    }
+
+    /// Whether the answer to `request` (`METHOD path?query`) is to be lost, by
+    /// [`Faults::lose_matching`].
+    pub fn losing(&mut self, request: &str) -> bool {
+        let Some(lose) = self.faults.lose_matching.as_mut() else {
+            return false;
+        };
+        if !request.contains(&lose.contains) || lose.count == 0 {
+            return false;
+        }
+        if lose.after > 0 {
+            lose.after -= 1;
+            return false;
+        }
+        lose.count -= 1;
+        true
     }
 
     /// How many calls to delete now that `served` requests were served (once).

@@ -116,6 +116,9 @@ pub async fn faults_and_stats(
         .path_and_query()
         .map_or(String::new(), |p| p.as_str().to_string());
     let failing = shared.faults().failing(&path_and_query);
+    let losing = shared
+        .faults()
+        .losing(&format!("{} {path_and_query}", request.method()));
     let clock_ahead_s = shared.faults().faults.clock_ahead_s;
     let abort = request.extensions().get::<ConnAbort>().cloned();
     let (delay, before, slow, retry_after) = {
@@ -156,7 +159,11 @@ pub async fn faults_and_stats(
             response.headers_mut().insert(header::DATE, value);
         }
     }
-    let after = shared.faults().after();
+    let after = if losing {
+        After::LoseResponse
+    } else {
+        shared.faults().after()
+    };
     match after {
         After::LoseResponse => match &abort {
             Some(abort) => abort.abort().await,
