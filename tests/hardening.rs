@@ -18,11 +18,16 @@ fn mode(path: &std::path::Path) -> u32 {
 }
 
 /// The command with umask 022, as a login shell has it.
-fn with_umask_022(mut cmd: std::process::Command) -> std::process::Command {
+fn with_umask_022(cmd: std::process::Command) -> std::process::Command {
+    with_umask(cmd, 0o022)
+}
+
+/// The command with the given umask.
+fn with_umask(mut cmd: std::process::Command, mask: libc::mode_t) -> std::process::Command {
     // SAFETY: umask is async-signal-safe and only changes the child's mask.
     unsafe {
-        cmd.pre_exec(|| {
-            libc::umask(0o022);
+        cmd.pre_exec(move || {
+            libc::umask(mask);
             Ok(())
         });
     }
@@ -43,14 +48,6 @@ fn the_mirror_and_its_files_are_private_whatever_the_umask() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert_eq!(mode(&db), 0o600, "mirror");
-    for suffix in ["-wal", "-shm", ".lock"] {
-        let mut name = db.as_os_str().to_os_string();
-        name.push(suffix);
-        let path = std::path::PathBuf::from(name);
-        if path.exists() {
-            assert_eq!(mode(&path), 0o600, "{suffix}");
-        }
-    }
     assert_eq!(
         mode(db.parent().expect("folder")),
         0o700,
@@ -260,5 +257,55 @@ fn media_larger_than_allowed_is_refused_per_item_without_holding_it() {
             faxes > 0 && recordings == 0,
             "v2: {v2}: {faxes} {recordings}"
         );
+    }
+}
+
+/// The mirror's `-wal` and `-shm` exist only while a connection holds the mirror (the last
+/// one to close removes them): they are checked while `serve-phonebook` holds it, under a
+/// login shell's umask and under none at all.
+#[test]
+fn the_wal_and_shm_files_are_private_while_they_exist_whatever_the_umask() {
+    for mask in [0o022, 0o000] {
+        let s = Synced::start(50, 20);
+        let db = s.home.db();
+        let sync = with_umask(s.std_cmd(&["sync"]), mask)
+            .output()
+            .expect("sync");
+        assert!(sync.status.success(), "umask {mask:03o}");
+        let mut serve = with_umask(
+            s.std_cmd(&["serve-phonebook", "--listen", "127.0.0.1:0"]),
+            mask,
+        );
+        let mut child = serve
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("serve");
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.take().expect("stdout")),
+            &mut line,
+        )
+        .expect("first line");
+        let _server = common::Stop(child);
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .expect("address")
+            .to_string();
+        // A render reads the mirror through the server's connection.
+        let book = reqwest::blocking::get(format!("{url}/snom.xml")).expect("book");
+        assert_eq!(book.status().as_u16(), 200);
+        for suffix in ["-wal", "-shm", ".lock"] {
+            let mut name = db.as_os_str().to_os_string();
+            name.push(suffix);
+            let path = std::path::PathBuf::from(name);
+            assert!(
+                path.exists(),
+                "{suffix} exists while the server holds the mirror"
+            );
+            assert_eq!(mode(&path), 0o600, "{suffix} under umask {mask:03o}");
+        }
+        assert_eq!(mode(&db), 0o600, "mirror under umask {mask:03o}");
     }
 }
