@@ -234,6 +234,7 @@ fn killed_at_random_points(dialect: Dialect) {
     let mut edits = Edits::new();
     let mut messages: Vec<String> = Vec::new();
     let mut kills = 0;
+    let mut edit_kills = 0;
     let (receiver, post_url) = common::receiver(dialect.std_cmd(&s, &[]), "crash-key");
     let _receiver = common::Stop(receiver);
     let (phonebook, phonebook_url) = common::serve(&s, &[], None);
@@ -320,18 +321,47 @@ fn killed_at_random_points(dialect: Dialect) {
         );
         // The crash points a run passes: about 2 per page committed, per stream, per event
         // pushed (v2: per bulk update) and per message sent, plus start and end.
-        let commands: [(&[&str], u64); 3] = match dialect {
+        let commands: [(&[&str], u64); 4] = match dialect {
             Dialect::Classic => [
                 (&["sync"][..], 22),
                 (&["sync", "--full"], 28),
+                (&["sync", "--media"], 24),
                 (&["push"], 8),
             ],
             Dialect::V2 => [
                 (&["sync"][..], 16),
                 (&["sync", "--full"], 18),
+                (&["sync", "--media"], 18),
                 (&["push"], 6),
             ],
         };
+        // An edit killed on either side of its commit: applied and queued, or not at all.
+        {
+            let id = *rng.pick(&local_ids);
+            let (verb, value) = *rng.pick(&[("star", "1"), ("unstar", "0")]);
+            let point = 1 + rng.below(2);
+            let status = dialect
+                .std_cmd(&s, &["event", verb, &id.to_string()])
+                .env("SIPMIRROR_CRASH_AT", format!("*#{point}"))
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .expect("edit");
+            let queued: i64 = s
+                .db()
+                .query_row(
+                    "SELECT count(*) FROM outbox WHERE event_id = ?1 AND field = 'starred' AND value = ?2",
+                    rusqlite::params![id, value],
+                    |r| r.get(0),
+                )
+                .expect("outbox");
+            if status.success() || queued > 0 {
+                edits.insert((id, "starred"), value.to_string());
+            }
+            if status.signal() == Some(9) {
+                edit_kills += 1;
+            }
+        }
         // Calls ringing meanwhile (no hangups: their pulls would hold the writer lock the runs
         // below need), a phone reading its book, and a person in the sqlite3 shell.
         for call in 0..3 {
@@ -388,7 +418,9 @@ fn killed_at_random_points(dialect: Dialect) {
             "{context}: every answered post is stored"
         );
     }
-    eprintln!("crash test: {kills} of {rounds} runs killed (seed {seed})");
+    eprintln!(
+        "crash test: {kills} of {rounds} runs and {edit_kills} of {rounds} edits killed (seed {seed})"
+    );
     assert!(
         kills * 2 >= rounds,
         "only {kills} of {rounds} runs were killed: crash points too rare"

@@ -114,6 +114,6 @@ fn store(settings: &Settings, mirror: &mut Mirror, record: &EventRecord) -> Resu
         writer.upsert(record)?;
         writer.finish()?;
     }
-    tx.commit()?;
+    crate::crashpoint::commit(tx, "fax_wait:stored")?;
     Ok(())
 }

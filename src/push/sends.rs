@@ -337,7 +337,7 @@ fn close(
         .conn_mut()
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     sends::close(&tx, send, closed, event_id, detail, &now_utc())?;
-    tx.commit()?;
+    crate::crashpoint::commit(tx, "send:closed")?;
     tracing::info!(outbox = send.id, event = ?event_id, result = ?closed, "send closed");
     Ok(())
 }

@@ -146,7 +146,7 @@ pub fn apply_edits(conn: &mut Connection, ids: &[i64], edit: &Edit) -> Result<()
             .execute(params![id, value]);
         result.map_err(|e| refused_edit(id, e))?;
     }
-    tx.commit()?;
+    crate::crashpoint::commit(tx, "edit")?;
     Ok(())
 }
 

@@ -509,7 +509,7 @@ pub fn localize_times(conn: &mut Connection, timezone: Tz) -> Result<u64> {
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         [timezone.name()],
     )?;
-    tx.commit()?;
+    crate::crashpoint::commit(tx, "store:localize_times")?;
     Ok(written)
 }
 

@@ -35,7 +35,7 @@ pub fn record(
             )?;
         }
     }
-    tx.commit()?;
+    crate::crashpoint::commit(tx, "webhook:post")?;
     Ok(())
 }
 

@@ -342,7 +342,7 @@ pub fn drop_entry(conn: &mut Connection, id: i64, now: &str) -> Result<Entry> {
     tx.execute("DELETE FROM outbox WHERE id = ?1", [id])?;
     restore_base(&tx, entry.event_id, entry.field)?;
     log(&tx, &entry, Closed::Dropped, None, now)?;
-    tx.commit()?;
+    crate::crashpoint::commit(tx, "outbox:drop")?;
     Ok(entry)
 }
 

@@ -114,7 +114,7 @@ pub fn queue(
         }
         queued.push(find(&tx, id)?.ok_or_else(|| Error::store("the queued send vanished"))?);
     }
-    tx.commit()?;
+    crate::crashpoint::commit(tx, "send:queued")?;
     Ok(queued)
 }
 
@@ -348,7 +348,7 @@ pub fn outcome_unknown(
 pub fn drop_send(conn: &mut Connection, send: &Send, now: &str) -> Result<()> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     close(&tx, send, SendClosed::Dropped, None, None, now)?;
-    tx.commit()?;
+    crate::crashpoint::commit(tx, "send:dropped")?;
     Ok(())
 }
 
