@@ -427,9 +427,17 @@ fn the_receiver_needs_a_key_or_no_key() {
     // A config file holding the key is a secret like one holding the token.
     s.home
         .write_config("[webhook]\nkey = \"s3cret-key\"\n", 0o644);
+    // Bounded: a receiver that took the file would listen for ever instead of refusing it.
     let output = s
-        .v2_cmd(&["webhook", "--public-url", "https://pbx.example.com/sipgate"])
+        .v2_cmd(&[
+            "webhook",
+            "--listen",
+            "127.0.0.1:0",
+            "--public-url",
+            "https://pbx.example.com/sipgate",
+        ])
         .env_remove("SIPMIRROR_WEBHOOK_KEY")
+        .timeout(Duration::from_secs(30))
         .output()
         .expect("run");
     assert_eq!(output.status.code(), Some(2));
