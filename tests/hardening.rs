@@ -272,21 +272,10 @@ fn the_wal_and_shm_files_are_private_while_they_exist_whatever_the_umask() {
             .output()
             .expect("sync");
         assert!(sync.status.success(), "umask {mask:03o}");
-        let mut serve = with_umask(
+        let (child, line) = common::spawn_server(with_umask(
             s.std_cmd(&["serve-phonebook", "--listen", "127.0.0.1:0"]),
             mask,
-        );
-        let mut child = serve
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("serve");
-        let mut line = String::new();
-        std::io::BufRead::read_line(
-            &mut std::io::BufReader::new(child.stdout.take().expect("stdout")),
-            &mut line,
-        )
-        .expect("first line");
+        ));
         let _server = common::Stop(child);
         let url = line
             .split_whitespace()

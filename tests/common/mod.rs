@@ -445,6 +445,17 @@ pub fn serve(
     if let Some(p) = password {
         cmd.env("SIPMIRROR_PHONEBOOK_PASSWORD", p);
     }
+    let (child, line) = spawn_server(cmd);
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("address")
+        .to_string();
+    (child, url)
+}
+
+/// Starts a server command and reads the first line it prints (where it listens).
+pub fn spawn_server(mut cmd: std::process::Command) -> (std::process::Child, String) {
     let mut child = cmd
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
@@ -455,12 +466,7 @@ pub fn serve(
     std::io::BufReader::new(stdout)
         .read_line(&mut line)
         .expect("first line");
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .expect("address")
-        .to_string();
-    (child, url)
+    (child, line)
 }
 
 /// `webhook` (the push API receiver) on a free port with the key `key`; returns the child and
@@ -475,16 +481,7 @@ pub fn receiver(cmd: std::process::Command, key: &str) -> (std::process::Child, 
         "http://127.0.0.1/sipgate",
     ])
     .env("SIPMIRROR_WEBHOOK_KEY", key);
-    let mut child = cmd
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    std::io::BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("first line");
+    let (child, line) = spawn_server(cmd);
     let address = line
         .split_whitespace()
         .skip_while(|w| *w != "on")

@@ -133,8 +133,6 @@ impl<T> Read<T> {
 #[derive(Default)]
 struct Gaps {
     unread: Vec<UnreadResource>,
-    /// A read failed for a reason other than the account lacking the resource.
-    failed: bool,
     /// The first error that was not a refusal (a broken answer, upstream down): the stream
     /// fails with it after storing what it got.
     error: Option<ApiError>,
@@ -158,7 +156,6 @@ impl Gaps {
         if !absent && !refused && self.error.is_none() {
             self.error = Some(error.clone());
         }
-        self.failed |= !absent;
         self.unread.push(UnreadResource {
             resource: path.to_string(),
             absent,
@@ -420,8 +417,7 @@ pub(crate) async fn settings(
         kept,
         unread: gaps.unread,
     };
-    let error = gaps.error.filter(|_| gaps.failed);
-    Ok((record, error))
+    Ok((record, gaps.error))
 }
 
 /// `/balance`: an integer amount in 1/10,000 of the currency, kept exact.

@@ -154,20 +154,24 @@ async fn devices(State(shared): State<Shr>, Path(user): Path<String>) -> V2Resul
     let own = own_user(&world, &user)?;
     let list = with_kind(&world, &["register", "external"])
         .filter(|x| (x.id == SECOND_USERS_DEVICE) != own)
-        .map(|x| {
-            let mut device = json!({"id": x.id, "alias": x.alias, "type": x.kind.to_ascii_uppercase(),
-                   "online": x.kind == "register", "dnd": x.dnd,
-                   "activePhonelines": [{"id": "p0", "alias": "Jürgen"}], "activeGroups": [],
-                   "emergencyAddressId": world.emergency_address(&x.id),
-                   "addressUrl": "/addresses/1"});
-            if x.kind == "register" {
-                device["credentials"] = credentials(x);
-                device["registered"] = json!([]);
-            }
-            device
-        })
+        .map(|x| device(&world, x))
         .collect();
     items(list)
+}
+
+/// A device as v2 answers it, in a user's list and alone (`GET /devices/{id}`); a register
+/// device with its SIP credentials, as sipgate sends them.
+pub fn device(world: &World, x: &Ext) -> Value {
+    let mut device = json!({"id": x.id, "alias": x.alias, "type": x.kind.to_ascii_uppercase(),
+           "online": x.kind == "register", "dnd": x.dnd,
+           "activePhonelines": [{"id": "p0", "alias": "Jürgen"}], "activeGroups": [],
+           "emergencyAddressId": world.emergency_address(&x.id),
+           "addressUrl": "/addresses/1"});
+    if x.kind == "register" {
+        device["credentials"] = credentials(x);
+        device["registered"] = json!([]);
+    }
+    device
 }
 
 async fn phonelines(State(shared): State<Shr>, Path(user): Path<String>) -> V2Result {

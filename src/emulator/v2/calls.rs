@@ -190,12 +190,7 @@ async fn device(State(shared): State<Shr>, Path(id): Path<String>) -> V2Result {
         .account
         .extension(&id)
         .ok_or_else(|| V2Error::not_found(format!("no device {id:?}")))?;
-    ok(
-        &json!({"id": x.id, "alias": x.alias, "type": x.kind.to_ascii_uppercase(),
-               "online": x.kind == "register", "dnd": x.dnd,
-               "activePhonelines": [], "activeGroups": [],
-               "emergencyAddressId": world.emergency_address(&id)}),
-    )
+    ok(&super::account::device(&world, x))
 }
 
 /// `PUT /devices/{id}` `{dnd, emergencyAddressId}`. Whether leaving the address out keeps it
