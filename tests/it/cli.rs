@@ -1,0 +1,136 @@
+//! The command line: status output, global flags, completions, usage errors.
+
+use crate::common;
+
+use common::{TestHome, one_line_stderr};
+
+#[test]
+fn status_json_has_the_counts() {
+    let home = TestHome::new();
+    home.run(&["init"]).assert().success();
+    let output = home.run(&["status", "--json"]).output().expect("run");
+    assert!(output.status.success());
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
+    let counts = value["counts"].as_object().expect("counts object");
+    for key in [
+        "events",
+        "calls",
+        "faxes",
+        "sms",
+        "voicemails",
+        "contacts",
+        "outbox_pending",
+        "outbox_failed",
+    ] {
+        assert_eq!(counts.get(key).and_then(|v| v.as_i64()), Some(0), "{key}");
+    }
+    assert_eq!(
+        value["schema_version"],
+        sipmirror::store::latest_schema_version()
+    );
+    assert!(value["tables"]["mirror_events"].is_i64());
+    assert!(value["recent_runs"].as_array().expect("runs").is_empty());
+}
+
+#[test]
+fn global_flags_work_before_and_after_the_subcommand() {
+    let home = TestHome::new();
+    let db = home.db();
+    let db = db.to_str().expect("utf-8 path");
+    home.cmd().args(["--db", db, "init"]).assert().success();
+    home.cmd().args(["init", "--db", db]).assert().success();
+    let before = home
+        .cmd()
+        .args(["--json", "--db", db, "status"])
+        .output()
+        .expect("run");
+    let after = home
+        .cmd()
+        .args(["status", "--db", db, "--json"])
+        .output()
+        .expect("run");
+    assert!(before.status.success() && after.status.success());
+    let a: serde_json::Value = serde_json::from_slice(&before.stdout).expect("json");
+    let b: serde_json::Value = serde_json::from_slice(&after.stdout).expect("json");
+    assert_eq!(a["counts"], b["counts"]);
+}
+
+#[test]
+fn sipmirror_db_environment_variable_is_used() {
+    let home = TestHome::new();
+    home.cmd()
+        .env("SIPMIRROR_DB", home.db())
+        .arg("init")
+        .assert()
+        .success();
+    assert!(home.db().exists());
+}
+
+#[test]
+fn default_database_lives_in_the_xdg_data_directory() {
+    let home = TestHome::new();
+    home.cmd().arg("init").assert().success();
+    assert!(home.path().join("data/sipmirror/mirror.db").exists());
+}
+
+#[test]
+fn unknown_flags_and_commands_are_usage_errors() {
+    let home = TestHome::new();
+    for args in [
+        &["--bogus"][..],
+        &["frobnicate"],
+        &["status", "--nope"],
+        &["completions", "tcsh"],
+    ] {
+        let output = home.cmd().args(args).output().expect("run");
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = one_line_stderr(&output);
+        assert!(stderr.starts_with("sipmirror: "), "{stderr}");
+    }
+}
+
+#[test]
+fn completions_for_each_shell() {
+    let home = TestHome::new();
+    for (shell, marker) in [
+        ("bash", "_sipmirror"),
+        ("zsh", "#compdef sipmirror"),
+        ("fish", "complete -c sipmirror"),
+    ] {
+        home.cmd()
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .stdout(predicates::str::contains(marker));
+    }
+}
+
+#[test]
+fn help_never_shows_secrets_from_the_environment() {
+    let home = TestHome::new();
+    let output = home
+        .cmd()
+        .env("SIPGATE_PASSWORD", "pw-7f3a9c")
+        .env("SIPGATE_USERNAME", "user-7f3a9c")
+        .arg("--help")
+        .output()
+        .expect("run");
+    assert!(output.status.success());
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("Usage"));
+    assert!(!text.contains("7f3a9c"), "{text}");
+}
+
+#[test]
+fn the_schema_reference_in_docs_is_current() {
+    // Regenerate with: cargo run -- schema > docs/schema.md
+    let home = TestHome::new();
+    let output = home.cmd().arg("schema").output().expect("run");
+    assert!(output.status.success());
+    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/schema.md"))
+        .expect("docs/schema.md");
+    assert!(
+        String::from_utf8_lossy(&output.stdout) == committed,
+        "docs/schema.md is out of date: run `cargo run -- schema > docs/schema.md`"
+    );
+}
