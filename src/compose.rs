@@ -76,20 +76,18 @@ pub fn schedule(at: &str, tz: Tz, now: chrono::DateTime<Utc>) -> Result<String> 
     Ok(utc.format("%Y-%m-%d %H:%M:%S").to_string())
 }
 
-/// How far ahead v2 takes `sendAt`.
-pub const V2_MAX_SCHEDULE_DAYS: i64 = 30;
-
-/// v2 sends a scheduled message at most 30 days ahead; refused before anything is queued.
-pub fn within_v2_schedule(schedule: Option<&str>) -> Result<()> {
-    let Some(at) = schedule else {
+/// A scheduled message lies within `max_days` ahead, as far as `api` takes a schedule;
+/// refused before anything is queued.
+pub fn within_schedule(schedule: Option<&str>, max_days: Option<i64>, api: &str) -> Result<()> {
+    let (Some(at), Some(days)) = (schedule, max_days) else {
         return Ok(());
     };
-    let latest = (Utc::now() + chrono::Duration::days(V2_MAX_SCHEDULE_DAYS))
+    let latest = (Utc::now() + chrono::Duration::days(days))
         .format("%Y-%m-%d %H:%M:%S")
         .to_string();
     if at > latest.as_str() {
         return Err(Error::usage(format!(
-            "--at: sipgate's API v2 schedules a message at most {V2_MAX_SCHEDULE_DAYS} days ahead ({at} UTC is later)"
+            "--at: {api} schedules a message at most {days} days ahead ({at} UTC is later)"
         )));
     }
     Ok(())

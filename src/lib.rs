@@ -27,6 +27,7 @@ pub mod pdf;
 pub mod progress;
 pub mod push;
 pub mod query;
+pub mod records;
 pub mod store;
 pub mod sync;
 pub mod timezone;

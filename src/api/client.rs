@@ -89,6 +89,11 @@ impl Client {
         self.api
     }
 
+    /// What this client's dialect can do: asked instead of the dialect outside `api/`.
+    pub fn capabilities(&self) -> super::Capabilities {
+        super::Capabilities::of(self.api)
+    }
+
     /// classic: `{base}/{userId}/{path}`; v2: `{base}/{path}`. `path` has no leading slash.
     pub fn url(&self, path: &str) -> String {
         match self.api {

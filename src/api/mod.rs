@@ -8,6 +8,8 @@
 //! (`records.rs`); each dialect turns its wire into the mirror's records. [`Upstream`] is a
 //! command's connection: the client and its runtime. These types are the client's own; the emulator renders the wire shapes itself.
 
+pub mod calls;
+mod capabilities;
 mod classic_settings;
 mod client;
 pub mod clock;
@@ -30,6 +32,7 @@ pub mod writes;
 use bytes::Bytes;
 pub use reqwest::Method;
 
+pub use capabilities::{Capabilities, DialParties, Feature, Recipients, Sender};
 pub use client::Client;
 pub use error::{ApiError, ApiErrorKind, parse_json};
 pub use retry::RetryPolicy;

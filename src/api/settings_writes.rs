@@ -15,7 +15,11 @@ struct MobileEnvelope {
 
 impl Client {
     /// `POST /settings/extensions/{id}/dnd/` with `value`.
-    pub async fn set_dnd(&self, extension: &str, on: bool) -> Result<(), ApiError> {
+    pub(super) async fn set_extension_dnd(
+        &self,
+        extension: &str,
+        on: bool,
+    ) -> Result<(), ApiError> {
         let path = format!("settings/extensions/{extension}/dnd/");
         self.write_idempotent(Method::POST, &path, &[("value", on.to_string())])
             .await

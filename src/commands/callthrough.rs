@@ -8,9 +8,6 @@ use crate::output;
 use crate::validate::phone_number;
 
 pub fn run(settings: &Settings, source: &str, target: &str) -> Result<ExitCode> {
-    if settings.connection.api == crate::config::Api::V2 {
-        return Err(settings.unsupported("callthrough", "it has no callthrough"));
-    }
     let source = phone_number(source, "--source", &settings.country_code)?;
     let target = phone_number(target, "--target", &settings.country_code)?;
     let upstream = Upstream::connect(settings)?;

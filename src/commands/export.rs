@@ -9,18 +9,19 @@ use crate::fsutil::write_shared_atomic_with;
 use crate::output;
 use crate::store::{Access, Mirror};
 
-/// The contacts an export takes. Scopes exist only in a mirror fed by v2: asking for them in a
-/// classic mirror is refused rather than answered with every contact or none.
+/// The contacts an export takes. Scopes exist only where the API that feeds the mirror has
+/// them: asking for them elsewhere is refused rather than answered with every contact or none.
 pub(crate) fn selection(
     mirror: &Mirror,
     text: Option<&str>,
     scopes: &[ContactScope],
 ) -> Result<Selection> {
-    if !scopes.is_empty() && crate::sync::feeding_api(mirror)? == Some(crate::config::Api::Classic)
-    {
-        return Err(Error::usage(
-            "--scope: this mirror is fed by the classic API, whose contacts have no scope",
-        ));
+    let feeding = crate::sync::feeding_api(mirror)?.map(crate::api::Capabilities::of);
+    if let Some(api) = feeding.filter(|api| !scopes.is_empty() && !api.contacts_have_scopes()) {
+        return Err(Error::usage(format!(
+            "--scope: this mirror is fed by {}, whose contacts have no scope",
+            api.api_name()
+        )));
     }
     Ok(Selection {
         text: text.map(str::to_string),

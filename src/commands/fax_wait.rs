@@ -22,7 +22,7 @@ pub fn follow(settings: &Settings, queued: &[Send]) -> Result<ExitCode> {
     let upstream = Upstream::connect(settings)?;
     let mut code = ExitCode::Ok;
     for send in queued {
-        let Some(event_id) = super::send::sent_event(&mirror, send.id)? else {
+        let Some(event_id) = crate::store::sends::sent_event(mirror.conn(), send.id)? else {
             eprintln!(
                 "sipmirror: outbox entry {}: not sent yet, so there is no status to follow",
                 send.id

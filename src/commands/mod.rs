@@ -2,7 +2,6 @@
 //! another command could need.
 
 mod call;
-mod call_v2;
 mod callthrough;
 mod completions;
 mod config;
@@ -11,6 +10,7 @@ mod emulator;
 mod event;
 mod export;
 mod fax_wait;
+mod features;
 mod init;
 mod media;
 mod outbox;
@@ -25,6 +25,7 @@ mod status;
 mod sync;
 mod webhook;
 
+use crate::api::Capabilities;
 use crate::cli::{Cli, CommandLine};
 use crate::config::Settings;
 use crate::error::{ExitCode, Result};
@@ -61,6 +62,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         _ => {}
     }
     let settings = Settings::resolve(&cli.global)?;
+    let capabilities = Capabilities::of(settings.connection.api);
+    for feature in features::needed(&cli.command) {
+        capabilities.require(feature)?;
+    }
     match cli.command {
         CommandLine::Init => init::run(&settings),
         CommandLine::Status => status::run(&settings),

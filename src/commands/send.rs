@@ -7,11 +7,11 @@
 //! line of the mirror's settings (`--from s1`, `--from f1`; default the first), and a time
 //! given with `--at` may lie at most 30 days ahead.
 
-use crate::api::Upstream;
 use crate::api::events::EventKind;
+use crate::api::{Capabilities, Recipients, Sender, Upstream};
 use crate::cli::SendCommand;
 use crate::compose;
-use crate::config::{Api, Settings};
+use crate::config::Settings;
 use crate::error::{Error, ErrorKind, ExitCode, Result};
 use crate::output;
 use crate::store::sends::{self, Send, SendRequest};
@@ -19,12 +19,13 @@ use crate::store::{Access, Mirror, WriterLock, now_utc};
 
 pub fn run(settings: &Settings, command: &SendCommand) -> Result<ExitCode> {
     let api = settings.connection.api;
+    let capabilities = Capabilities::of(api);
     // Everything about the message is checked before the mirror is opened: a refused send
-    // leaves no trace, not even a new empty mirror. (classic `--from` is a number, checked
-    // here; v2 `--from` is an extension, checked against the mirror below.)
-    let classic_from = |from: &Option<String>| match api {
-        Api::Classic => from.clone(),
-        Api::V2 => None,
+    // leaves no trace, not even a new empty mirror. (Where `--from` is a number it is checked
+    // here; where it is an extension, against the mirror below.)
+    let from_number = |from: &Option<String>| match capabilities.sender() {
+        Sender::Number => from.clone(),
+        Sender::Extension => None,
     };
     let (message, options, from, wait) = match command {
         SendCommand::Sms {
@@ -36,7 +37,7 @@ pub fn run(settings: &Settings, command: &SendCommand) -> Result<ExitCode> {
             let request = compose::sms(
                 &options.to,
                 &text,
-                classic_from(from).as_deref(),
+                from_number(from).as_deref(),
                 options.at.as_deref(),
                 &settings.country_code,
                 settings.timezone,
@@ -60,24 +61,28 @@ pub fn run(settings: &Settings, command: &SendCommand) -> Result<ExitCode> {
             (Message::Fax(fax), options, from, *wait)
         }
     };
-    if api == Api::V2 {
-        compose::within_v2_schedule(message.request().schedule.as_deref())?;
-    }
+    compose::within_schedule(
+        message.request().schedule.as_deref(),
+        capabilities.max_schedule_ahead_days(),
+        capabilities.api_name(),
+    )?;
     let mut mirror = Mirror::open(&settings.db_path, Access::Existing)?;
     crate::sync::check_feeding_api(&mirror, api, false)?;
     let kind = message.kind();
-    let requests = match api {
-        Api::Classic => {
+    let source = match capabilities.sender() {
+        Sender::Number => {
             if let (Message::Fax(_), Some(id)) = (&message, from) {
                 check_extension(&mirror, kind, id, false)?;
             }
-            vec![message.request().clone()]
+            None
         }
-        Api::V2 => {
-            let extension = v2_extension(&mirror, kind, from.as_deref())?;
-            per_recipient(message.request(), &extension)
-        }
+        Sender::Extension => Some(sending_extension(&mirror, kind, from.as_deref())?),
     };
+    let requests = split(
+        message.request(),
+        capabilities.recipients_per_send(),
+        source,
+    );
     let document = match &message {
         Message::Fax(fax) => Some(fax.document()),
         Message::Sms(_) => None,
@@ -129,23 +134,32 @@ impl Message {
     }
 }
 
-/// v2: one request per recipient, each from `extension`.
-fn per_recipient(request: &SendRequest, extension: &str) -> Vec<SendRequest> {
-    request
-        .targets
-        .iter()
-        .map(|target| SendRequest {
-            targets: vec![target.clone()],
-            source: Some(extension.to_string()),
+/// The requests that send `request`: one, or one per recipient where the API takes one
+/// recipient a request; each from the sending extension where the API wants one named.
+fn split(request: &SendRequest, per_send: Recipients, source: Option<String>) -> Vec<SendRequest> {
+    let source = source.or_else(|| request.source.clone());
+    match per_send {
+        Recipients::All => vec![SendRequest {
+            source,
             ..request.clone()
-        })
-        .collect()
+        }],
+        Recipients::One => request
+            .targets
+            .iter()
+            .map(|target| SendRequest {
+                targets: vec![target.clone()],
+                source: source.clone(),
+                ..request.clone()
+            })
+            .collect(),
+    }
 }
 
-/// v2: the SMS extension or fax line to send from: `from` if it is one of the mirror's,
-/// else the first. The settings must have been synced (they list them).
-fn v2_extension(mirror: &Mirror, kind: EventKind, from: Option<&str>) -> Result<String> {
-    let known = extensions(mirror, kind)?;
+/// The SMS extension or fax line to send from, where the API sends from one: `from` if it
+/// is one of the mirror's, else the first. The settings must have been synced (they list
+/// them).
+fn sending_extension(mirror: &Mirror, kind: EventKind, from: Option<&str>) -> Result<String> {
+    let known = sends::extensions(mirror.conn(), kind)?;
     let what = extension_kind(kind);
     match from {
         Some(id) => check_extension(mirror, kind, id, true).map(|()| id.to_string()),
@@ -166,17 +180,6 @@ fn extension_kind(kind: EventKind) -> &'static str {
     }
 }
 
-fn extensions(mirror: &Mirror, kind: EventKind) -> Result<Vec<String>> {
-    let kind = if kind == EventKind::Sms { "sms" } else { "fax" };
-    Ok(mirror
-        .conn()
-        .prepare(
-            "SELECT extension_id FROM mirror_extensions WHERE type = ?1 ORDER BY extension_id",
-        )?
-        .query_map([kind], |row| row.get(0))?
-        .collect::<rusqlite::Result<_>>()?)
-}
-
 /// `--text -` reads the text from stdin, for scripts.
 fn read_text(text: &str) -> Result<String> {
     if text != "-" {
@@ -189,7 +192,7 @@ fn read_text(text: &str) -> Result<String> {
 /// An extension named with `--from` must be one of the mirror's extensions of that kind, once
 /// the settings are synced (`required`: even before).
 fn check_extension(mirror: &Mirror, kind: EventKind, id: &str, required: bool) -> Result<()> {
-    let known = extensions(mirror, kind)?;
+    let known = sends::extensions(mirror.conn(), kind)?;
     if (known.is_empty() && !required) || known.iter().any(|k| k == id) {
         return Ok(());
     }
@@ -244,7 +247,7 @@ fn push_now(settings: &Settings, queued: &[Send]) -> Result<ExitCode> {
 fn outcome(settings: &Settings, mirror: &Mirror, send: &Send) -> Result<ExitCode> {
     match sends::find(mirror.conn(), send.id)? {
         None => {
-            let event = sent_event(mirror, send.id)?;
+            let event = sends::sent_event(mirror.conn(), send.id)?;
             let note = match event {
                 Some(id) => format!("sent (upstream event {id})"),
                 None => "sent".to_string(),
@@ -273,19 +276,6 @@ fn outcome(settings: &Settings, mirror: &Mirror, send: &Send) -> Result<ExitCode
             report(settings, &waiting, &note, None)
         }
     }
-}
-
-pub(crate) fn sent_event(mirror: &Mirror, outbox_id: i64) -> Result<Option<i64>> {
-    use rusqlite::OptionalExtension;
-    Ok(mirror
-        .conn()
-        .query_row(
-            "SELECT upstream_event_id FROM outbox_log WHERE outbox_id = ?1 ORDER BY id DESC LIMIT 1",
-            [outbox_id],
-            |row| row.get(0),
-        )
-        .optional()?
-        .flatten())
 }
 
 fn report(

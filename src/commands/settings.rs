@@ -11,7 +11,7 @@
 use crate::api::Upstream;
 use crate::api::v2::actions::Forwarding;
 use crate::cli::{ForwardingCommand, MobileExtensionCommand, SettingsCommand};
-use crate::config::{Api, Settings};
+use crate::config::Settings;
 use crate::error::{Error, ErrorKind, ExitCode, Result};
 use crate::output;
 use crate::progress::Progress;
@@ -43,24 +43,8 @@ enum Change {
 }
 
 pub fn run(settings: &Settings, command: &SettingsCommand) -> Result<ExitCode> {
-    let api = settings.connection.api;
-    let classic_only = |what: &str| {
-        Err(settings.unsupported(what, "it has no such setting (the classic API had)"))
-    };
+    // Features the configured API lacks were refused before this (`features.rs`).
     let change = match command {
-        SettingsCommand::Forwarding { .. } if api == Api::Classic => {
-            return Err(settings.unsupported(
-                "settings forwarding",
-                "it has no forwardings (sipgate's API v2 has)",
-            ));
-        }
-        SettingsCommand::GsmCode if api == Api::V2 => return classic_only("settings gsm-code"),
-        SettingsCommand::OutgoingNumber { .. } if api == Api::V2 => {
-            return classic_only("settings outgoing-number");
-        }
-        SettingsCommand::MobileExtension(_) if api == Api::V2 => {
-            return classic_only("settings mobile-extension add");
-        }
         SettingsCommand::Forwarding {
             phoneline,
             change: None,
@@ -128,10 +112,7 @@ async fn apply(upstream: &Upstream, change: &Change) -> Result<String> {
     let client = &upstream.client;
     match change {
         Change::Dnd { extension, on } => {
-            match client.api() {
-                Api::Classic => client.set_dnd(extension, *on).await?,
-                Api::V2 => client.set_device_dnd(extension, *on).await?,
-            }
+            client.set_dnd(extension, *on).await?;
             let state = if *on { "on" } else { "off" };
             Ok(format!("Do Not Disturb of {extension} is {state}"))
         }

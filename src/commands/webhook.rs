@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::api::Upstream;
 use crate::cli::{WebhookArgs, WebhookCommand};
-use crate::config::{Api, Settings, parse_duration};
+use crate::config::{Settings, parse_duration};
 use crate::error::{Error, ExitCode, Result};
 use crate::http_server::{self, Limits};
 use crate::output;
@@ -92,12 +92,6 @@ pub fn run(settings: &Settings, args: &WebhookArgs) -> Result<ExitCode> {
 /// Shows the account's webhook settings; with `--incoming`/`--outgoing`, changes those and
 /// writes the rest back as it was.
 fn setup(settings: &Settings, incoming: Option<&str>, outgoing: Option<&str>) -> Result<ExitCode> {
-    if settings.connection.api != Api::V2 {
-        return Err(settings.unsupported(
-            "webhook setup",
-            "its push API settings are not reachable (sipgate's API v2 has /settings/sipgateio)",
-        ));
-    }
     for url in [incoming, outgoing].into_iter().flatten() {
         let parsed = url::Url::parse(url).map_err(|e| Error::usage(format!("{url:?}: {e}")))?;
         if !matches!(parsed.scheme(), "http" | "https") {

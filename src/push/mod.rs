@@ -24,7 +24,7 @@ use futures_util::StreamExt;
 use serde::Serialize;
 
 use crate::api::Upstream;
-use crate::config::{Api, Settings};
+use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::store::outbox::{self, Closed, Entry};
 use crate::store::sends::{self as store_sends, Send};
@@ -147,15 +147,16 @@ pub fn plan(mirror: &Mirror) -> Result<PushReport> {
 /// Replays the due entries. The caller holds the writer lock.
 pub fn run(mirror: &mut Mirror, settings: &Settings, upstream: &Upstream) -> Result<PushReport> {
     let now = now_utc();
+    let capabilities = upstream.client.capabilities();
     let mut due = outbox::due_entries(mirror.conn(), &now)?;
     let mut report = PushReport {
         waiting: outbox::waiting(mirror.conn(), &now)?,
-        held_deletes: hold_back_deletes(&mut due, settings, upstream.client.api()),
+        held_deletes: hold_back_deletes(&mut due, settings, capabilities.deletes_are_final()),
         ..PushReport::default()
     };
-    let window = match upstream.client.api() {
-        Api::V2 => prefetch::window(mirror.conn(), &due)?,
-        Api::Classic => None,
+    let window = match capabilities.bulk_read_page() {
+        Some(page) => prefetch::window(mirror.conn(), &due, page)?,
+        None => None,
     };
     let requests_before = upstream.client.requests();
     let result = upstream.block_on(async {
@@ -167,11 +168,11 @@ pub fn run(mirror: &mut Mirror, settings: &Settings, upstream: &Upstream) -> Res
     result.map(|()| report)
 }
 
-/// v2 deletes for good: when more deletions wait than `[push] max_deletes`, none of them goes
-/// (the other edits do) unless the push was confirmed. Returns how many were held back.
-fn hold_back_deletes(due: &mut Vec<Entry>, settings: &Settings, api: Api) -> u64 {
+/// Where deletes are final: when more deletions wait than `[push] max_deletes`, none of them
+/// goes (the other edits do) unless the push was confirmed. Returns how many were held back.
+fn hold_back_deletes(due: &mut Vec<Entry>, settings: &Settings, deletes_are_final: bool) -> u64 {
     let deletes = due.iter().filter(|e| e.op == outbox::Op::Delete).count() as u64;
-    if api != Api::V2 || settings.push.confirm_deletes || deletes <= settings.push.max_deletes {
+    if !deletes_are_final || settings.push.confirm_deletes || deletes <= settings.push.max_deletes {
         return 0;
     }
     due.retain(|e| e.op != outbox::Op::Delete);
@@ -204,7 +205,9 @@ async fn replay_all(
     report: &mut PushReport,
 ) -> Result<()> {
     let policy = settings.push.conflict;
-    let api = upstream.client.api();
+    let capabilities = upstream.client.capabilities();
+    let batched = capabilities.writes_in_batches();
+    let deletes_are_final = capabilities.deletes_are_final();
     let mut known = match &window {
         Some(window) => prefetch::read(&upstream.client, window).await,
         None => HashMap::new(),
@@ -215,7 +218,7 @@ async fn replay_all(
             let fields = batch.first().and_then(|e| known.remove(&e.upstream_id));
             async move {
                 let mut planned = replay::plan(&client, batch, policy, fields).await?;
-                if api == Api::Classic {
+                if !batched {
                     let writes = std::mem::take(&mut planned.writes);
                     planned
                         .decided
@@ -229,15 +232,18 @@ async fn replay_all(
     while let Some(result) = results.next().await {
         // Bad credentials fail every request: stop at once; what is recorded stays recorded.
         let planned = result.map_err(|e| Error::from(e).context("push"))?;
-        record(mirror, api, &planned.decided, report)?;
+        record(mirror, deletes_are_final, &planned.decided, report)?;
         writes.extend(planned.writes);
     }
     drop(results);
-    replay::write_v2(
+    if !batched {
+        return Ok(());
+    }
+    replay::write_batches(
         &upstream.client,
         writes,
         settings.push.concurrency,
-        |outcomes| record(mirror, api, &outcomes, report),
+        |outcomes| record(mirror, deletes_are_final, &outcomes, report),
     )
     .await
 }
@@ -245,14 +251,13 @@ async fn replay_all(
 /// Records the outcomes of one event's edits in one transaction.
 fn record(
     mirror: &mut Mirror,
-    api: Api,
+    deletes_for_good: bool,
     outcomes: &[(Entry, Outcome)],
     report: &mut PushReport,
 ) -> Result<()> {
     if outcomes.is_empty() {
         return Ok(());
     }
-    let deletes_for_good = api == Api::V2;
     let now = now_utc();
     let tx = mirror
         .conn_mut()

@@ -1,4 +1,5 @@
-//! v2: reading many edited events in a few listings instead of one request each.
+//! Reading many edited events in a few listings instead of one request each, where the API
+//! can (`Capabilities::bulk_read_page`).
 //!
 //! Before it writes, the push reads every edited event's current fields (to see conflicts).
 //! When many edited events lie in a narrow stretch of time, as after "mark everything of
@@ -21,7 +22,6 @@ use crate::store::outbox::Entry;
 const MIN_EVENTS: usize = 50;
 /// A listing is used when it takes at most a quarter of the requests single reads would.
 const LISTING_SHARE: usize = 4;
-const PAGE: usize = crate::api::v2::MAX_HISTORY_LIMIT as usize;
 
 /// The stretch of time to list, when listing is worth it.
 #[derive(Debug, Clone)]
@@ -32,8 +32,9 @@ pub struct Window {
     expected_pages: usize,
 }
 
-/// Decides from the mirror whether listing beats single reads for `due`.
-pub fn window(conn: &Connection, due: &[Entry]) -> Result<Option<Window>> {
+/// Decides from the mirror whether listing beats single reads for `due`, with listings of
+/// `page` entries a page.
+pub fn window(conn: &Connection, due: &[Entry], page: usize) -> Result<Option<Window>> {
     let mut events: Vec<&Entry> = due.iter().collect();
     events.dedup_by_key(|e| e.event_id);
     if events.len() < MIN_EVENTS {
@@ -60,7 +61,7 @@ pub fn window(conn: &Connection, due: &[Entry]) -> Result<Option<Window>> {
         |row| row.get(0),
     )?;
     // Both parts (archived and not) end with a page that is not full.
-    let expected_pages = in_window.max(0) as usize / PAGE + 2;
+    let expected_pages = in_window.max(0) as usize / page.max(1) + 2;
     if expected_pages * LISTING_SHARE > events.len() {
         return Ok(None);
     }
@@ -73,36 +74,8 @@ pub fn window(conn: &Connection, due: &[Entry]) -> Result<Option<Window>> {
     }))
 }
 
-/// Lists the window, archived entries and the others side by side: each entry's fields by
-/// its upstream id. Stops at an error, or when a part runs far past the pages expected (a
-/// total that lies), with what it has.
+/// Reads the window's events through the API's bulk read.
 pub async fn read(client: &Client, window: &Window) -> HashMap<String, EventFields> {
-    let (a, b) = tokio::join!(part(client, window, false), part(client, window, true));
-    a.into_iter().chain(b).collect()
-}
-
-async fn part(client: &Client, window: &Window, archived: bool) -> Vec<(String, EventFields)> {
-    let mut found = Vec::new();
     let max_pages = window.expected_pages * 2 + 10;
-    let mut offset = 0u64;
-    for _ in 0..max_pages {
-        match client
-            .history_fields_page(&window.from, &window.to, archived, offset)
-            .await
-        {
-            Ok((page, total)) => {
-                let served = page.len() as u64;
-                found.extend(page);
-                offset += served;
-                if served == 0 || offset >= total {
-                    break;
-                }
-            }
-            Err(e) => {
-                tracing::debug!(error = %e, "listing edited events failed; reading them one by one");
-                break;
-            }
-        }
-    }
-    found
+    client.read_many(&window.from, &window.to, max_pages).await
 }

@@ -189,7 +189,7 @@ fn decide(entry: &Entry, upstream: &str, policy: ConflictPolicy) -> Decision {
     }
 }
 
-/// classic: writes one event's edits one at a time, in outbox order. A refused edit fails
+/// Where the API writes each event alone (classic): writes one event's edits one at a time, in outbox order. A refused edit fails
 /// alone; a gone event or a transient error stops the event's later edits too (they must not
 /// overtake it).
 pub async fn write_each(
@@ -216,12 +216,12 @@ pub async fn write_each(
     Ok(outcomes)
 }
 
-/// v2: writes the edits of many events with as few requests as it can: the flags of events
+/// Where the API writes in batches (v2): writes the edits of many events with as few requests as it can: the flags of events
 /// without a note in bulk updates of up to 149 events, notes one event at a time with its
 /// flags, deletions in batches of up to 50 ids. A batch that upstream refuses is written again
 /// event by event, so that one bad event fails alone. `done` records each request's outcomes
 /// as they come.
-pub async fn write_v2(
+pub async fn write_batches(
     client: &Client,
     writes: Vec<Write>,
     concurrency: usize,

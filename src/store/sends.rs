@@ -372,3 +372,26 @@ pub fn describe(send: &Send) -> String {
         .unwrap_or_default();
     format!("send {}: to {to}, {what}{when}", send.kind)
 }
+
+/// The upstream event a send became, once the push has found it.
+pub fn sent_event(conn: &Connection, outbox_id: i64) -> Result<Option<i64>> {
+    Ok(conn
+        .query_row(
+            "SELECT upstream_event_id FROM outbox_log WHERE outbox_id = ?1 ORDER BY id DESC LIMIT 1",
+            [outbox_id],
+            |row| row.get(0),
+        )
+        .optional()?
+        .flatten())
+}
+
+/// The account's SMS extensions or fax lines the mirror knows, to send from.
+pub fn extensions(conn: &Connection, kind: EventKind) -> Result<Vec<String>> {
+    let kind = if kind == EventKind::Sms { "sms" } else { "fax" };
+    Ok(conn
+        .prepare(
+            "SELECT extension_id FROM mirror_extensions WHERE type = ?1 ORDER BY extension_id",
+        )?
+        .query_map([kind], |row| row.get(0))?
+        .collect::<rusqlite::Result<_>>()?)
+}

@@ -9,7 +9,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::api::calls::no_such_control;
 use crate::api::{ApiError, Body, Client, CreateError, Delivery, Method, parse_json};
+use crate::records::calls::CallControl;
 
 /// A call running now, as `GET /calls` lists it.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -74,17 +76,6 @@ struct UserId {
     id: String,
 }
 
-/// What `call ...` does to a running call.
-#[derive(Debug, Clone)]
-pub enum CallControl {
-    Hangup,
-    Record { on: bool, announce: bool },
-    Hold(bool),
-    Mute(bool),
-    Transfer { number: String, attended: bool },
-    Dtmf(String),
-}
-
 impl Client {
     /// `POST /sessions/calls`: the caller's device rings first, then the callee. `caller` is
     /// a device id (`e0`) or a number; a number needs `device`. Returns the session id.
@@ -145,6 +136,7 @@ impl Client {
                 let body = json!({ "sequence": digits });
                 return self.create_json(&path("/dtmf"), &body).await;
             }
+            CallControl::Park { .. } => return Err(no_such_control("call park")),
         };
         self.write_json(method, &path, &[], body.as_ref())
             .await
@@ -161,7 +153,7 @@ impl Client {
     }
 
     /// `PUT /devices/{id}` with `{"dnd": ...}`.
-    pub async fn set_device_dnd(&self, device: &str, on: bool) -> Result<(), ApiError> {
+    pub(crate) async fn set_device_dnd(&self, device: &str, on: bool) -> Result<(), ApiError> {
         let path = format!("devices/{}", crate::api::writes::url_segment(device));
         // sipgate's own client always sends the device's emergency address with `dnd`; what
         // leaving it out does is not documented, and the address is what an emergency call

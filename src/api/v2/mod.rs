@@ -10,6 +10,7 @@ pub mod account;
 pub mod actions;
 pub mod contacts;
 pub mod history;
+mod read_many;
 
 /// The largest `limit` `/history` takes; more is refused with 400.
 pub const MAX_HISTORY_LIMIT: u64 = 1000;

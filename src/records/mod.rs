@@ -1,0 +1,6 @@
+//! The records every layer shares: what the API client returns, the store keeps, the sync
+//! and the push move between them, and the commands show. They know no dialect and no
+//! table; every other module may import them, and they import nothing of the crate but
+//! `error`.
+
+pub mod calls;
