@@ -66,10 +66,12 @@ pub enum ErrorKind {
 ///
 /// The message is complete on its own (it names the file, the resource or the setting), so the
 /// binary prints it as is.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Error {
     kind: ErrorKind,
     message: String,
+    /// The signal that stopped the run, for an `Interrupted` error: it picks the exit code.
+    signal: Option<i32>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -79,6 +81,15 @@ impl Error {
         Error {
             kind,
             message: message.into(),
+            signal: None,
+        }
+    }
+
+    /// The run was stopped by `signal` (SIGINT or SIGTERM).
+    pub fn interrupted(signal: i32, message: impl Into<String>) -> Self {
+        Error {
+            signal: Some(signal),
+            ..Self::new(ErrorKind::Interrupted, message)
         }
     }
 
@@ -113,7 +124,7 @@ impl Error {
             ErrorKind::Locked => ExitCode::Locked,
             ErrorKind::StaleLock => ExitCode::StaleLock,
             ErrorKind::Partial => ExitCode::Partial,
-            ErrorKind::Interrupted => match crate::interrupt::received() {
+            ErrorKind::Interrupted => match self.signal {
                 Some(libc::SIGINT) => ExitCode::Sigint,
                 _ => ExitCode::Sigterm,
             },
@@ -126,8 +137,8 @@ impl Error {
     /// Prefixes the message with what was being done, keeping the kind.
     pub fn context(self, what: impl fmt::Display) -> Self {
         Error {
-            kind: self.kind,
             message: format!("{what}: {}", self.message),
+            ..self
         }
     }
 }

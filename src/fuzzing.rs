@@ -8,9 +8,9 @@
 
 use serde_json::value::RawValue;
 
-use crate::api::events::EventKind;
 use crate::export::contact::{Contact, Number};
 use crate::export::{NumberStyle, PhoneFormat, PhoneOptions, vcard};
+use crate::records::EventKind;
 
 /// An upstream event or contact item, through the same conversions the sync uses (both
 /// dialects').

@@ -5,7 +5,7 @@
 
 use std::sync::atomic::{AtomicI32, Ordering};
 
-use crate::error::{Error, ErrorKind};
+use crate::error::Error;
 
 static RECEIVED: AtomicI32 = AtomicI32::new(0);
 
@@ -41,8 +41,8 @@ pub fn received() -> Option<i32> {
 pub fn check() -> crate::error::Result<()> {
     match received() {
         None => Ok(()),
-        Some(signal) => Err(Error::new(
-            ErrorKind::Interrupted,
+        Some(signal) => Err(Error::interrupted(
+            signal,
             format!(
                 "interrupted by {}; the next run goes on from here",
                 name(signal)

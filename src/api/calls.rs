@@ -62,18 +62,6 @@ impl From<WireCall> for RunningCall {
     }
 }
 
-/// A control the dialect has no request for. Commands refuse these up front
-/// (`Capabilities::require`), so reaching it means a caller skipped that check.
-pub(super) fn no_such_control(what: &str) -> CreateError {
-    CreateError {
-        error: ApiError::new(
-            ApiErrorKind::Permanent,
-            format!("{what} is not possible through this API"),
-        ),
-        delivery: Delivery::NotDelivered,
-    }
-}
-
 fn not_delivered(error: ApiError) -> CreateError {
     CreateError {
         error,
@@ -174,12 +162,12 @@ impl Client {
             } => self.set_recording(id, *on).await,
             CallControl::Park { member, on } => self.set_parking(id, member, *on).await,
             CallControl::Record { announce: true, .. } => {
-                return Err(no_such_control("call record --announce"));
+                return Err(CreateError::unsupported("call record --announce"));
             }
-            CallControl::Hold(_) => return Err(no_such_control("call hold")),
-            CallControl::Mute(_) => return Err(no_such_control("call mute")),
-            CallControl::Transfer { .. } => return Err(no_such_control("call transfer")),
-            CallControl::Dtmf(_) => return Err(no_such_control("call dtmf")),
+            CallControl::Hold(_) => return Err(CreateError::unsupported("call hold")),
+            CallControl::Mute(_) => return Err(CreateError::unsupported("call mute")),
+            CallControl::Transfer { .. } => return Err(CreateError::unsupported("call transfer")),
+            CallControl::Dtmf(_) => return Err(CreateError::unsupported("call dtmf")),
         };
         call.map(|c| Some(c.into())).map_err(not_delivered)
     }

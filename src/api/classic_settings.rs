@@ -3,9 +3,12 @@
 
 use super::resources::{WireBalance, WireDevice, WireMobile, WireNumber, WireVoucher};
 use super::{ApiError, Client, parse_json};
-use crate::store::settings::{
-    AccountDetails, BalanceRecord, ExtensionRecord, MobileRecord, NumberRecord, SettingsRecord,
-};
+use crate::records::settings::AccountDetails;
+use crate::records::settings::BalanceRecord;
+use crate::records::settings::ExtensionRecord;
+use crate::records::settings::MobileRecord;
+use crate::records::settings::NumberRecord;
+use crate::records::settings::SettingsRecord;
 
 /// Everything under `/settings/` as one record.
 pub(crate) async fn settings(client: &Client) -> Result<SettingsRecord, ApiError> {

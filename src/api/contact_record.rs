@@ -6,7 +6,8 @@ use serde_json::value::RawValue;
 use crate::api::ApiError;
 use crate::api::resources::{WireContact, WireEntry};
 use crate::numbers::number_key;
-use crate::store::contacts::{ContactRecord, EntryRecord};
+use crate::records::contact::ContactRecord;
+use crate::records::contact::EntryRecord;
 
 pub(crate) fn to_record(
     raw: &RawValue,

@@ -9,9 +9,12 @@ use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 use serde_json::value::RawValue;
 
 use crate::api::ApiError;
-use crate::api::events::{EventKind, WireEvent};
+use crate::api::events::WireEvent;
 use crate::numbers::number_key;
-use crate::store::events::{Detail, EndpointRecord, EventRecord};
+use crate::records::EventKind;
+use crate::records::event::Detail;
+use crate::records::event::EndpointRecord;
+use crate::records::event::EventRecord;
 
 /// Upstream's form of `created`, parsed once: `parse_from_str` would parse the pattern again
 /// for every event.

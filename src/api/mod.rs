@@ -71,6 +71,18 @@ pub struct CreateError {
 }
 
 impl CreateError {
+    /// A request the dialect has none for. Commands refuse these up front
+    /// (`Capabilities::require`), so reaching it means a caller skipped that check.
+    pub fn unsupported(what: &str) -> CreateError {
+        CreateError {
+            error: ApiError::new(
+                ApiErrorKind::Permanent,
+                format!("{what} is not possible through this API"),
+            ),
+            delivery: Delivery::NotDelivered,
+        }
+    }
+
     /// The error for the user: `what` failed, and when the request may have reached upstream,
     /// `maybe_done` says what may have happened all the same and where to look.
     pub fn into_error(self, what: &str, maybe_done: &str) -> Error {

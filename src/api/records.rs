@@ -2,12 +2,14 @@
 //! and the balance come back as the mirror's records. Each dialect turns its own wire into
 //! them (classic: `event_record`, `contact_record`, `classic_settings`; v2: `v2::*`).
 
-use super::events::{EventKind, PageRequest};
+use super::events::PageRequest;
 use super::{ApiError, Client};
 use crate::config::Api;
-use crate::store::contacts::ContactRecord;
-use crate::store::events::EventRecord;
-use crate::store::settings::{BalanceRecord, SettingsRecord};
+use crate::records::EventKind;
+use crate::records::contact::ContactRecord;
+use crate::records::event::EventRecord;
+use crate::records::settings::BalanceRecord;
+use crate::records::settings::SettingsRecord;
 
 /// classic lists each event type once; v2 lists archived entries only when asked, so each
 /// type is listed twice, without and with `archived`.

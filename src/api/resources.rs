@@ -420,7 +420,7 @@ impl Client {
     /// One event (`/events/{type}/{id}/`), raw and parsed.
     pub async fn event(
         &self,
-        kind: super::events::EventKind,
+        kind: crate::records::EventKind,
         id: i64,
     ) -> Result<(String, super::events::WireEvent), ApiError> {
         let envelope: std::collections::BTreeMap<String, Box<RawValue>> = self
@@ -440,7 +440,7 @@ impl Client {
     /// The `read` or `starred` flag of an event as upstream has it now.
     pub async fn flag(
         &self,
-        kind: super::events::EventKind,
+        kind: crate::records::EventKind,
         id: i64,
         name: &str,
     ) -> Result<bool, ApiError> {

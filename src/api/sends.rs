@@ -12,10 +12,12 @@ use bytes::Bytes;
 use serde_json::json;
 use serde_json::value::RawValue;
 
-use super::events::{EventKind, PageRequest, WireEvent};
+use super::events::{PageRequest, WireEvent};
 use super::{ApiError, ApiErrorKind, Body, Client, CreateError, Delivery, parse_json};
 use crate::config::Api;
-use crate::store::events::{EventRecord, event_key};
+use crate::records::EventKind;
+use crate::records::event::EventRecord;
+use crate::store::events::event_key;
 
 /// What to send, as upstream takes it.
 #[derive(Debug, Clone, Copy)]

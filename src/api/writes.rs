@@ -12,52 +12,15 @@
 
 use serde_json::{Map, Value};
 
-use super::events::EventKind;
 use super::{ApiError, ApiErrorKind, Client, Method};
 use crate::config::Api;
-use crate::store::edits::Field;
+use crate::records::Field;
+pub use crate::records::writes::{Change, EventFields, EventRef};
 
 /// The most events one bulk `PUT /history` takes: the reference says "less than 150".
 pub const MAX_BULK_UPDATE: usize = 149;
 /// Ids per `DELETE /history?id=..` request, well inside any URL length limit.
 pub const MAX_BULK_DELETE: usize = 50;
-
-/// An event as the push names it: its type, the mirror's id and the id upstream knows.
-#[derive(Debug, Clone, Copy)]
-pub struct EventRef<'a> {
-    pub kind: EventKind,
-    pub id: i64,
-    pub upstream_id: &'a str,
-}
-
-/// What upstream has for an event's editable fields, in the outbox's text form (`0`/`1`, the
-/// label list, the location, the note).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EventFields {
-    pub read: bool,
-    pub starred: bool,
-    pub labels: String,
-    pub location: String,
-    pub archived: bool,
-    pub note: String,
-}
-
-impl EventFields {
-    pub fn value(&self, field: Field) -> String {
-        let flag = |b: bool| if b { "1" } else { "0" }.to_string();
-        match field {
-            Field::Read => flag(self.read),
-            Field::Starred => flag(self.starred),
-            Field::Archived => flag(self.archived),
-            Field::Labels => self.labels.clone(),
-            Field::Location => self.location.clone(),
-            Field::Note => self.note.clone(),
-        }
-    }
-}
-
-/// One field set to a value, in the outbox's text form.
-pub type Change<'a> = (Field, &'a str);
 
 /// A v2 history update: `{"read": true, "note": "..."}`, with the id for the bulk form.
 fn v2_update(id: Option<&str>, changes: &[Change<'_>]) -> Value {

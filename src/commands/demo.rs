@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use crate::api::Upstream;
-use crate::cli::GlobalArgs;
+use crate::config::GlobalArgs;
 use crate::config::{Api, Settings};
 use crate::emulator::{Emulator, EmulatorConfig};
 use crate::error::{Error, ExitCode, Result};

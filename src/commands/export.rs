@@ -16,7 +16,7 @@ pub(crate) fn selection(
     text: Option<&str>,
     scopes: &[ContactScope],
 ) -> Result<Selection> {
-    let feeding = crate::sync::feeding_api(mirror)?.map(crate::api::Capabilities::of);
+    let feeding = crate::store::runs::feeding_api(mirror.conn())?.map(crate::api::Capabilities::of);
     if let Some(api) = feeding.filter(|api| !scopes.is_empty() && !api.contacts_have_scopes()) {
         return Err(Error::usage(format!(
             "--scope: this mirror is fed by {}, whose contacts have no scope",

@@ -7,12 +7,14 @@
 
 use std::time::{Duration, Instant};
 
-use crate::api::events::EventKind;
 use crate::api::{ApiErrorKind, Upstream};
 use crate::config::Settings;
 use crate::error::{ExitCode, Result};
 use crate::output;
-use crate::store::events::{Detail, EventRecord, EventWriter};
+use crate::records::EventKind;
+use crate::records::event::Detail;
+use crate::records::event::EventRecord;
+use crate::store::events::EventWriter;
 use crate::store::sends::{Send, describe};
 use crate::store::{Access, Mirror, now_utc};
 

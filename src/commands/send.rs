@@ -7,13 +7,13 @@
 //! line of the mirror's settings (`--from s1`, `--from f1`; default the first), and a time
 //! given with `--at` may lie at most 30 days ahead.
 
-use crate::api::events::EventKind;
 use crate::api::{Capabilities, Recipients, Sender, Upstream};
 use crate::cli::SendCommand;
 use crate::compose;
 use crate::config::Settings;
 use crate::error::{Error, ErrorKind, ExitCode, Result};
 use crate::output;
+use crate::records::EventKind;
 use crate::store::sends::{self, Send, SendRequest};
 use crate::store::{Access, Mirror, WriterLock, now_utc};
 

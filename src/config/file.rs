@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::GlobalArgs;
 use super::{Api, ConflictPolicy, MediaFetch, Settings};
-use crate::cli::GlobalArgs;
 use crate::error::{Error, Result, one_line};
 
 /// The config file's keys, as the `config` module's documentation lists them.

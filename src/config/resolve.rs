@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::GlobalArgs;
 use super::file::{FileConfig, load_file};
 use super::{
     Api, ConflictPolicy, Connection, DEFAULT_API_VERSION, DEFAULT_USER_ID, HttpSettings,
@@ -11,7 +12,6 @@ use super::{
     SyncSettings, TOKEN_NAMES, WebhookSettings, default_config_path, display_opt, env_nonempty,
     first, parse_duration,
 };
-use crate::cli::GlobalArgs;
 use crate::error::{Error, Result, one_line};
 
 impl Settings {

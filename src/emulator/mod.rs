@@ -47,6 +47,7 @@ mod inject;
 pub mod media;
 mod model;
 mod prng;
+mod push_call;
 mod push_calls;
 mod routes;
 mod server;

@@ -8,44 +8,13 @@
 //! Faults per call: `lose` (events not posted), `duplicate` (events posted twice), and `late`
 //! (`["answer"]`: the answer arrives after the hangup, as a delayed post would).
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::push_call::{PlayRequest, PushCall};
 use super::server::Shared;
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PlayRequest {
-    /// E.164, with or without `+`.
-    pub from: String,
-    pub to: String,
-    /// `in` or `out`.
-    #[serde(default = "incoming")]
-    pub direction: String,
-    #[serde(default = "yes")]
-    pub answer: bool,
-    #[serde(default)]
-    pub duration_s: u32,
-    #[serde(default = "yes")]
-    pub end: bool,
-    #[serde(default)]
-    pub lose: BTreeSet<String>,
-    #[serde(default)]
-    pub duplicate: BTreeSet<String>,
-    #[serde(default)]
-    pub late: BTreeSet<String>,
-    /// Users the call rings for (a group): `newCall` names them all, `answer` the first.
-    #[serde(default = "one")]
-    pub users: u32,
-}
-
-fn one() -> u32 {
-    1
-}
 
 /// The emulator's own key for the push API's `x-sipgate-signature` (a test key made once with
 /// openssl, not a secret); its public half is [`PUSH_PUBLIC_KEY`], printed by
@@ -79,21 +48,6 @@ fn users(r: &PlayRequest) -> Vec<(String, String)> {
             _ => (format!("User {i}"), format!("w{}", i + 1)),
         })
         .collect()
-}
-
-fn incoming() -> String {
-    "in".into()
-}
-
-fn yes() -> bool {
-    true
-}
-
-/// A call that was played and has not hung up.
-#[derive(Debug, Clone)]
-pub struct PushCall {
-    request: PlayRequest,
-    on_hangup: Option<String>,
 }
 
 fn digits(number: &str) -> String {

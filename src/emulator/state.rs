@@ -21,7 +21,7 @@ pub struct State {
     /// v2 `/settings/sipgateio`: where the push API posts the account's calls.
     pub sipgateio: serde_json::Value,
     /// Calls played through the push API (`POST /_emulator/calls`) that have not hung up.
-    pub push_calls: HashMap<String, super::push_calls::PushCall>,
+    pub push_calls: HashMap<String, super::push_call::PushCall>,
     /// v2: the emergency address of each device whose address was taken away (by a
     /// `PUT /devices/{id}` without `emergencyAddressId`); every other device has address 1.
     pub emergency_address_cleared: std::collections::HashSet<String>,

@@ -386,7 +386,9 @@ mod tests {
     use crate::store::{Access, Mirror, query_plan};
 
     fn mirror_with_contacts(count: usize) -> (tempfile::TempDir, Mirror) {
-        use crate::store::contacts::{ContactRecord, EntryRecord, upsert_contact};
+        use crate::records::contact::ContactRecord;
+        use crate::records::contact::EntryRecord;
+        use crate::store::contacts::upsert_contact;
         let dir = tempfile::tempdir().expect("dir");
         let mirror = Mirror::open(&dir.path().join("m.db"), Access::ReadWrite).expect("mirror");
         for i in 0..count {

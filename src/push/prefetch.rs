@@ -14,8 +14,8 @@ use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use rusqlite::Connection;
 
 use crate::api::Client;
-use crate::api::writes::EventFields;
 use crate::error::Result;
+use crate::records::writes::EventFields;
 use crate::store::outbox::Entry;
 
 /// Below this many edited events, one request each is cheap enough.

@@ -8,11 +8,14 @@
 
 use futures_util::StreamExt;
 
-use crate::api::events::EventKind;
-use crate::api::writes::{Change, EventFields, EventRef, MAX_BULK_DELETE, MAX_BULK_UPDATE};
+use crate::api::writes::{MAX_BULK_DELETE, MAX_BULK_UPDATE};
 use crate::api::{ApiError, ApiErrorKind, Client};
 use crate::config::ConflictPolicy;
-use crate::store::edits::Field;
+use crate::records::EventKind;
+use crate::records::Field;
+use crate::records::writes::Change;
+use crate::records::writes::EventFields;
+use crate::records::writes::EventRef;
 use crate::store::outbox::{Closed, Entry, Op};
 
 /// What became of one edit.
@@ -404,7 +407,7 @@ fn all(batch: Vec<Entry>, outcome: impl Fn(&Entry) -> Outcome) -> Vec<(Entry, Ou
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::edits::Field;
+    use crate::records::Field;
 
     fn entry(value: &str, base: Option<&str>) -> Entry {
         Entry {

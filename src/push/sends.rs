@@ -29,7 +29,8 @@ use crate::api::{ApiErrorKind, Client, CreateError, Delivery, Outgoing, Upstream
 use crate::crashpoint;
 use crate::error::{Error, Result};
 use crate::numbers::number_key;
-use crate::store::events::{Detail, EventRecord};
+use crate::records::event::Detail;
+use crate::records::event::EventRecord;
 use crate::store::sends::{self, Send, SendClosed};
 use crate::store::{Mirror, now_utc};
 
@@ -367,7 +368,7 @@ mod tests {
     /// A v2 SMS history entry as the record the lookup compares.
     fn event(json: &str) -> EventRecord {
         let raw: Box<serde_json::value::RawValue> = serde_json::from_str(json).expect("json");
-        crate::api::v2::history::to_record(crate::api::events::EventKind::Sms, &raw, 0, "49")
+        crate::api::v2::history::to_record(crate::records::EventKind::Sms, &raw, 0, "49")
             .expect("record")
     }
 

@@ -6,90 +6,9 @@
 
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params};
-use serde::Serialize;
 
 use crate::error::{Error, Result};
-
-/// One of the editable fields of an event. Which of them the feeding API can write is in
-/// migration V7 (classic: labels, no archive or note; v2: archive and note, no labels).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Field {
-    Read,
-    Starred,
-    Labels,
-    Location,
-    Archived,
-    Note,
-}
-
-impl Field {
-    const ALL: [Field; 6] = [
-        Field::Read,
-        Field::Starred,
-        Field::Labels,
-        Field::Location,
-        Field::Archived,
-        Field::Note,
-    ];
-
-    pub fn parse(name: &str) -> Option<Field> {
-        Field::ALL.into_iter().find(|f| f.name() == name)
-    }
-
-    /// The field's name in the outbox and the views.
-    pub fn name(self) -> &'static str {
-        match self {
-            Field::Read => "read",
-            Field::Starred => "starred",
-            Field::Labels => "labels",
-            Field::Location => "location",
-            Field::Archived => "archived",
-            Field::Note => "note",
-        }
-    }
-
-    /// The visible column of `mirror_events` (the note is the classic `comment`).
-    pub(super) fn column(self) -> &'static str {
-        match self {
-            Field::Note => "comment",
-            other => other.name(),
-        }
-    }
-
-    pub(super) fn base_column(self) -> &'static str {
-        match self {
-            Field::Read => "read_base",
-            Field::Starred => "starred_base",
-            Field::Labels => "labels_base",
-            Field::Location => "location_base",
-            Field::Archived => "archived_base",
-            Field::Note => "comment_base",
-        }
-    }
-
-    /// How a value in the outbox's text form is written into the field's columns: a note of
-    /// `''` is no note (NULL), as the sync stores it.
-    pub(super) fn stored(self, param: &str) -> String {
-        match self {
-            Field::Note => format!("nullif({param}, '')"),
-            _ => param.to_string(),
-        }
-    }
-
-    /// The field's columns read back in the outbox's text form.
-    pub(super) fn as_text(self, column: &str) -> String {
-        match self {
-            Field::Note => format!("coalesce({column}, '')"),
-            _ => format!("CAST({column} AS TEXT)"),
-        }
-    }
-
-    /// Whether the field holds 0/1.
-    pub fn is_flag(self) -> bool {
-        matches!(self, Field::Read | Field::Starred | Field::Archived)
-    }
-}
+pub use crate::records::field::Field;
 
 /// A local edit of one event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,6 +109,52 @@ pub fn normalize_labels(text: &str) -> Result<String> {
         labels.push(label);
     }
     Ok(labels.join(","))
+}
+
+/// Where a field lives in `mirror_events`: the store's knowledge, kept out of the record.
+pub(super) trait FieldColumns {
+    fn column(self) -> &'static str;
+    fn base_column(self) -> &'static str;
+    fn stored(self, param: &str) -> String;
+    fn read_as_text(self, column: &str) -> String;
+}
+
+impl FieldColumns for Field {
+    /// The visible column of `mirror_events` (the note is the classic `comment`).
+    fn column(self) -> &'static str {
+        match self {
+            Field::Note => "comment",
+            other => other.name(),
+        }
+    }
+
+    fn base_column(self) -> &'static str {
+        match self {
+            Field::Read => "read_base",
+            Field::Starred => "starred_base",
+            Field::Labels => "labels_base",
+            Field::Location => "location_base",
+            Field::Archived => "archived_base",
+            Field::Note => "comment_base",
+        }
+    }
+
+    /// How a value in the outbox's text form is written into the field's columns: a note of
+    /// `''` is no note (NULL), as the sync stores it.
+    fn stored(self, param: &str) -> String {
+        match self {
+            Field::Note => format!("nullif({param}, '')"),
+            _ => param.to_string(),
+        }
+    }
+
+    /// The field's columns read back in the outbox's text form.
+    fn read_as_text(self, column: &str) -> String {
+        match self {
+            Field::Note => format!("coalesce({column}, '')"),
+            _ => format!("CAST({column} AS TEXT)"),
+        }
+    }
 }
 
 #[cfg(test)]

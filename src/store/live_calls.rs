@@ -6,7 +6,8 @@ use rusqlite::{Connection, params};
 
 use crate::error::Result;
 use crate::numbers::number_key;
-use crate::webhook::event::{Call, PushEvent};
+use crate::records::push::Call;
+use crate::records::push::PushEvent;
 
 /// Records one post, received at `now` (UTC).
 pub fn record(

@@ -1,11 +1,12 @@
 //! The outbox: the local edits (see `edits.rs`) and sends waiting to go upstream. This module
 //! reads it for `push` and `outbox list`, and records what became of each entry.
 
+use super::edits::FieldColumns;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
 
-use super::edits::Field;
 use crate::error::{Error, Result};
+use crate::records::Field;
 
 /// What an outbox entry asks upstream to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -388,8 +389,8 @@ fn reconcile(tx: &Transaction<'_>, event_id: i64, field: Field, now: &str) -> Re
     let (visible, base): (Option<String>, Option<String>) = tx.query_row(
         &format!(
             "SELECT {}, {} FROM mirror_events WHERE id = ?1",
-            field.as_text(field.column()),
-            field.as_text(field.base_column())
+            field.read_as_text(field.column()),
+            field.read_as_text(field.base_column())
         ),
         [event_id],
         |row| Ok((row.get(0)?, row.get(1)?)),

@@ -3,6 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::Result;
+use crate::records::api::Api;
 
 /// Per-stream counts of one run.
 #[derive(Debug, Clone, Default, serde::Serialize, PartialEq, Eq)]
@@ -187,4 +188,29 @@ pub fn delete_meta(conn: &Connection, key: &str) -> Result<()> {
     conn.prepare_cached("DELETE FROM sync_meta WHERE key = ?1")?
         .execute([key])?;
     Ok(())
+}
+
+/// The API that feeds the mirror (`sync_meta.api`), or the one it is being switched to while
+/// a switch is under way. A mirror synced before the key existed has events or contacts and
+/// no key: the classic API fed it.
+pub fn feeding_api(conn: &Connection) -> Result<Option<Api>> {
+    if let Some(target) = switching_to(conn)? {
+        return Ok(Some(target));
+    }
+    if let Some(name) = get_meta(conn, "api")? {
+        return Ok(Api::parse(&name));
+    }
+    let synced: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM mirror_events) OR EXISTS (SELECT 1 FROM mirror_contacts)",
+        [],
+        |row| row.get(0),
+    )?;
+    Ok(synced.then_some(Api::Classic))
+}
+
+/// The API a switch under way is taking the mirror to (see `sync::check_feeding_api`).
+pub fn switching_to(conn: &Connection) -> Result<Option<Api>> {
+    Ok(get_meta(conn, API_SWITCH_KEY)?
+        .as_deref()
+        .and_then(Api::parse))
 }

@@ -5,8 +5,8 @@
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
 
-use crate::api::events::EventKind;
 use crate::error::{Error, Result};
+use crate::records::EventKind;
 
 /// The request of a send, as `outbox.payload_json` keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -92,7 +92,7 @@ pub struct MirrorStatus {
     /// the settings).
     pub lock_stale: bool,
     /// Settings resources the last settings pull did not read: absent (not booked) or stale.
-    pub settings_unread: Vec<crate::store::settings::UnreadResource>,
+    pub settings_unread: Vec<crate::records::settings::UnreadResource>,
 }
 
 impl MirrorStatus {
@@ -116,12 +116,12 @@ impl MirrorStatus {
             size_bytes: file_size(mirror.path()),
             schema_version: mirror.schema_version()?,
             counts,
-            api: match crate::sync::switching_to(mirror)? {
+            api: match super::runs::switching_to(mirror.conn())? {
                 Some(target) => Some(format!(
                     "{} (a switch not finished yet: the next sync continues it)",
                     target.name()
                 )),
-                None => crate::sync::feeding_api(mirror)?.map(|api| api.name().to_string()),
+                None => super::runs::feeding_api(mirror.conn())?.map(|api| api.name().to_string()),
             },
             views: counts_of(conn, "view")?,
             tables: counts_of(conn, "table")?,

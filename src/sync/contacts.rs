@@ -4,7 +4,8 @@ use std::collections::HashSet;
 
 use super::{Context, StreamFailure};
 use crate::error::Result;
-use crate::store::contacts::{self as store, ContactRecord};
+use crate::records::contact::ContactRecord;
+use crate::store::contacts as store;
 use crate::store::events::Upserted;
 use crate::store::runs::{self, StreamCounts};
 use crate::store::{Mirror, now_utc};

@@ -15,17 +15,17 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use futures_util::stream::BoxStream;
 use futures_util::{FutureExt, StreamExt, future};
 use tokio::sync::Semaphore;
 
 use super::listing::{self, Extent, Fetcher, Listing, OlderPage, PAGE_SIZE};
 use super::{Context, StreamFailure};
-use crate::api::events::EventKind;
 use crate::error::{Error, Result};
 use crate::progress::StreamBar;
-use crate::store::events::{EventRecord, Upserted};
+use crate::records::EventKind;
+use crate::records::event::EventRecord;
+use crate::store::events::Upserted;
 use crate::store::runs::{self, StreamCounts};
 use crate::store::{self, Mirror, now_utc};
 
@@ -125,10 +125,7 @@ async fn write_all(context: &Context<'_>, mirror: &mut Mirror, lanes: &mut [Lane
 /// Fails every lane still running with `error`.
 fn fail_all(lanes: &mut [Lane], error: &Error) {
     for lane in lanes.iter_mut().filter(|l| l.failure.is_none()) {
-        lane.failure = Some(StreamFailure::new(
-            &lane.counts,
-            Error::new(error.kind(), error.message()),
-        ));
+        lane.failure = Some(StreamFailure::new(&lane.counts, error.clone()));
     }
 }
 
@@ -558,33 +555,6 @@ fn complete_edge(context: &Context<'_>, mirror: &Mirror, kind: EventKind) -> Res
         Some(newest) if newest < edge => newest,
         _ => edge,
     })
-}
-
-/// Whether the stream's last complete listing is older than `full_every` (or never was).
-pub(super) fn is_stale(state: &runs::StreamState, context: &Context<'_>) -> bool {
-    let Some(last) = state
-        .last_full_at
-        .as_deref()
-        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-    else {
-        return true;
-    };
-    let age = context
-        .started
-        .signed_duration_since(last.with_timezone(&Utc));
-    age.to_std()
-        .map(|age| age >= context.settings.sync.full_every)
-        .unwrap_or(false)
-}
-
-/// `edge - lookback`, as the API's `period_start`.
-pub(super) fn lookback_start(edge_utc: &str, context: &Context<'_>) -> String {
-    let newest = DateTime::parse_from_rfc3339(edge_utc)
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or(context.started);
-    let lookback =
-        ChronoDuration::from_std(context.settings.sync.lookback).unwrap_or(ChronoDuration::days(7));
-    (newest - lookback).format("%Y-%m-%dT%H:%M:%S").to_string()
 }
 
 /// Candidates for deletion read alone before anything is marked, at most this many; past

@@ -19,14 +19,17 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use futures_util::stream::{self, BoxStream};
 use futures_util::{FutureExt, StreamExt};
 use tokio::sync::Semaphore;
 
 use super::Context;
-use crate::api::events::{EventKind, PageRequest};
+use crate::api::events::PageRequest;
 use crate::api::{ApiError, ApiErrorKind, Client};
-use crate::store::events::EventRecord;
+use crate::records::EventKind;
+use crate::records::event::EventRecord;
+use crate::store::runs;
 
 /// The largest page the APIs serve, and what the first page asks for.
 pub const PAGE_SIZE: u64 = 1000;
@@ -315,9 +318,9 @@ pub fn plan(
     // another listing reached (docs/reliability.md).
     let state = crate::store::runs::stream_state(mirror.conn(), kind.plural())?;
     let edge = state.complete_until.as_deref();
-    let full = context.options.full || edge.is_none() || super::events::is_stale(&state, context);
+    let full = context.options.full || edge.is_none() || is_stale(&state, context);
     let period_start = match (edge, full) {
-        (Some(edge), false) => Some(super::events::lookback_start(edge, context)),
+        (Some(edge), false) => Some(lookback_start(edge, context)),
         _ => None,
     };
     Ok(Listing {
@@ -327,4 +330,31 @@ pub fn plan(
         period_start,
         period_end: context.period_end.clone(),
     })
+}
+
+/// Whether the stream's last complete listing is older than `full_every` (or never was).
+fn is_stale(state: &runs::StreamState, context: &Context<'_>) -> bool {
+    let Some(last) = state
+        .last_full_at
+        .as_deref()
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+    else {
+        return true;
+    };
+    let age = context
+        .started
+        .signed_duration_since(last.with_timezone(&Utc));
+    age.to_std()
+        .map(|age| age >= context.settings.sync.full_every)
+        .unwrap_or(false)
+}
+
+/// `edge - lookback`, as the API's `period_start`.
+fn lookback_start(edge_utc: &str, context: &Context<'_>) -> String {
+    let newest = DateTime::parse_from_rfc3339(edge_utc)
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or(context.started);
+    let lookback =
+        ChronoDuration::from_std(context.settings.sync.lookback).unwrap_or(ChronoDuration::days(7));
+    (newest - lookback).format("%Y-%m-%dT%H:%M:%S").to_string()
 }

@@ -224,38 +224,13 @@ fn record_clock(mirror: &Mirror, client: &Client) -> Result<Option<i64>> {
     Ok((ahead > CLOCK_WARNING_S).then_some(ahead))
 }
 
-/// The API that feeds the mirror (`sync_meta.api`), or the one it is being switched to while
-/// a switch is under way. A mirror synced before the key existed has events or contacts and
-/// no key: the classic API fed it.
-pub fn feeding_api(mirror: &Mirror) -> Result<Option<Api>> {
-    if let Some(target) = switching_to(mirror)? {
-        return Ok(Some(target));
-    }
-    if let Some(name) = runs::get_meta(mirror.conn(), "api")? {
-        return Ok(Api::parse(&name));
-    }
-    let synced: bool = mirror.conn().query_row(
-        "SELECT EXISTS (SELECT 1 FROM mirror_events) OR EXISTS (SELECT 1 FROM mirror_contacts)",
-        [],
-        |row| row.get(0),
-    )?;
-    Ok(synced.then_some(Api::Classic))
-}
-
-/// The API a switch under way is taking the mirror to (see [`check_feeding_api`]).
-pub fn switching_to(mirror: &Mirror) -> Result<Option<Api>> {
-    Ok(runs::get_meta(mirror.conn(), runs::API_SWITCH_KEY)?
-        .as_deref()
-        .and_then(Api::parse))
-}
-
 /// One mirror is fed by one API: the ids, the fields and the write-back differ between them.
 /// Refuses to go on with another API unless `switch` (then the run lists everything anew and
 /// marks what the new API does not list deleted). Returns whether this run switches: also
 /// when an earlier switch to `api` has not finished (it was interrupted), which every run
 /// then continues, whatever its flags, until one completes.
 pub fn check_feeding_api(mirror: &Mirror, api: Api, switch: bool) -> Result<bool> {
-    if let Some(target) = switching_to(mirror)? {
+    if let Some(target) = runs::switching_to(mirror.conn())? {
         if target == api {
             return Ok(true);
         }
@@ -265,7 +240,7 @@ pub fn check_feeding_api(mirror: &Mirror, api: Api, switch: bool) -> Result<bool
             target.name()
         )));
     }
-    let Some(feeding) = feeding_api(mirror)? else {
+    let Some(feeding) = runs::feeding_api(mirror.conn())? else {
         return Ok(false);
     };
     if feeding == api {

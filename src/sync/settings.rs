@@ -2,8 +2,9 @@
 
 use super::{Context, StreamFailure};
 use crate::error::{Error, ErrorKind};
+use crate::records::settings::UnreadResource;
 use crate::store::runs::{self, StreamCounts};
-use crate::store::settings::{self as store, BalanceChange, UnreadResource};
+use crate::store::settings::{self as store, BalanceChange};
 use crate::store::{Mirror, now_utc};
 
 pub async fn pull_settings(

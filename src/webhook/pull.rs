@@ -9,10 +9,10 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::api::Upstream;
-use crate::api::events::EventKind;
 use crate::config::Settings;
 use crate::error::{Error, ErrorKind, Result};
 use crate::progress::Progress;
+use crate::records::EventKind;
 use crate::store::{Mirror, WriterLock};
 use crate::sync::{self, Stream, SyncOptions};
 

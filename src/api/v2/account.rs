@@ -9,10 +9,15 @@ use serde_json::value::RawValue;
 
 use crate::api::events::null_as_empty;
 use crate::api::{ApiError, ApiErrorKind, Client, parse_json, secrets};
-use crate::store::settings::{
-    AccountDetails, BalanceRecord, ExtensionRecord, ForwardingRecord, KeptSections, NumberRecord,
-    SettingsRecord, UnreadResource, UserRecord,
-};
+use crate::records::settings::AccountDetails;
+use crate::records::settings::BalanceRecord;
+use crate::records::settings::ExtensionRecord;
+use crate::records::settings::ForwardingRecord;
+use crate::records::settings::KeptSections;
+use crate::records::settings::NumberRecord;
+use crate::records::settings::SettingsRecord;
+use crate::records::settings::UnreadResource;
+use crate::records::settings::UserRecord;
 
 #[derive(Deserialize)]
 struct Items {

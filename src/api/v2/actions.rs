@@ -9,7 +9,6 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::api::calls::no_such_control;
 use crate::api::{ApiError, Body, Client, CreateError, Delivery, Method, parse_json};
 use crate::records::calls::CallControl;
 
@@ -136,7 +135,7 @@ impl Client {
                 let body = json!({ "sequence": digits });
                 return self.create_json(&path("/dtmf"), &body).await;
             }
-            CallControl::Park { .. } => return Err(no_such_control("call park")),
+            CallControl::Park { .. } => return Err(CreateError::unsupported("call park")),
         };
         self.write_json(method, &path, &[], body.as_ref())
             .await

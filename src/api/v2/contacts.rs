@@ -7,7 +7,8 @@ use serde_json::value::RawValue;
 use crate::api::events::null_as_empty;
 use crate::api::{ApiError, ApiErrorKind, Client, parse_json};
 use crate::numbers::number_key;
-use crate::store::contacts::{ContactRecord, EntryRecord};
+use crate::records::contact::ContactRecord;
+use crate::records::contact::EntryRecord;
 
 #[derive(Deserialize)]
 struct Page {

@@ -9,10 +9,14 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::api::event_record::utc_timestamp;
-use crate::api::events::{EventKind, PageRequest, loose_u32, null_as_empty};
+use crate::api::events::{PageRequest, loose_u32, null_as_empty};
 use crate::api::{ApiError, ApiErrorKind, Client, parse_json};
 use crate::numbers::number_key;
-use crate::store::events::{Detail, EndpointRecord, EventRecord, event_key};
+use crate::records::EventKind;
+use crate::records::event::Detail;
+use crate::records::event::EndpointRecord;
+use crate::records::event::EventRecord;
+use crate::store::events::event_key;
 
 #[derive(Deserialize)]
 struct Page {
@@ -153,7 +157,7 @@ impl Client {
 }
 
 /// An entry's editable fields, as `GET /history/{id}` sends them.
-pub(crate) fn fields(raw: &RawValue) -> Result<crate::api::writes::EventFields, ApiError> {
+pub(crate) fn fields(raw: &RawValue) -> Result<crate::records::writes::EventFields, ApiError> {
     let e: WireEntry = parse_json(raw.get().as_bytes())?;
     Ok(entry_fields(e))
 }
@@ -168,7 +172,7 @@ impl Client {
         to: &str,
         archived: bool,
         offset: u64,
-    ) -> Result<(Vec<(String, crate::api::writes::EventFields)>, u64), ApiError> {
+    ) -> Result<(Vec<(String, crate::records::writes::EventFields)>, u64), ApiError> {
         let query = [
             ("archived", archived.to_string()),
             ("from", from.to_string()),
@@ -187,12 +191,12 @@ impl Client {
     }
 }
 
-fn entry_fields(e: WireEntry) -> crate::api::writes::EventFields {
+fn entry_fields(e: WireEntry) -> crate::records::writes::EventFields {
     let outgoing = e
         .direction
         .as_deref()
         .is_some_and(|d| d.to_ascii_lowercase().ends_with("outgoing"));
-    crate::api::writes::EventFields {
+    crate::records::writes::EventFields {
         read: e.read.unwrap_or(false),
         starred: e.starred.unwrap_or(false),
         labels: e.labels.join(","),

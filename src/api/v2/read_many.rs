@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use crate::api::Client;
-use crate::api::writes::EventFields;
+use crate::records::writes::EventFields;
 
 impl Client {
     /// Lists the history created between `from` and `to` (ISO-8601), archived entries and

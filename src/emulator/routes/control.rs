@@ -97,7 +97,7 @@ const MAX_ADD: usize = 1_000_000;
 
 /// `POST /_emulator/calls`: plays a call through the push API (see `push_calls`).
 async fn play_call(State(shared): State<Shr>, body: Bytes) -> Response {
-    let request: crate::emulator::push_calls::PlayRequest = match parse(&body) {
+    let request: crate::emulator::push_call::PlayRequest = match parse(&body) {
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
