@@ -9,12 +9,12 @@
 //! | outgoing-number, mobile-extension add, gsm-code | yes | no |
 
 use crate::api::Upstream;
-use crate::api::v2::actions::Forwarding;
 use crate::cli::{ForwardingCommand, MobileExtensionCommand, SettingsCommand};
 use crate::config::Settings;
 use crate::error::{Error, ErrorKind, ExitCode, Result};
 use crate::output;
 use crate::progress::Progress;
+use crate::records::settings::Forwarding;
 use crate::store::{Access, Mirror, WriterLock};
 use crate::sync::{self, Stream, SyncOptions};
 use crate::validate::{path_id, phone_number};

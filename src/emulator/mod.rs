@@ -5,8 +5,8 @@
 //!
 //! # The contract
 //!
-//! It follows `sipgate-rest-api.txt` and `upstream-api.md`. Where both are silent, these are
-//! the emulator's choices, and the client follows them too:
+//! It follows the classic API's reference as `docs/upstream.md` sums it up. Where the
+//! reference is silent, these are the emulator's choices, and the client follows them too:
 //!
 //! | resource | JSON envelope |
 //! |---|---|

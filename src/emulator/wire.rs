@@ -1,8 +1,9 @@
 //! The emulator's wire shapes, built as JSON trees. XML is rendered from the same tree
 //! (see [`super::formats`]), so both formats always carry the same data.
 //!
-//! Shapes follow `sipgate-rest-api.txt` and `upstream-api.md`; where both are silent the choice
-//! is documented in [`super`] (the module documentation lists every envelope).
+//! Shapes follow the classic API's reference as `docs/upstream.md` sums it up; where it is
+//! silent the choice is documented in [`super`] (the module documentation lists every
+//! envelope).
 
 use chrono::{Datelike, TimeZone, Utc};
 use serde::Serialize;

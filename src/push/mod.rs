@@ -1,7 +1,7 @@
 //! Push: replays the outbox's event edits upstream, then sends the queued SMS and faxes
 //! (`sends`, exactly once).
 //!
-//! The rules (see `sync-lessons.md` 7–12): entries hold target values, so a replay is safe to
+//! The rules (`docs/architecture.md`, "The rules of the sync and the write-back"): entries hold target values, so a replay is safe to
 //! repeat; before writing, the upstream value is read and compared with the base, and a
 //! conflict is settled by the configured policy, logged and counted; an entry is removed only
 //! in the transaction that records upstream's new value as the base. Transient errors leave

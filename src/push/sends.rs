@@ -1,4 +1,5 @@
-//! Sends SMS and faxes from the outbox, each exactly once (`sync-lessons.md` rule 10).
+//! Sends SMS and faxes from the outbox, each exactly once (`docs/architecture.md`, "The rules
+//! of the sync and the write-back", rule 10).
 //!
 //! Sending is not idempotent upstream, so every attempt is bracketed by the mirror: the mark
 //! "an attempt began" is committed before the request goes out, and the outcome after the

@@ -1,5 +1,7 @@
 //! The account's settings and balance as the mirror stores them.
 
+use serde::{Deserialize, Serialize};
+
 #[derive(Debug, Clone)]
 pub struct NumberRecord {
     pub e164: String,
@@ -134,4 +136,12 @@ pub struct BalanceRecord {
     pub raw_json: String,
     /// v2: the amount exactly, in 1/10,000 of the currency.
     pub amount_units: Option<i64>,
+}
+
+/// A phoneline's forwarding: where, after how many seconds, and whether it is on.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Forwarding {
+    pub destination: String,
+    pub timeout: u32,
+    pub active: bool,
 }

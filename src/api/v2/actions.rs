@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use crate::api::{ApiError, Body, Client, CreateError, Delivery, Method, parse_json};
 use crate::records::calls::CallControl;
+pub use crate::records::settings::Forwarding;
 
 /// A call running now, as `GET /calls` lists it.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -45,14 +46,6 @@ pub struct WireParticipant {
 struct Calls {
     #[serde(default, deserialize_with = "crate::api::events::null_as_empty")]
     data: Vec<WireCall>,
-}
-
-/// A phoneline's forwarding: where, after how many seconds, and whether it is on.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-pub struct Forwarding {
-    pub destination: String,
-    pub timeout: u32,
-    pub active: bool,
 }
 
 #[derive(Deserialize)]
