@@ -10,21 +10,15 @@
 
 pub mod calls;
 mod capabilities;
-mod classic_settings;
+pub mod classic;
 mod client;
 pub mod clock;
-pub mod contact_record;
 mod download;
 mod error;
-pub mod event_record;
-pub mod events;
 mod records;
-pub mod resources;
 mod retry;
 pub mod secrets;
 mod sends;
-pub mod sessions;
-mod settings_writes;
 mod upstream;
 pub mod v2;
 pub mod writes;
@@ -33,6 +27,7 @@ use bytes::Bytes;
 pub use reqwest::Method;
 
 pub use capabilities::{Capabilities, DialParties, Feature, Recipients, Sender};
+pub use classic::{contact_record, event_record, events, resources, sessions};
 pub use client::Client;
 pub use error::{ApiError, ApiErrorKind, parse_json};
 pub use retry::RetryPolicy;

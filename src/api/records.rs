@@ -1,6 +1,6 @@
 //! The one upstream interface the sync uses: whatever the dialect, events, contacts, settings
 //! and the balance come back as the mirror's records. Each dialect turns its own wire into
-//! them (classic: `event_record`, `contact_record`, `classic_settings`; v2: `v2::*`).
+//! them (`classic::*`, `v2::*`).
 
 use super::events::PageRequest;
 use super::{ApiError, Client};
@@ -88,7 +88,7 @@ impl Client {
         skip: &[String],
     ) -> Result<(SettingsRecord, Option<ApiError>), ApiError> {
         match self.api() {
-            Api::Classic => Ok((super::classic_settings::settings(self).await?, None)),
+            Api::Classic => Ok((super::classic::settings::settings(self).await?, None)),
             Api::V2 => super::v2::account::settings(self, skip).await,
         }
     }
@@ -96,7 +96,7 @@ impl Client {
     /// The balance.
     pub async fn balance_record(&self) -> Result<BalanceRecord, ApiError> {
         match self.api() {
-            Api::Classic => super::classic_settings::balance(self).await,
+            Api::Classic => super::classic::settings::balance(self).await,
             Api::V2 => super::v2::account::balance(self).await,
         }
     }

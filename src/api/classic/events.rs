@@ -3,7 +3,7 @@
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
-use super::{ApiError, ApiErrorKind, Client, parse_json};
+use crate::api::{ApiError, ApiErrorKind, Client, parse_json};
 pub use crate::records::event_kind::EventKind;
 
 /// One page of a listing: the raw items (kept verbatim in the mirror) and the total.

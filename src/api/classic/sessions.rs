@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ApiError, Body, Client, CreateError, Method, parse_json};
+use crate::api::{ApiError, Body, Client, CreateError, Method, parse_json};
 
 /// A running call (`/sessions/calls/`).
 #[derive(Debug, Deserialize, Serialize, Clone, PartialEq)]
@@ -99,7 +99,7 @@ impl Client {
             .await?;
         parse_call(&body, "sessions/calls").map_err(|error| CreateError {
             error: error.context("the call was placed but its answer is unreadable"),
-            delivery: super::Delivery::Unknown,
+            delivery: crate::api::Delivery::Unknown,
         })
     }
 

@@ -4,8 +4,8 @@
 
 use serde::Deserialize;
 
-use super::resources::WireMobile;
-use super::{ApiError, Body, Client, CreateError, Delivery, Method, parse_json};
+use crate::api::resources::WireMobile;
+use crate::api::{ApiError, Body, Client, CreateError, Delivery, Method, parse_json};
 
 #[derive(Deserialize)]
 struct MobileEnvelope {
@@ -15,7 +15,7 @@ struct MobileEnvelope {
 
 impl Client {
     /// `POST /settings/extensions/{id}/dnd/` with `value`.
-    pub(super) async fn set_extension_dnd(
+    pub(crate) async fn set_extension_dnd(
         &self,
         extension: &str,
         on: bool,

@@ -3,8 +3,8 @@
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::events::WireLink;
-use super::{ApiError, ApiErrorKind, Client, parse_json};
+use crate::api::events::WireLink;
+use crate::api::{ApiError, ApiErrorKind, Client, parse_json};
 
 #[derive(Debug, Deserialize)]
 struct ContactsEnvelope {
@@ -396,7 +396,7 @@ struct PropertyEnvelope {
 
 #[derive(Deserialize)]
 struct Property {
-    #[serde(deserialize_with = "super::events::loose_bool")]
+    #[serde(deserialize_with = "crate::api::events::loose_bool")]
     value: bool,
 }
 
@@ -422,7 +422,7 @@ impl Client {
         &self,
         kind: crate::records::EventKind,
         id: i64,
-    ) -> Result<(String, super::events::WireEvent), ApiError> {
+    ) -> Result<(String, crate::api::events::WireEvent), ApiError> {
         let envelope: std::collections::BTreeMap<String, Box<RawValue>> = self
             .get_json(&format!("events/{}/{id}/", kind.plural()), &[])
             .await?;
@@ -433,7 +433,7 @@ impl Client {
             )
         })?;
         let event =
-            super::events::WireEvent::parse(&raw, &format!("events/{}/{id}", kind.plural()))?;
+            crate::api::events::WireEvent::parse(&raw, &format!("events/{}/{id}", kind.plural()))?;
         Ok((raw.get().to_string(), event))
     }
 

@@ -1,8 +1,8 @@
 //! The classic API's settings and balance as the mirror's records. (v2's are built in
 //! `api::v2::account`.)
 
-use super::resources::{WireBalance, WireDevice, WireMobile, WireNumber, WireVoucher};
-use super::{ApiError, Client, parse_json};
+use crate::api::resources::{WireBalance, WireDevice, WireMobile, WireNumber, WireVoucher};
+use crate::api::{ApiError, Client, parse_json};
 use crate::records::settings::AccountDetails;
 use crate::records::settings::BalanceRecord;
 use crate::records::settings::ExtensionRecord;
@@ -81,7 +81,7 @@ pub(crate) async fn settings(client: &Client) -> Result<SettingsRecord, ApiError
             incoming_numbers: e.incoming_numbers.clone(),
             direct_dial_numbers: e.direct_dial_numbers.clone(),
             devices,
-            raw_json: super::secrets::scrub(raw.get()),
+            raw_json: crate::api::secrets::scrub(raw.get()),
         });
     }
     let record = SettingsRecord {
