@@ -668,3 +668,11 @@ impl Dialect {
         }
     }
 }
+
+/// An emulator with `events` events and `contacts` contacts, and a mirror synced from it
+/// through `dialect`.
+pub fn synced(dialect: Dialect, events: usize, contacts: usize) -> Synced {
+    let s = Synced::start(events, contacts);
+    dialect.sync_ok(&s, &[]);
+    s
+}

@@ -2,13 +2,11 @@
 
 use crate::common;
 
-use common::{Stop, Synced, serve, xml_root};
+use common::{Dialect, Stop, Synced, serve, xml_root};
 use serde_json::json;
 
 fn synced() -> Synced {
-    let synced = Synced::start(50, 60);
-    synced.sync_ok(&[]);
-    synced
+    common::synced(Dialect::Classic, 50, 60)
 }
 
 #[test]

@@ -7,9 +7,7 @@ use crate::common;
 use common::{Dialect, Synced, one_line_stderr};
 
 fn synced() -> Synced {
-    let s = Synced::start(60, 3);
-    s.v2_sync_ok(&[]);
-    s
+    common::synced(Dialect::V2, 60, 3)
 }
 
 /// The one running call's id and state upstream.

@@ -5,14 +5,12 @@
 
 use crate::common;
 
-use common::{Synced, assert_v2_mirror_equals_upstream, one_line_stderr, v2_json};
+use common::{Dialect, Synced, assert_v2_mirror_equals_upstream, one_line_stderr, v2_json};
 use serde_json::json;
 
 /// A v2 mirror of a small world, with edits pushed quickly.
 fn synced(events: usize) -> Synced {
-    let s = Synced::start(events, 5);
-    s.v2_sync_ok(&[]);
-    s
+    common::synced(Dialect::V2, events, 5)
 }
 
 /// Ids of present events of the mirror matching `filter`, newest first.

@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use common::{Synced, one_line_stderr};
+use common::{Dialect, Synced, one_line_stderr};
 use rusqlite::OptionalExtension;
 use serde_json::json;
 
@@ -82,9 +82,7 @@ fn log_results(synced: &Synced) -> Vec<String> {
 }
 
 fn synced(events: usize) -> Synced {
-    let synced = Synced::start(events, 20);
-    synced.sync_ok(&[]);
-    synced
+    common::synced(Dialect::Classic, events, 20)
 }
 
 /// Sets `read`/`starred` of an event to known values upstream and in the mirror.
