@@ -5,7 +5,10 @@
 //! - `NAME` kills at the first time `NAME` is reached (`send:posted`, `sync:page_committed`);
 //! - `NAME#N` kills the N-th time it is reached (counting from 1);
 //! - `*#N` kills at the N-th crash point of any name, for tests that pick points at random;
-//! - `panic:SPEC` panics there instead, to test what a bug's panic prints.
+//! - `panic:SPEC` panics there instead, to test what a bug's panic prints;
+//! - `pause:SPEC` stops there instead until the test lets it go on: the process creates the
+//!   file `SIPMIRROR_PAUSE_FILE` and waits while it exists. A test that must act *while* a
+//!   run is in a given state (between two commits of a sync) uses this barrier, never a sleep.
 //!
 //! Without the variable (every normal run) a crash point costs one relaxed atomic load. The
 //! kill is a real SIGKILL: no destructor runs, no buffer is flushed, no transaction is rolled
@@ -20,6 +23,7 @@ struct Target {
     name: Option<String>,
     occurrence: u64,
     panic: bool,
+    pause: bool,
 }
 
 static TARGET: OnceLock<Option<Target>> = OnceLock::new();
@@ -27,6 +31,10 @@ static REACHED: AtomicU64 = AtomicU64::new(0);
 
 fn parse(spec: &str) -> Option<Target> {
     let (spec, panic) = match spec.strip_prefix("panic:") {
+        Some(rest) => (rest, true),
+        None => (spec, false),
+    };
+    let (spec, pause) = match spec.strip_prefix("pause:") {
         Some(rest) => (rest, true),
         None => (spec, false),
     };
@@ -41,6 +49,7 @@ fn parse(spec: &str) -> Option<Target> {
         name: (name != "*").then(|| name.to_string()),
         occurrence,
         panic,
+        pause,
     })
 }
 
@@ -78,8 +87,25 @@ pub fn reached(name: &str) {
         if target.panic {
             panic!("panic asked for at crash point {name}");
         }
+        if target.pause {
+            return pause(name);
+        }
         tracing::debug!(crash_point = name, "killing the process as asked");
         kill_self();
+    }
+}
+
+/// Waits at crash point `name` while the pause file exists (created here, removed by the test).
+fn pause(name: &str) {
+    let Some(file) = std::env::var_os("SIPMIRROR_PAUSE_FILE") else {
+        return;
+    };
+    if std::fs::write(&file, name).is_err() {
+        return;
+    }
+    tracing::debug!(crash_point = name, "paused as asked");
+    while std::path::Path::new(&file).exists() {
+        std::thread::sleep(std::time::Duration::from_millis(5));
     }
 }
 
@@ -109,6 +135,11 @@ mod tests {
         assert_eq!((t.name, t.occurrence, t.panic), (None, 17, false));
         let t = parse("panic:*#2").unwrap();
         assert_eq!((t.name, t.occurrence, t.panic), (None, 2, true));
+        let t = parse("pause:sync:page_committed#2").unwrap();
+        assert_eq!(
+            (t.name.as_deref(), t.occurrence, t.pause),
+            (Some("sync:page_committed"), 2, true)
+        );
         assert!(parse("x#0").is_none());
         assert!(parse("#2").is_none());
         assert!(parse("x#y").is_none());

@@ -69,6 +69,9 @@ pub struct Faults {
     /// Requests whose path and query contain a text are served and their answers lost, after
     /// a number of them were answered: one chosen lost answer.
     pub lose_matching: Option<LoseMatching>,
+    /// The rate faults (statuses, resets, cut, garbled, wrongly typed and lost answers) spare
+    /// the first this many requests: a run gets some good pages before the bad ones.
+    pub rates_after: u64,
     /// Upstream's clock is this many seconds ahead of the machine's: the `Date` of every
     /// answer, and the creation time of events added through the control API, say so.
     pub clock_ahead_s: i64,
@@ -191,6 +194,8 @@ pub enum After {
 pub struct FaultState {
     pub faults: Faults,
     rng: Prng,
+    /// Requests the rate faults have spared so far (see [`Faults::rates_after`]).
+    spared: u64,
 }
 
 impl FaultState {
@@ -198,11 +203,22 @@ impl FaultState {
         FaultState {
             faults,
             rng: Prng::new(seed).fork(99),
+            spared: 0,
         }
     }
 
     pub fn set(&mut self, faults: Faults) {
         self.faults = faults;
+        self.spared = 0;
+    }
+
+    /// Whether the rate faults leave this request alone (decided once per request).
+    pub fn spares(&mut self) -> bool {
+        if self.spared < self.faults.rates_after {
+            self.spared += 1;
+            return true;
+        }
+        false
     }
 
     /// How many items a page of events holds when `limit` asks for `limit`.

@@ -121,11 +121,17 @@ pub async fn faults_and_stats(
         .losing(&format!("{} {path_and_query}", request.method()));
     let clock_ahead_s = shared.faults().faults.clock_ahead_s;
     let abort = request.extensions().get::<ConnAbort>().cloned();
-    let (delay, before, slow, retry_after) = {
+    let (delay, spared, before, slow, retry_after) = {
         let mut faults = shared.faults();
+        let spared = faults.spares();
         (
             faults.delay_ms(),
-            faults.before(),
+            spared,
+            if spared {
+                Before::Serve
+            } else {
+                faults.before()
+            },
             faults.faults.slow_body_ms,
             faults.faults.retry_after_s.unwrap_or(1),
         )
@@ -161,6 +167,8 @@ pub async fn faults_and_stats(
     }
     let after = if losing {
         After::LoseResponse
+    } else if spared {
+        After::Deliver
     } else {
         shared.faults().after()
     };

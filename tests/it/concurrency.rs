@@ -49,63 +49,88 @@ fn a_second_writer_exits_4_at_once_or_waits_with_wait() {
     assert_eq!(events, 300);
 }
 
+/// What a reader sees in one read transaction: the events of each type, checked to be whole
+/// pages with their detail rows. Returns the number of events seen.
+fn look(reader: &rusqlite::Connection, totals: &[(String, i64)]) -> i64 {
+    // One read transaction: what a `sqlite3` user sees in one statement.
+    let tx = reader.unchecked_transaction().expect("read transaction");
+    let mut seen = 0;
+    for (kind, total) in totals {
+        let (events, detail): (i64, i64) = tx
+            .query_row(
+                &format!(
+                    "SELECT (SELECT count(*) FROM mirror_events WHERE kind = ?1),
+                            (SELECT count(*) FROM mirror_{})",
+                    match kind.as_str() {
+                        "call" => "calls",
+                        "fax" => "faxes",
+                        "sms" => "sms",
+                        _ => "voicemails",
+                    }
+                ),
+                [kind],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .expect("counts");
+        assert_eq!(events, detail, "{kind}: event rows without their details");
+        // Pages are 1000 events; only the last one of a listing is smaller.
+        let rest = total % 1000;
+        assert!(
+            events % 1000 == 0 || events % 1000 == rest,
+            "{kind}: {events} of {total} is not a whole number of pages"
+        );
+        seen += events;
+    }
+    tx.finish().expect("end read");
+    seen
+}
+
 #[test]
 fn readers_during_a_sync_see_whole_pages_only() {
-    let s = Synced::start(7500, 30);
-    // Slow enough that the reader looks many times during the sync.
-    s.control("PUT", "/_emulator/faults", Some(json!({"latency_ms": 15})));
-    let totals: Vec<(String, i64)> = common::KINDS
-        .iter()
-        .map(|(plural, kind)| (kind.to_string(), s.upstream_events(plural).len() as i64))
-        .collect();
-    // The first sync must exist before a reader can open the file.
-    s.cmd(&["init"]).assert().success();
-    let mut sync = s
-        .std_cmd(&["sync"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let reader = s.db();
-    let mut looks = 0;
-    loop {
-        let finished = sync.try_wait().expect("poll").is_some();
-        // One read transaction: what a `sqlite3` user sees in one statement.
-        let tx = reader.unchecked_transaction().expect("read transaction");
-        for (kind, total) in &totals {
-            let (events, detail): (i64, i64) = tx
-                .query_row(
-                    &format!(
-                        "SELECT (SELECT count(*) FROM mirror_events WHERE kind = ?1),
-                                (SELECT count(*) FROM mirror_{})",
-                        match kind.as_str() {
-                            "call" => "calls",
-                            "fax" => "faxes",
-                            "sms" => "sms",
-                            _ => "voicemails",
-                        }
-                    ),
-                    [kind],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .expect("counts");
-            assert_eq!(events, detail, "{kind}: event rows without their details");
-            // Pages are 1000 events; only the last one of a listing is smaller.
-            let rest = total % 1000;
+    // Two states a reader must never see half of, each held by a pause until the reader has
+    // looked: the second transaction of pages written but not committed, and committed.
+    for point in [
+        "sync:events_page:before_commit#2",
+        "sync:events_page:committed#2",
+    ] {
+        let s = Synced::start(7500, 30);
+        let totals: Vec<(String, i64)> = common::KINDS
+            .iter()
+            .map(|(plural, kind)| (kind.to_string(), s.upstream_events(plural).len() as i64))
+            .collect();
+        let all: i64 = totals.iter().map(|(_, n)| n).sum();
+        // The mirror must exist before a reader can open the file.
+        s.cmd(&["init"]).assert().success();
+        let pause = s.home.path().join("paused");
+        let mut sync = s
+            .std_cmd(&["sync"])
+            .env("SIPMIRROR_CRASH_AT", format!("pause:{point}"))
+            .env("SIPMIRROR_PAUSE_FILE", &pause)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        while !pause.exists() {
             assert!(
-                events % 1000 == 0 || events % 1000 == rest,
-                "{kind}: {events} of {total} is not a whole number of pages"
+                sync.try_wait().expect("poll").is_none(),
+                "{point}: not reached"
             );
+            std::thread::sleep(std::time::Duration::from_millis(5));
         }
-        tx.finish().expect("end read");
-        looks += 1;
-        if finished {
-            break;
+        let reader = s.db();
+        let seen = look(&reader, &totals);
+        assert!(
+            seen > 0 && seen < all,
+            "{point}: a mid-run state ({seen} of {all})"
+        );
+        std::fs::remove_file(&pause).expect("go on");
+        // Then as often as it can while the sync writes on.
+        while sync.try_wait().expect("poll").is_none() {
+            look(&reader, &totals);
         }
+        assert!(sync.wait().expect("wait").success(), "{point}");
+        assert_eq!(look(&reader, &totals), all, "{point}: complete at the end");
     }
-    assert!(sync.wait().expect("wait").success());
-    assert!(looks >= 1);
-    s.control("DELETE", "/_emulator/faults", None);
 }
 
 #[test]
