@@ -128,6 +128,7 @@ impl Shared {
         if let Ok(mut readers) = self.readers.lock() {
             readers.push(mirror);
         }
+        tracing::info!(book = ?book, "rendered a book");
         rendered
     }
 

@@ -676,3 +676,24 @@ pub fn synced(dialect: Dialect, events: usize, contacts: usize) -> Synced {
     dialect.sync_ok(&s, &[]);
     s
 }
+
+/// Whether the `sqlite3` shell is there for the tests that run it. Without it they fail and
+/// say so, unless `SIPMIRROR_TESTS_WITHOUT_SQLITE3=1` leaves them out on purpose (then they
+/// say that they checked nothing).
+pub fn has_sqlite3_shell() -> bool {
+    let installed = std::process::Command::new("sqlite3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if installed {
+        return true;
+    }
+    let left_out = std::env::var("SIPMIRROR_TESTS_WITHOUT_SQLITE3").is_ok_and(|v| v == "1");
+    assert!(
+        left_out,
+        "this test runs the sqlite3 shell, which is not installed (Debian: apt install sqlite3); \
+         SIPMIRROR_TESTS_WITHOUT_SQLITE3=1 leaves it out"
+    );
+    eprintln!("sqlite3 shell not installed and SIPMIRROR_TESTS_WITHOUT_SQLITE3=1: checked nothing");
+    false
+}

@@ -80,10 +80,10 @@ fn public_view_names_stay_free() {
                 |r| r.get(0),
             )
             .ok();
-        assert_ne!(
+        assert_eq!(
             kind.as_deref(),
-            Some("table"),
-            "{name} must not be a storage table"
+            Some("view"),
+            "{name} must be a view, not a storage table (and must exist)"
         );
     }
 }

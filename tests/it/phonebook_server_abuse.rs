@@ -23,7 +23,7 @@ fn peak_rss_kib(pid: u32) -> u64 {
                 .find_map(|l| l.strip_prefix("VmHWM:"))
                 .and_then(|v| v.split_whitespace().next()?.parse().ok())
         })
-        .unwrap_or(0)
+        .expect("the server's peak memory (VmHWM)")
 }
 
 #[test]
@@ -75,7 +75,25 @@ fn idle_and_half_sent_connections_neither_block_others_nor_stay() {
 fn parallel_requests_for_a_book_share_one_render() {
     let s = Synced::start(20, 4000);
     s.sync_ok(&[]);
-    let (child, url) = serve(&s, &[], None);
+    // Its renders are logged at -v: the count is the test's oracle.
+    let log = s.home.path().join("server.log");
+    let mut child = s
+        .std_cmd(&["serve-phonebook", "--listen", "127.0.0.1:0", "-v"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&log).expect("log"))
+        .spawn()
+        .expect("serve");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().expect("stdout")),
+        &mut line,
+    )
+    .expect("listening line");
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("address")
+        .to_string();
     let pid = child.id();
     let _stop = Stop(child);
     let baseline = peak_rss_kib(pid);
@@ -107,6 +125,11 @@ fn parallel_requests_for_a_book_share_one_render() {
     eprintln!(
         "server: baseline {baseline} KiB, peak {peak} KiB after 60 parallel requests for {card_book_kib} KiB of vCards"
     );
+    let renders = std::fs::read_to_string(&log)
+        .expect("log")
+        .matches("rendered a book")
+        .count();
+    assert_eq!(renders, 1, "60 parallel requests, one render");
     // Sixty separate renders of the book would hold sixty copies at once.
     assert!(
         peak < baseline + 12 * card_book_kib + 64 * 1024,

@@ -526,12 +526,7 @@ fn search_balance_and_vouchers_match_upstream() {
 
 #[test]
 fn every_report_runs_as_is_in_the_sqlite3_shell() {
-    if std::process::Command::new("sqlite3")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("sqlite3 shell not installed; skipping");
+    if !common::has_sqlite3_shell() {
         return;
     }
     let synced = setup();

@@ -11,12 +11,14 @@ fn faults(s: &Synced, faults: Faults) {
     s.emulator.set_faults(faults).expect("faults");
 }
 
-/// Syncs a fresh account of `events` through `dialect` under `fault`, then lists it completely
-/// again under the same fault: the mirror equals upstream, and nothing was marked deleted.
+/// Syncs a fresh account of `events` through `dialect` under `fault`: the first run alone
+/// makes the mirror equal to upstream. Then it lists it completely again under the same
+/// fault: still equal, and nothing was marked deleted.
 fn converges_under(dialect: Dialect, events: usize, fault: Faults) {
     let s = Synced::start(events, 10);
     faults(&s, fault.clone());
     dialect.sync_ok(&s, &[]);
+    dialect.assert_equal(&s);
     faults(&s, fault.clone());
     dialect.sync_ok(&s, &["--full"]);
     dialect.assert_equal(&s);

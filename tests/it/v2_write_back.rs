@@ -435,6 +435,20 @@ fn edits_reach_upstream_under_faults_and_with_text_ids() {
             .is_some_and(|id| id.starts_with('h'))
     );
     assert_eq!(text_entry["read"], true);
+    // Every edit is upstream, checked before any pull could show upstream's value again.
+    let upstream = common::v2_upstream(&s);
+    for id in edited.iter().chain([&text_id]) {
+        let upstream_id: String = s
+            .db()
+            .query_row(
+                "SELECT coalesce(upstream_id, CAST(id AS TEXT)) FROM mirror_events WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .expect("upstream id");
+        let entry = upstream.get(&upstream_id).expect("still upstream");
+        assert!(entry.0, "event {id} ({upstream_id}) is read upstream");
+    }
     s.v2_sync_ok(&["--full"]);
     assert_v2_mirror_equals_upstream(&s);
 }

@@ -71,7 +71,18 @@ fn start_on(s: &Synced, webhook: &str, host: &str, extra: &[&str]) -> Hook {
     if !s.home.db().exists() {
         s.v2_cmd(&["init"]).assert().success();
     }
-    let port = free_port();
+    // The public URL must name the port before the receiver binds it, so a free port is
+    // picked first; another process may take it in between, and then another one is tried.
+    for _ in 0..10 {
+        if let Some(hook) = try_start_on(s, host, free_port(), extra) {
+            return hook;
+        }
+    }
+    panic!("no free port for the receiver in 10 tries");
+}
+
+/// The receiver on `port`, or `None` when the port was taken meanwhile.
+fn try_start_on(s: &Synced, host: &str, port: u16, extra: &[&str]) -> Option<Hook> {
     let public = format!("http://127.0.0.1:{port}/sipgate");
     let mut args = vec![
         "--listen".to_string(),
@@ -97,11 +108,20 @@ fn start_on(s: &Synced, webhook: &str, host: &str, extra: &[&str]) -> Hook {
     BufReader::new(child.stdout.take().expect("stdout"))
         .read_line(&mut line)
         .expect("read");
+    if line.is_empty() {
+        let _ = child.wait();
+        let stderr = std::fs::read_to_string(stderr_file(s)).unwrap_or_default();
+        assert!(
+            stderr.contains("in use"),
+            "the receiver did not start: {stderr}"
+        );
+        return None;
+    }
     assert!(line.contains("listening on"), "{line:?}");
-    Hook {
+    Some(Hook {
         child,
         url: format!("{public}?key={KEY}"),
-    }
+    })
 }
 
 /// Where the receiver's messages go.

@@ -210,13 +210,8 @@ fn sql_edits_from_a_plain_connection_reach_upstream() {
 
 #[test]
 fn sql_edits_in_the_stock_sqlite3_shell_reach_upstream() {
-    // The shell people actually use; skipped (loudly) where it is not installed.
-    if std::process::Command::new("sqlite3")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("sqlite3 shell not installed; skipping");
+    // The shell people actually use.
+    if !common::has_sqlite3_shell() {
         return;
     }
     let synced = synced(200);
