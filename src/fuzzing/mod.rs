@@ -6,6 +6,8 @@
 //! within the line-length and line-ending rules. Upstream bodies are JSON: the client asks
 //! for JSON and never parses upstream XML, so XML is fuzzed where sipmirror writes it.
 
+mod shapes;
+
 use serde_json::value::RawValue;
 
 use crate::export::contact::{Contact, Number};
@@ -13,11 +15,15 @@ use crate::export::{NumberStyle, PhoneFormat, PhoneOptions, vcard};
 use crate::records::EventKind;
 
 /// An upstream event or contact item, through the same conversions the sync uses (both
-/// dialects').
+/// dialects'): the bytes as they are, and the JSON record they build as choices.
 pub fn upstream_item(data: &[u8]) {
-    let Ok(text) = std::str::from_utf8(data) else {
-        return;
-    };
+    if let Ok(text) = std::str::from_utf8(data) {
+        convert_item(text);
+    }
+    convert_item(&shapes::json_item(data));
+}
+
+fn convert_item(text: &str) {
     let Ok(raw) = serde_json::from_str::<Box<RawValue>>(text) else {
         return;
     };
@@ -37,8 +43,14 @@ pub fn upstream_item(data: &[u8]) {
     }
 }
 
-/// A whole upstream body: the envelopes of listings, settings, balance and calls.
+/// A whole upstream body: the envelopes of listings, settings, balance and calls, from the
+/// bytes as they are and from the JSON record they build.
 pub fn upstream_body(data: &[u8]) {
+    parse_body(data);
+    parse_body(shapes::json_item(data).as_bytes());
+}
+
+fn parse_body(data: &[u8]) {
     use crate::api::parse_json;
     use crate::api::resources::WireBalance;
     use crate::api::sessions::WireSession;
@@ -56,11 +68,16 @@ pub fn upstream_body(data: &[u8]) {
     }
 }
 
-/// A config file's text, read and resolved as a run would.
+/// A config file's text, read and resolved as a run would: the bytes as they are, and the
+/// config file they build as choices.
 pub fn config_file(data: &[u8]) {
-    let Ok(text) = std::str::from_utf8(data) else {
-        return;
-    };
+    if let Ok(text) = std::str::from_utf8(data) {
+        resolve_config(text);
+    }
+    resolve_config(&shapes::toml_config(data));
+}
+
+fn resolve_config(text: &str) {
     if let Err(e) = crate::config::settings_from_text(text) {
         assert_one_line(&e.to_string());
     }
@@ -84,9 +101,9 @@ pub fn exporters(data: &[u8]) {
         country_code: "49".into(),
     };
     for format in formats {
-        let Ok(rendered) = crate::export::render_phone(&contacts, format, &options) else {
-            continue;
-        };
+        // Rendering writes into memory and escapes every text: it has no way to fail.
+        let rendered = crate::export::render_phone(&contacts, format, &options)
+            .unwrap_or_else(|e| panic!("rendering a {format:?} book failed: {e}"));
         assert_well_formed_xml(&rendered.bytes);
     }
     for version in [vcard::Version::V3, vcard::Version::V4] {
@@ -171,33 +188,18 @@ fn assert_vcard_lines(bytes: &[u8]) {
 mod tests {
     use super::*;
 
-    /// Seeds: real bodies and known traps. The fuzzer starts from the same files (fuzz/seeds).
-    const SEEDS: &[&[u8]] = &[
-        br#"{"id":"12","created":"2024-01-01T10:00:00.000+0100","read":{"value":true}}"#,
-        br#"{"id":"12","created":"not a time"}"#,
-        br#"{"id":"x","created":"2024-01-01T10:00:00.000+0100"}"#,
-        br#"{"id":"99999999999999999999999","created":"2024-01-01T10:00:00.000+0100"}"#,
-        br#"{"entries":[{"entryName":"TEL","value":"+49 30 1","types":["FAX"]}],"contactMeta":{"UUID":"u"}}"#,
-        br#"{"entries":[{"entryName":"N","value":null}],"contactMeta":{}}"#,
-        // v2 history entries and contacts.
-        br#"{"id":"100001235","type":"CALL","created":"2020-09-14T09:00:00Z","source":"anonymous","duration":1e308,"labels":null}"#,
-        br#"{"id":"h7","type":"FAX","created":"2020-09-14T09:00:00.5+02:00","faxStatusType":"SENDING","endpoints":[{"type":"ROUTED"}],"connectionIds":[""]}"#,
-        br#"{"id":"b3d9","name":"]0;x","numbers":[{"number":"+49 30 1","type":null}],"organization":[[]],"addresses":[{}]}"#,
-        b"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
-        b"timezone = \"Mars/Olympus\"\n",
-        b"country_code = \"\"\n[sync]\nlookback = \"-1d\"\n",
-        b"[media]\nfetch = \"all\"\nmax_age = \"99999999999999999d\"\n",
-        b"password = \"x\"\npassword_command = \"echo\"\n",
-        b"a\xffb\xff\xff<&>\"'\xff+49 (30) 12-34\xff\x00\x1b\xff*21#\xfe\xff\xffZ\xc3\xa4hler\xff../x",
-        "\u{1F600}\u{FEFF}\u{202E}\u{0085}".as_bytes(),
-        // Found by cargo fuzz (upstream_body): a key with a carriage return ended up in the
-        // error's field path and broke the one-line message.
-        b"{  \":\\recording[-: \":{\"\n",
-    ];
-
+    /// The seed corpus in `fuzz/seeds`: real bodies and known traps (one found by cargo fuzz:
+    /// a key with a carriage return that ended up in an error's field path). The fuzzers
+    /// start from the same files.
     #[test]
     fn every_target_survives_the_seeds() {
-        for seed in SEEDS {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/seeds");
+        let seeds: Vec<Vec<u8>> = std::fs::read_dir(dir)
+            .expect("fuzz/seeds")
+            .map(|entry| std::fs::read(entry.expect("entry").path()).expect("seed"))
+            .collect();
+        assert!(seeds.len() >= 17, "the seed corpus is there");
+        for seed in &seeds {
             upstream_item(seed);
             upstream_body(seed);
             config_file(seed);
