@@ -44,7 +44,7 @@ const MAY_NAME_THE_DIALECT: &[&str] = &[
     "src/sync/mod.rs",
     "src/commands/demo.rs",
     "src/commands/emulator.rs",
-    "src/fuzzing.rs",
+    "src/fuzzing/mod.rs",
 ];
 
 #[test]
