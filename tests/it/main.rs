@@ -9,6 +9,7 @@ mod busy;
 mod cli;
 mod concurrency;
 mod config_file;
+mod conflicts;
 mod crash;
 mod demo;
 mod disk;

@@ -249,64 +249,6 @@ fn a_larger_limit_lets_deletions_through_without_confirmation() {
 }
 
 /// Edits a field locally, changes it "on the website", pushes under `policy`.
-fn conflict_under(policy: &str) -> (Synced, String, std::process::Output) {
-    let s = synced(150);
-    s.home.write_config(
-        &format!(
-            "[http]\nretry_base = \"1ms\"\nmax_attempts = 12\n[push]\nconflict = \"{policy}\"\n"
-        ),
-        0o600,
-    );
-    let id = ids(&s, "archived = 0 AND note IS NULL", 1).remove(0);
-    s.v2_cmd(&["event", "note", &id, "mine"]).assert().success();
-    s.control(
-        "PATCH",
-        &format!("/_emulator/events/{id}"),
-        Some(json!({ "comment": "the website's" })),
-    );
-    // A pull between the edit and the push must not hide the conflict.
-    s.v2_sync_ok(&["--no-push", "--full"]);
-    let output = s.v2_cmd(&["--json", "push"]).output().expect("push");
-    (s, id, output)
-}
-
-#[test]
-fn conflicts_follow_the_policy() {
-    let (s, id, output) = conflict_under("local-wins");
-    assert!(output.status.success());
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
-    assert_eq!(
-        (report["conflicts"].as_u64(), report["pushed"].as_u64()),
-        (Some(1), Some(1))
-    );
-    assert_eq!(entry(&s, &id).expect("entry")["note"], "mine");
-
-    let (s, id, output) = conflict_under("upstream-wins");
-    assert!(output.status.success());
-    assert_eq!(entry(&s, &id).expect("entry")["note"], "the website's");
-    let note: String = s
-        .db()
-        .query_row(
-            &format!("SELECT note FROM events WHERE id = {id}"),
-            [],
-            |r| r.get(0),
-        )
-        .expect("note");
-    assert_eq!(note, "the website's");
-
-    let (s, id, output) = conflict_under("fail");
-    assert_eq!(output.status.code(), Some(3));
-    assert_eq!(entry(&s, &id).expect("entry")["note"], "the website's");
-    let (state, error): (String, String) = s
-        .db()
-        .query_row("SELECT state, last_error FROM outbox", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .expect("entry");
-    assert_eq!(state, "failed");
-    assert!(error.contains("conflict"), "{error}");
-}
-
 /// v2 files an archived event in the archive, so pushing `archived` moves the event's
 /// location too. That was our own change: a delete made after it is no conflict, and
 /// `upstream-wins` must not drop it.
