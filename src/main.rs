@@ -59,10 +59,29 @@ fn usage_error(err: clap::Error) -> std::process::ExitCode {
                 m if m.is_empty() => "invalid arguments".to_string(),
                 m => m.trim_start_matches("error: ").to_string(),
             };
-            eprintln!("sipmirror: {message} (see `sipmirror --help`)");
+            let hint = suggestion(&err).unwrap_or_else(|| "see `sipmirror --help`".to_string());
+            eprintln!("sipmirror: {message} ({hint})");
             std::process::ExitCode::from(ExitCode::Usage as u8)
         }
     }
+}
+
+/// clap's "did you mean" for a mistyped subcommand, flag or value, which its later paragraphs
+/// hold and the one-line message would lose.
+fn suggestion(err: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue};
+    [
+        ContextKind::SuggestedSubcommand,
+        ContextKind::SuggestedArg,
+        ContextKind::SuggestedValue,
+    ]
+    .into_iter()
+    .find_map(|kind| match err.get(kind)? {
+        ContextValue::String(s) => Some(s.clone()),
+        ContextValue::Strings(list) => list.first().cloned(),
+        _ => None,
+    })
+    .map(|s| format!("did you mean `{s}`?"))
 }
 
 /// A panic is a bug: say so on one line, like every other error, and where it happened. The

@@ -90,6 +90,21 @@ fn unknown_flags_and_commands_are_usage_errors() {
 }
 
 #[test]
+fn a_typo_gets_clap_s_suggestion_on_its_one_line() {
+    let home = TestHome::new();
+    for (args, suggested) in [
+        (&["snyc"][..], "did you mean `sync`?"),
+        (&["status", "--jsno"], "did you mean `--json`?"),
+        (&["completions", "bsh"], "did you mean `bash`?"),
+    ] {
+        let output = home.cmd().args(args).output().expect("run");
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = one_line_stderr(&output);
+        assert!(stderr.contains(suggested), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
 fn completions_for_each_shell() {
     let home = TestHome::new();
     for (shell, marker) in [
