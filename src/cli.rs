@@ -11,13 +11,26 @@ use crate::config::GlobalArgs;
 use crate::query::Format;
 
 const AFTER_HELP: &str = "\
-Connection: SIPGATE_USERNAME and SIPGATE_PASSWORD (or password_command in the config file).
-Config file: $XDG_CONFIG_HOME/sipmirror/config.toml (see the README).
-Exit codes: 0 ok, 1 failed, 2 usage error, 3 partial (some items failed), 4 another run holds the lock.";
+Connection (v2, the default): SIPGATE_TOKEN_ID and SIPGATE_TOKEN, a personal access token (or
+token_command in the config file); classic: SIPGATE_API=classic, SIPGATE_USERNAME and
+SIPGATE_PASSWORD.
+Config file: $XDG_CONFIG_HOME/sipmirror/config.toml (see the README; `sipmirror config` shows
+what is in effect).
+Exit codes: 0 ok, 1 failed, 2 usage or configuration error, 3 partial (some items failed),
+4 another run holds the lock, 5 the lock is held by a run that seems to hang, 130/143 stopped
+by SIGINT/SIGTERM.";
+
+/// What `--version` says: the release, the schema it writes and the APIs it speaks.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (mirror schema ",
+    env!("SIPMIRROR_SCHEMA_VERSION"),
+    "; sipgate APIs: v2, classic)"
+);
 
 /// Keep a local SQLite mirror of a sipgate account.
 #[derive(Debug, Parser)]
-#[command(name = "sipmirror", version, about, after_help = AFTER_HELP)]
+#[command(name = "sipmirror", version = VERSION, about, after_help = AFTER_HELP)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -111,6 +124,9 @@ pub enum CommandLine {
     Schema,
     /// Show the settings in effect and where the config file is (secrets are never shown)
     Config,
+    /// Check the config, the credentials and what the token may read, upstream, the mirror,
+    /// the lock and the media folder; say what to do about each problem (exit 0: all is well)
+    Doctor,
     /// Run the built-in emulator of the sipgate API, for trying sipmirror without an account
     Emulator(EmulatorArgs),
     /// Print shell completions: sipmirror completions bash > ~/.local/share/bash-completion/completions/sipmirror

@@ -15,6 +15,7 @@ mod client;
 pub mod clock;
 mod download;
 mod error;
+pub mod probe;
 mod records;
 mod retry;
 pub mod secrets;

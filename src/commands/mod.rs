@@ -6,6 +6,7 @@ mod callthrough;
 mod completions;
 mod config;
 mod demo;
+mod doctor;
 mod emulator;
 mod event;
 mod export;
@@ -59,6 +60,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         // The emulator serves tests and demos; a broken config file must not stop it.
         CommandLine::Emulator(args) => return emulator::run(args, cli.global.json),
         CommandLine::Demo { dir } => return demo::run(dir, &cli.global),
+        // The doctor reports a broken config file as one of its findings.
+        CommandLine::Doctor => return doctor::run(&cli.global),
         _ => {}
     }
     let settings = Settings::resolve(&cli.global)?;
@@ -97,6 +100,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         CommandLine::Completions { .. }
         | CommandLine::Schema
         | CommandLine::Emulator(_)
+        | CommandLine::Doctor
         | CommandLine::Demo { .. } => {
             unreachable!("handled above")
         }

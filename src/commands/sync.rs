@@ -109,8 +109,17 @@ pub(crate) fn report_outcome(settings: &Settings, report: &SyncReport) -> Result
             n - 1
         ),
     };
+    // A token made without some scopes fails one stream at a time: the doctor names them all.
+    let scopes = failed
+        .iter()
+        .any(|s| s.error.as_deref().is_some_and(|e| e.contains("scope")));
+    let doctor = if scopes {
+        "; `sipmirror doctor` lists every scope the token lacks"
+    } else {
+        ""
+    };
     eprintln!(
-        "sipmirror: {}: {}{more}",
+        "sipmirror: {}: {}{more}{doctor}",
         first.stream,
         first.error.as_deref().unwrap_or("failed")
     );

@@ -139,6 +139,25 @@ pub use crate::records::api::{Api, DEFAULT_BASE_URL, DEFAULT_V2_BASE_URL};
 pub const DEFAULT_USER_ID: &str = "my";
 pub const DEFAULT_API_VERSION: &str = "2.41.0";
 
+impl Connection {
+    /// Whether the API's login (token id or user name) is set, its secret, and how a user
+    /// sets both.
+    pub fn credentials(&self) -> (bool, &PasswordSource, &'static str) {
+        match self.api {
+            Api::V2 => (
+                self.token_id.is_some(),
+                &self.token,
+                "SIPGATE_TOKEN_ID and SIPGATE_TOKEN (or token_id and token_command in the config file)",
+            ),
+            Api::Classic => (
+                self.username.is_some(),
+                &self.password,
+                "SIPGATE_USERNAME and SIPGATE_PASSWORD (or username and password_command in the config file)",
+            ),
+        }
+    }
+}
+
 /// Everything needed to talk to the upstream.
 #[derive(Debug, Clone)]
 pub struct Connection {

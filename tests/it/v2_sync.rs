@@ -332,6 +332,10 @@ fn a_token_without_a_scope_gets_the_scope_named() {
         stderr.contains("403") && stderr.contains("contacts:read"),
         "{stderr}"
     );
+    assert!(
+        stderr.contains("`sipmirror doctor` lists every scope"),
+        "{stderr}"
+    );
     let db = rusqlite::Connection::open(home.db()).expect("db");
     let events: i64 = db
         .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
