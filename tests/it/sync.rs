@@ -566,6 +566,11 @@ fn bad_upstream_bodies_stop_with_a_clear_error_and_the_next_run_completes() {
         let s = Synced::start(6000, 10);
         let total = s.upstream_events("calls").len() as i64;
         s.sync_ok(&["--only", "sms"]);
+        // Every request fails here: three attempts say as much as twelve, in less time.
+        s.home.write_config(
+            "[http]\nretry_base = \"1ms\"\nmax_attempts = 3\ntimeout = \"20s\"\n",
+            0o600,
+        );
         let mut fault = fault.clone();
         fault["rates_after"] = json!(4);
         s.control("PUT", "/_emulator/faults", Some(fault.clone()));

@@ -263,6 +263,11 @@ fn with_faults_a_v2_sync_converges() {
 #[test]
 fn bad_v2_bodies_and_refusals_are_one_line() {
     let s = Synced::start(200, 5);
+    // Every request fails here: three attempts say as much as twelve, in less time.
+    s.home.write_config(
+        "[http]\nretry_base = \"1ms\"\nmax_attempts = 3\ntimeout = \"20s\"\n",
+        0o600,
+    );
     for (faults, needle) in [
         (
             Faults {

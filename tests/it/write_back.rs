@@ -621,7 +621,8 @@ fn transient_errors_leave_the_edit_pending_for_a_later_run() {
     synced.control(
         "PUT",
         "/_emulator/faults",
-        Some(json!({ "status_rates": { "503": 1.0 } })),
+        // No Retry-After wait: the retries are what is tested, not the clock.
+        Some(json!({ "status_rates": { "503": 1.0 }, "retry_after_s": 0 })),
     );
     let output = synced.cmd(&["push"]).output().expect("push");
     assert_eq!(output.status.code(), Some(3));
