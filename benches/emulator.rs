@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use sipmirror::emulator::{Emulator, EmulatorConfig};
 
 fn main() {
+    sipmirror::api::install_tls_provider();
     common::start();
     let events: usize = std::env::var("EMULATOR_BENCH_EVENTS")
         .ok()

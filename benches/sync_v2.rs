@@ -201,6 +201,7 @@ fn mirror_bytes(db: &Path) -> u64 {
 }
 
 fn main() {
+    sipmirror::api::install_tls_provider();
     common::start();
     let large: usize = std::env::var("SYNC_BENCH_EVENTS")
         .ok()

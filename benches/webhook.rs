@@ -60,6 +60,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 fn main() {
+    sipmirror::api::install_tls_provider();
     common::start();
     let emulator = Emulator::start(EmulatorConfig {
         events: 2_000,

@@ -37,6 +37,7 @@ impl Client {
     pub fn new(connection: &Connection, settings: &HttpSettings) -> Result<Client> {
         let base = check_base_url(&connection.base_url, connection.allow_insecure)?;
         let (login, secret) = credentials(connection)?;
+        super::install_tls_provider();
         let http = reqwest::Client::builder()
             .redirect(same_host_redirects())
             .connect_timeout(settings.connect_timeout)

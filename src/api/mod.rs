@@ -37,6 +37,18 @@ pub use upstream::Upstream;
 
 use crate::error::Error;
 
+/// Makes *ring* the TLS provider of this process (once; later calls do nothing). Every HTTP
+/// client is built after it: reqwest is built without a provider of its own, because its
+/// default (aws-lc) is a large C library whose build took more time than any other crate, and
+/// *ring* is here anyway for the push API's signatures.
+pub fn install_tls_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // An error means a provider is installed already, which serves as well.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
 /// What a request carries besides its query string.
 #[derive(Debug, Clone, Copy)]
 pub enum Body<'a> {

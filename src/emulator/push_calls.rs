@@ -98,6 +98,7 @@ async fn post(url: &str, id: &str, r: &PlayRequest, event: &str) -> Result<Strin
     if r.lose.contains(event) {
         return Ok(String::new());
     }
+    crate::api::install_tls_provider();
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()

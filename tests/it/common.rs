@@ -13,6 +13,8 @@ pub struct TestHome {
 
 impl TestHome {
     pub fn new() -> TestHome {
+        // Every test makes a home before any HTTP client of its own.
+        sipmirror::api::install_tls_provider();
         TestHome {
             dir: tempfile::tempdir().expect("create temp dir"),
         }
@@ -119,6 +121,7 @@ impl Answer {
 
 impl Http {
     pub fn new(base: &str) -> Http {
+        sipmirror::api::install_tls_provider();
         Http {
             client: reqwest::blocking::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
