@@ -265,6 +265,9 @@ pub struct QueryArgs {
     /// List the reports with what they answer and their parameters
     #[arg(long, conflicts_with = "name")]
     pub list: bool,
+    /// Print the report's SQL instead of running it (to read it, or to start your own)
+    #[arg(long, requires = "name")]
+    pub show: bool,
     /// A report parameter, e.g. --param days=30 (repeatable)
     #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_key_value)]
     pub params: Vec<(String, String)>,

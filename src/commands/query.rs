@@ -1,5 +1,6 @@
-//! `sipmirror query NAME [--param KEY=VALUE]... [--format ...]` and `query --list`: the named
-//! reports of `queries/`, on a read-only connection.
+//! `sipmirror query NAME [--param KEY=VALUE]... [--format ...]`, `query --list` and
+//! `query --show NAME`: the named reports of `queries/` and the user's own in
+//! `$XDG_CONFIG_HOME/sipmirror/queries/`, on a read-only connection.
 
 use crate::cli::QueryArgs;
 use crate::config::Settings;
@@ -8,27 +9,47 @@ use crate::output;
 use crate::query::{self, Format, Rows};
 use crate::store::{Access, Mirror};
 
+/// Where a user keeps reports of their own: `queries/` beside the config file.
+fn user_folder() -> Option<std::path::PathBuf> {
+    crate::config::default_config_path()
+        .and_then(|config| config.parent().map(|dir| dir.join("queries")))
+}
+
 pub fn run(settings: &Settings, args: &QueryArgs) -> Result<ExitCode> {
+    let folder = user_folder();
+    let reports = query::all_reports(folder.as_deref())?;
     let Some(name) = args.name.as_deref().filter(|_| !args.list) else {
-        return list(settings);
+        return list(settings, &reports, folder.as_deref());
     };
-    let report = query::find(name)?;
+    let report = query::find_in(reports, name)?;
+    if args.show {
+        output::write_bytes(report.sql.as_bytes())?;
+        return Ok(ExitCode::Ok);
+    }
     let values = report.resolve_params(&args.params)?;
     let mirror = Mirror::open(&settings.db_path, Access::ReadOnly)?;
     let rows = query::run_report(mirror.conn(), &report, &values)?;
     show(&mirror, &rows, args.format)
 }
 
-fn list(settings: &Settings) -> Result<ExitCode> {
-    let reports = query::reports()?;
+fn list(
+    settings: &Settings,
+    reports: &[query::Report],
+    folder: Option<&std::path::Path>,
+) -> Result<ExitCode> {
     if settings.json {
         output::json(&reports)?;
         return Ok(ExitCode::Ok);
     }
     let mut text = String::new();
-    for report in &reports {
+    for report in reports {
+        let origin = report
+            .file
+            .as_ref()
+            .map(|f| format!(" (yours: {})", f.display()))
+            .unwrap_or_default();
         text += &format!(
-            "{}\n    {}: {}\n",
+            "{}{origin}\n    {}: {}\n",
             report.name, report.title, report.description
         );
         for p in &report.params {
@@ -42,8 +63,14 @@ fn list(settings: &Settings) -> Result<ExitCode> {
             );
         }
     }
-    text +=
-        "\nEach is a file in queries/ that also runs as is: sqlite3 MIRROR.db < queries/NAME.sql\n";
+    text += "\nEach runs as is in sqlite3 too: `sipmirror query --show NAME > NAME.sql`, then\n`sqlite3 MIRROR.db < NAME.sql`.";
+    if let Some(folder) = folder {
+        text += &format!(
+            " Your own reports, with the same header, go in {}.",
+            folder.display()
+        );
+    }
+    text += "\n";
     output::write_bytes(text.as_bytes())?;
     Ok(ExitCode::Ok)
 }

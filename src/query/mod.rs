@@ -60,9 +60,43 @@ pub fn reports() -> crate::error::Result<Vec<Report>> {
         .collect()
 }
 
+/// The built-in reports and the user's own, `NAME.sql` files in `folder` with the same
+/// header: listed and run beside the built-in ones; one with a built-in report's name takes
+/// its place. A file that cannot be read or whose header is malformed is an error naming it.
+pub fn all_reports(folder: Option<&std::path::Path>) -> crate::error::Result<Vec<Report>> {
+    let mut all = reports()?;
+    let Some(entries) = folder.and_then(|f| std::fs::read_dir(f).ok()) else {
+        return Ok(all);
+    };
+    let mut paths: Vec<std::path::PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let sql = std::fs::read_to_string(&path)
+            .map_err(|e| crate::error::Error::usage(format!("report {}: {e}", path.display())))?;
+        let mut report = Report::parse(&name, &sql)
+            .map_err(|e| crate::error::Error::usage(format!("{} ({})", e, path.display())))?;
+        report.file = Some(path);
+        all.retain(|r| r.name != report.name);
+        all.push(report);
+    }
+    Ok(all)
+}
+
 /// The report called `name`, or an error suggesting the closest names.
 pub fn find(name: &str) -> crate::error::Result<Report> {
-    let all = reports()?;
+    find_in(reports()?, name)
+}
+
+/// The report called `name` among `all`, or an error suggesting the closest names.
+pub fn find_in(all: Vec<Report>, name: &str) -> crate::error::Result<Report> {
     if let Some(report) = all.iter().find(|r| r.name == name) {
         return Ok(report.clone());
     }

@@ -31,6 +31,9 @@ pub struct Report {
     pub params: Vec<Param>,
     #[serde(skip)]
     pub sql: String,
+    /// Where a user's own report was read from; `None` for the built-in ones.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<std::path::PathBuf>,
 }
 
 impl Report {
@@ -59,6 +62,7 @@ impl Report {
             description: description.join(" "),
             params,
             sql: sql.to_string(),
+            file: None,
         })
     }
 

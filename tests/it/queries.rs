@@ -675,3 +675,62 @@ fn an_empty_mirror_says_there_is_nothing_yet() {
     assert!(output.status.success());
     assert!(String::from_utf8_lossy(&output.stdout).contains("the mirror is empty"));
 }
+
+#[test]
+fn show_prints_a_report_s_sql_as_the_file_has_it() {
+    let home = TestHome::new();
+    let output = home
+        .run(&["query", "--show", "calls_per_day"])
+        .output()
+        .expect("show");
+    assert!(output.status.success());
+    let shipped = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/queries/calls_per_day.sql"
+    ))
+    .expect("file");
+    assert_eq!(output.stdout, shipped);
+}
+
+#[test]
+fn a_users_own_reports_are_listed_and_run_beside_the_built_in_ones() {
+    let s = Synced::start(50, 5);
+    s.sync_ok(&[]);
+    let folder = s.home.path().join("config/sipmirror/queries");
+    std::fs::create_dir_all(&folder).expect("folder");
+    std::fs::write(
+        folder.join("my_calls.sql"),
+        "-- title: My calls\n-- How many calls there are.\n-- param: kind (text, default call): the kind\nSELECT count(*) AS n FROM events WHERE kind = coalesce(:kind, 'call');\n",
+    )
+    .expect("report");
+    let list = s.cmd(&["query", "--list"]).output().expect("list");
+    let text = String::from_utf8_lossy(&list.stdout);
+    assert!(text.contains("my_calls (yours:"), "{text}");
+    assert!(text.contains("calls_per_day"), "{text}");
+    let output = s
+        .cmd(&["query", "my_calls", "--format", "json"])
+        .output()
+        .expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let rows: Value = serde_json::from_slice(&output.stdout).expect("json");
+    let expected: i64 = s
+        .db()
+        .query_row("SELECT count(*) FROM events WHERE kind = 'call'", [], |r| {
+            r.get(0)
+        })
+        .expect("count");
+    assert_eq!(rows[0]["n"], expected, "{rows}");
+    // A report without a title is refused, naming its file.
+    std::fs::write(folder.join("broken.sql"), "SELECT 1;\n").expect("report");
+    let output = s.cmd(&["query", "--list"]).output().expect("list");
+    assert_eq!(output.status.code(), Some(2));
+    let line = one_line_stderr(&output);
+    assert!(
+        line.contains("broken.sql") && line.contains("title"),
+        "{line}"
+    );
+}
