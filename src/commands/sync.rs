@@ -30,6 +30,7 @@ pub fn run(settings: &Settings, args: &SyncArgs) -> Result<ExitCode> {
         switch_api: args.switch_api,
     };
     crate::interrupt::install();
+    refuse_a_missing_folder(settings)?;
     // Credentials first: a sync that cannot talk to upstream leaves no mirror file behind.
     let upstream = Upstream::connect(settings)?;
     let _lock = super::writer_lock(settings, "sync", args.wait)?;
@@ -129,4 +130,23 @@ pub(crate) fn report_outcome(settings: &Settings, report: &SyncReport) -> Result
     } else {
         ExitCode::Partial
     })
+}
+
+/// A mirror path whose folder does not exist is a typo more often than a wish: a cron job
+/// would otherwise grow a new, empty mirror somewhere else every time. Only the default place
+/// is made as needed; `init` makes any.
+fn refuse_a_missing_folder(settings: &Settings) -> Result<()> {
+    let path = &settings.db_path;
+    let is_default = crate::config::default_db_path().is_ok_and(|d| d == *path);
+    match path.parent().filter(|f| !f.as_os_str().is_empty()) {
+        Some(folder) if !folder.exists() && !is_default => {
+            Err(crate::error::Error::usage(format!(
+                "{}: the folder {} does not exist; check the path, or create the mirror there with `sipmirror --db {} init`",
+                path.display(),
+                folder.display(),
+                path.display()
+            )))
+        }
+        _ => Ok(()),
+    }
 }

@@ -149,3 +149,35 @@ fn the_schema_reference_in_docs_is_current() {
         "docs/schema.md is out of date: run `cargo run -- schema > docs/schema.md`"
     );
 }
+
+#[test]
+fn sync_into_a_folder_that_does_not_exist_is_refused_and_init_makes_it() {
+    let s = common::Synced::start(20, 2);
+    let db = s.home.path().join("typo/dir/mirror.db");
+    let output = s
+        .home
+        .cmd()
+        .arg("--db")
+        .arg(&db)
+        .arg("sync")
+        .env("SIPGATE_BASE_URL", s.emulator.base_url())
+        .env("SIPGATE_USERNAME", "demo")
+        .env("SIPGATE_PASSWORD", "demo")
+        .output()
+        .expect("sync");
+    assert_eq!(output.status.code(), Some(2));
+    let line = one_line_stderr(&output);
+    assert!(
+        line.contains("does not exist") && line.contains("init"),
+        "{line}"
+    );
+    assert!(!s.home.path().join("typo").exists(), "nothing was created");
+    s.home
+        .cmd()
+        .arg("--db")
+        .arg(&db)
+        .arg("init")
+        .assert()
+        .success();
+    assert!(db.exists());
+}
