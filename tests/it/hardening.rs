@@ -38,8 +38,17 @@ fn with_umask(mut cmd: std::process::Command, mask: libc::mode_t) -> std::proces
 fn the_mirror_and_its_files_are_private_whatever_the_umask() {
     let s = Synced::start(200, 10);
     let db = s.home.path().join("data").join("private").join("mirror.db");
+    // A mirror in a folder that does not exist yet: `init` makes both (a sync refuses a
+    // folder that is not there, which is more often a typo).
+    let mut init = s.std_cmd(&["init"]);
+    init.arg("--db").arg(&db);
+    let output = with_umask_022(init).output().expect("init");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let mut sync = s.std_cmd(&["sync", "--media"]);
-    // A mirror in a folder that does not exist yet.
     sync.arg("--db").arg(&db);
     let output = with_umask_022(sync).output().expect("sync");
     assert!(
