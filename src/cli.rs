@@ -201,6 +201,7 @@ pub enum ExportCommand {
     },
     /// snom tbook, for the phone's local directory
     Snom {
+        /// The phone book file to write (replaced whole, so a phone never reads half of it)
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
         /// classic: all firmware since 8.x; v2: one contact per person (newer firmware)
@@ -211,6 +212,7 @@ pub enum ExportCommand {
     },
     /// Grandstream AddressBook (phonebook.xml)
     Grandstream {
+        /// The phone book file to write (replaced whole, so a phone never reads half of it)
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
         /// The SIP account the numbers dial out on (0-based on current firmware)
@@ -221,6 +223,7 @@ pub enum ExportCommand {
     },
     /// Yealink remote phone book
     Yealink {
+        /// The phone book file to write (replaced whole, so a phone never reads half of it)
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
         #[command(flatten)]
@@ -228,6 +231,7 @@ pub enum ExportCommand {
     },
     /// FRITZ!Box phone book, for import in its web interface
     Fritzbox {
+        /// The phone book file to write (replaced whole, so a phone never reads half of it)
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
         #[command(flatten)]

@@ -6,8 +6,10 @@ use std::path::PathBuf;
 
 use clap::{ArgAction, Args};
 
-/// Flags accepted before or after any subcommand.
+/// Flags accepted before or after any subcommand. In a command's help they come under their
+/// own heading, after the command's own options.
 #[derive(Debug, Default, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// The mirror database [default: $XDG_DATA_HOME/sipmirror/mirror.db]
     #[arg(

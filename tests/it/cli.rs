@@ -181,3 +181,25 @@ fn sync_into_a_folder_that_does_not_exist_is_refused_and_init_makes_it() {
         .success();
     assert!(db.exists());
 }
+
+#[test]
+fn a_command_s_help_shows_its_own_options_first_and_the_global_ones_apart() {
+    let home = TestHome::new();
+    let output = home
+        .cmd()
+        .args(["export", "snom", "--help"])
+        .output()
+        .expect("help");
+    assert!(output.status.success());
+    let text = String::from_utf8_lossy(&output.stdout);
+    let own = text.find("--snom-format").expect("its own option");
+    let global = text
+        .find("Global options:")
+        .expect("a heading for the global ones");
+    let db = text.find("--db").expect("a global option");
+    assert!(own < global && global < db, "{text}");
+    // Every option has a line of help: --out included.
+    let out = &text[text.find("\n      --out <FILE>").expect("--out") + 1..];
+    let described = out.lines().nth(1).unwrap_or("").trim();
+    assert!(!described.is_empty(), "{text}");
+}
