@@ -161,13 +161,14 @@ impl Client {
                 announce: false,
             } => self.set_recording(id, *on).await,
             CallControl::Park { member, on } => self.set_parking(id, member, *on).await,
-            CallControl::Record { announce: true, .. } => {
-                return Err(CreateError::unsupported("call record --announce"));
+            // Refused up front by the capability table; only a caller that skipped it gets here.
+            CallControl::Record { announce: true, .. }
+            | CallControl::Hold(_)
+            | CallControl::Mute(_)
+            | CallControl::Transfer { .. }
+            | CallControl::Dtmf(_) => {
+                return Err(CreateError::unsupported("this call control"));
             }
-            CallControl::Hold(_) => return Err(CreateError::unsupported("call hold")),
-            CallControl::Mute(_) => return Err(CreateError::unsupported("call mute")),
-            CallControl::Transfer { .. } => return Err(CreateError::unsupported("call transfer")),
-            CallControl::Dtmf(_) => return Err(CreateError::unsupported("call dtmf")),
         };
         call.map(|c| Some(c.into())).map_err(not_delivered)
     }

@@ -35,6 +35,18 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// Whether upstream says the account lacks the resource: 404, or a 403 in sipgate's own
+    /// words ("Feature not booked", its API description). Our own 403 message names "the
+    /// feature is not booked" only as a possibility, which does not count.
+    pub fn is_not_booked(&self) -> bool {
+        self.status == Some(404)
+            || (self.status == Some(403)
+                && self
+                    .message
+                    .to_ascii_lowercase()
+                    .contains("feature not booked"))
+    }
+
     pub fn new(kind: ApiErrorKind, message: impl Into<String>) -> ApiError {
         ApiError {
             kind,

@@ -106,11 +106,9 @@ impl Client {
 }
 
 fn classify(error: ApiError) -> Probed {
-    let text = error.message.to_ascii_lowercase();
     match (error.kind, error.status) {
         (ApiErrorKind::Unauthorized, _) => Probed::Unauthorized(error.message),
-        (_, Some(404)) => Probed::NotBooked,
-        (_, Some(403)) if text.contains("feature not booked") => Probed::NotBooked,
+        _ if error.is_not_booked() => Probed::NotBooked,
         (_, Some(403)) => Probed::MissingScope,
         (ApiErrorKind::Transient, _) => Probed::Unreachable(error.message),
         _ => Probed::Failed(error.message),

@@ -24,17 +24,6 @@ fn event_ids(s: &Synced, n: usize) -> Vec<i64> {
         .expect("ids")
 }
 
-/// Waits until the run paused at its crash point has created `pause`. A run that ended
-/// instead fails the test.
-fn wait_for(pause: &std::path::Path, run: &mut std::process::Child) {
-    while !pause.exists() {
-        if let Some(status) = run.try_wait().expect("wait") {
-            panic!("the run ended ({status}) before its pause point");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
 /// A connection like `sqlite3 -cmd '.timeout 5000'`.
 fn person(s: &Synced) -> rusqlite::Connection {
     let conn = rusqlite::Connection::open(s.home.db()).expect("open");
@@ -73,7 +62,7 @@ fn edits_made_while_a_sync_writes_wait_their_turn_and_reach_upstream() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("sync");
-    wait_for(&pause, &mut sync);
+    common::wait_for_pause(&pause, &mut sync);
     let mut longest = Duration::ZERO;
     let mut expected = Vec::new();
     for (i, id) in ids.iter().enumerate() {

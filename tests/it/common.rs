@@ -700,3 +700,14 @@ pub fn has_sqlite3_shell() -> bool {
     eprintln!("sqlite3 shell not installed and SIPMIRROR_TESTS_WITHOUT_SQLITE3=1: checked nothing");
     false
 }
+
+/// Waits until a run started with `SIPMIRROR_CRASH_AT=pause:...` has reached its pause point
+/// and created `pause`. A run that ended instead fails the test.
+pub fn wait_for_pause(pause: &Path, run: &mut std::process::Child) {
+    while !pause.exists() {
+        if let Some(status) = run.try_wait().expect("wait") {
+            panic!("the run ended ({status}) before its pause point");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}

@@ -110,13 +110,7 @@ fn readers_during_a_sync_see_whole_pages_only() {
             .stderr(Stdio::null())
             .spawn()
             .expect("spawn");
-        while !pause.exists() {
-            assert!(
-                sync.try_wait().expect("poll").is_none(),
-                "{point}: not reached"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
+        common::wait_for_pause(&pause, &mut sync);
         let reader = s.db();
         let seen = look(&reader, &totals);
         assert!(

@@ -42,6 +42,27 @@ fn a_synced_mirror_with_a_full_token_is_well() {
 }
 
 #[test]
+fn a_classic_mirror_is_checked_through_the_classic_api() {
+    let s = Synced::start(50, 5);
+    s.sync_ok(&[]);
+    let output = s.cmd(&["doctor"]).output().expect("doctor");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(text.contains("4 of 4 reads allowed"), "{text}");
+    let refused = s
+        .std_cmd(&["doctor"])
+        .env("SIPGATE_PASSWORD", "wrong")
+        .output()
+        .expect("doctor");
+    assert_eq!(refused.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&refused.stdout);
+    assert!(
+        text.contains("PROBLEM upstream") && text.contains("401"),
+        "{text}"
+    );
+}
+
+#[test]
 fn every_missing_scope_is_named_once_with_what_needs_it() {
     let emulator = Emulator::start(EmulatorConfig {
         events: 20,

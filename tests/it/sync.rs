@@ -465,13 +465,7 @@ fn events_arriving_while_a_sync_pages_are_neither_duplicated_nor_missed() {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .expect("sync");
-        while !pause.exists() {
-            assert!(
-                child.try_wait().expect("poll").is_none(),
-                "{dialect:?}: paused"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
+        common::wait_for_pause(&pause, &mut child);
         s.control(
             "POST",
             "/_emulator/events",

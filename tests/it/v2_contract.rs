@@ -177,6 +177,7 @@ fn every_request_sipmirror_sends_is_one_sipgate_documents() {
             .collect()
     };
     // Edits one at a time and in bulk, a note, deletions one and several.
+    ok(&s, &["doctor"]);
     ok(&s, &["event", "read", &ids[0]]);
     ok(&s, &["event", "note", &ids[1], "call back"]);
     ok(&s, &["push"]);

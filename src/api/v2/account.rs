@@ -151,11 +151,7 @@ impl Gaps {
             Ok(value) => return Read::Got(value),
             Err(error) => error,
         };
-        // sipgate's words for it (its API description: "Feature not booked"); our own 403
-        // message says "the feature is not booked" as a possibility, which does not count.
-        let text = error.message.to_ascii_lowercase();
-        let absent = error.status == Some(404)
-            || (error.status == Some(403) && text.contains("feature not booked"));
+        let absent = error.is_not_booked();
         let refused = error.status == Some(403) && !absent;
         let scope = refused.then(|| read_scope(path).to_string());
         if !absent && !refused && self.error.is_none() {
