@@ -39,6 +39,18 @@ pub struct Cli {
     pub command: CommandLine,
 }
 
+impl Cli {
+    /// Parses the process's arguments, noting which global flags were given on the command
+    /// line rather than taken from the environment.
+    pub fn try_parse_with_origins() -> Result<Cli, clap::Error> {
+        use clap::{CommandFactory, FromArgMatches};
+        let matches = Cli::command().try_get_matches()?;
+        let mut cli = Cli::from_arg_matches(&matches)?;
+        cli.global.note_command_line(&matches);
+        Ok(cli)
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum CommandLine {
     /// Create the mirror, or upgrade its schema to this version of sipmirror

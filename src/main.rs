@@ -1,6 +1,5 @@
 //! The `sipmirror` binary: parse arguments, run the command, map errors to exit codes.
 
-use clap::Parser;
 use sipmirror::cli::Cli;
 use sipmirror::error::ExitCode;
 
@@ -10,7 +9,7 @@ static ALLOCATOR: sipmirror::allocator::Allocator = sipmirror::allocator::Alloca
 fn main() -> std::process::ExitCode {
     sipmirror::allocator::configure();
     report_panics_on_one_line();
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_with_origins() {
         Ok(cli) => cli,
         Err(err) => return usage_error(err),
     };

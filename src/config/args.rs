@@ -93,4 +93,21 @@ pub struct GlobalArgs {
     /// Allow plain http:// to hosts other than loopback
     #[arg(long, global = true)]
     pub allow_insecure: bool,
+
+    /// The ids of the flags above that were given on the command line (not taken from the
+    /// environment), so that `config` can say where a value came from.
+    #[arg(skip)]
+    pub given_on_command_line: Vec<String>,
+}
+
+impl GlobalArgs {
+    /// Notes which of the flags came from the command line itself.
+    pub fn note_command_line(&mut self, matches: &clap::ArgMatches) {
+        use clap::parser::ValueSource;
+        self.given_on_command_line = matches
+            .ids()
+            .filter(|id| matches.value_source(id.as_str()) == Some(ValueSource::CommandLine))
+            .map(|id| id.as_str().to_string())
+            .collect();
+    }
 }

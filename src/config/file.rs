@@ -1,6 +1,7 @@
 //! The config file: reading it safely and parsing its keys (listed in the module
 //! documentation of `config`, where they are read).
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -97,7 +98,8 @@ pub fn default_config_path() -> Option<PathBuf> {
         .map(|dirs| dirs.config_dir().join("config.toml"))
 }
 
-pub(super) fn load_file(path: &Path) -> Result<FileConfig> {
+/// Reads the config file: its settings and the dotted names of the keys it sets.
+pub(super) fn load_file(path: &Path) -> Result<(FileConfig, BTreeSet<String>)> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::usage(format!("cannot read config file {}: {e}", path.display())))?;
     check_not_writable_by_others(path)?;
@@ -106,7 +108,7 @@ pub(super) fn load_file(path: &Path) -> Result<FileConfig> {
     if config.password.is_some() || config.token.is_some() || config.webhook.key.is_some() {
         check_private(path)?;
     }
-    Ok(config)
+    Ok((config, super::origin::keys_in(&text)))
 }
 
 /// Parses a config file's text; errors name the file, line and column.
@@ -119,12 +121,30 @@ fn parse_file(text: &str, path: &Path) -> Result<FileConfig> {
                 format!("line {line}, column {column}: ")
             })
             .unwrap_or_default();
+        let hint = e
+            .span()
+            .and_then(|span| typo_hint(text, span.start, e.message()))
+            .unwrap_or_default();
         Error::usage(format!(
-            "config file {}: {place}{}",
+            "config file {}: {place}{}{hint}",
             path.display(),
             one_line(e.message())
         ))
     })
+}
+
+/// "; did you mean `password`?" for an unknown key close to a known one of its section.
+fn typo_hint(text: &str, offset: usize, message: &str) -> Option<String> {
+    let unknown = message.strip_prefix("unknown field `")?.split('`').next()?;
+    let before = &text[..offset.min(text.len())];
+    let section = before
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|line| line.starts_with('['))
+        .map(|line| line.trim_matches(|c| c == '[' || c == ']').trim());
+    let known = super::origin::closest_key(section, unknown)?;
+    Some(format!("; did you mean `{known}`?"))
 }
 
 /// Reads a config file's text as a run would, without touching the disk: for the fuzzer.

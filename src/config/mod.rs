@@ -120,6 +120,7 @@
 mod args;
 mod duration;
 mod file;
+mod origin;
 mod resolve;
 mod secret;
 
@@ -131,6 +132,7 @@ use serde::Deserialize;
 pub use args::GlobalArgs;
 pub use duration::parse_duration;
 pub use file::{default_config_path, settings_from_text};
+pub use origin::{KEYS, Origin, Origins};
 pub use resolve::default_db_path;
 pub use secret::{PASSWORD_NAMES, PasswordSource, Secret, SecretNames, TOKEN_NAMES};
 
@@ -273,6 +275,8 @@ pub struct Settings {
     pub db_path: PathBuf,
     /// The config file that was read, if any.
     pub config_file: Option<PathBuf>,
+    /// Where each setting came from (`sipmirror config`).
+    pub origins: Origins,
     pub connection: Connection,
     pub sync: SyncSettings,
     pub push: PushSettings,

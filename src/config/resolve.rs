@@ -8,9 +8,9 @@ use super::GlobalArgs;
 use super::file::{FileConfig, load_file};
 use super::{
     Api, ConflictPolicy, Connection, DEFAULT_API_VERSION, DEFAULT_USER_ID, HttpSettings,
-    MediaFetch, MediaSettings, PASSWORD_NAMES, PasswordSource, PushSettings, Secret, Settings,
-    SyncSettings, TOKEN_NAMES, WebhookSettings, default_config_path, display_opt, env_nonempty,
-    first, parse_duration,
+    MediaFetch, MediaSettings, Origins, PASSWORD_NAMES, PasswordSource, PushSettings, Secret,
+    Settings, SyncSettings, TOKEN_NAMES, WebhookSettings, default_config_path, display_opt,
+    env_nonempty, first, parse_duration,
 };
 use crate::error::{Error, Result, one_line};
 
@@ -18,14 +18,16 @@ impl Settings {
     /// Resolves the settings from parsed flags (which already include their environment
     /// variables), the process environment and the config file.
     pub fn resolve(args: &GlobalArgs) -> Result<Settings> {
-        let (file, config_file) = match &args.config {
+        let ((file, file_keys), config_file) = match &args.config {
             Some(path) => (load_file(path)?, Some(path.clone())),
             None => match default_config_path() {
                 Some(path) if path.exists() => (load_file(&path)?, Some(path)),
-                _ => (FileConfig::default(), None),
+                _ => ((FileConfig::default(), Default::default()), None),
             },
         };
-        Settings::resolve_with(args, file, config_file)
+        let mut settings = Settings::resolve_with(args, file, config_file)?;
+        settings.origins.file_keys = file_keys;
+        Ok(settings)
     }
 
     pub(super) fn resolve_with(
@@ -190,6 +192,11 @@ impl Settings {
             .map_err(|e| e.context(format!("config file {where_}")))?;
         Ok(Settings {
             db_path,
+            origins: Origins {
+                command_line: args.given_on_command_line.clone(),
+                file: config_file.clone(),
+                file_keys: Default::default(),
+            },
             config_file,
             connection,
             sync,

@@ -163,3 +163,57 @@ fn sync_and_http_settings_are_checked() {
     );
     home.cmd().arg("config").assert().success();
 }
+
+#[test]
+fn config_names_where_each_value_came_from() {
+    let home = TestHome::new();
+    let output = home.cmd().arg("config").output().expect("run");
+    let text = String::from_utf8_lossy(&output.stdout).to_string();
+    let looked_at = home.path().join("config/sipmirror/config.toml");
+    assert!(
+        text.contains(&format!("none (looked for {})", looked_at.display())),
+        "{text}"
+    );
+    let path = home.write_config(
+        "timezone = \"Asia/Tokyo\"\n[sync]\nlookback = \"2d\"\n",
+        0o600,
+    );
+    let output = home
+        .cmd()
+        .args(["config", "--user-id", "w3"])
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&output.stdout).to_string();
+    let line = |key: &str| {
+        text.lines()
+            .find(|l| l.split_whitespace().next() == Some(key))
+            .unwrap_or_default()
+            .to_string()
+    };
+    let from_file = format!("file {}", path.display());
+    assert!(line("timezone").contains("Asia/Tokyo"), "{text}");
+    assert!(line("timezone").ends_with(&from_file), "{text}");
+    assert!(line("sync.lookback").contains("2d"), "{text}");
+    assert!(line("sync.lookback").ends_with(&from_file), "{text}");
+    assert!(line("user_id").ends_with("flag --user-id"), "{text}");
+    assert!(line("sync.full_every").ends_with("default"), "{text}");
+    // Every key of the file is listed (the command secrets under their secret's row).
+    for key in sipmirror::config::KEYS {
+        if !key.name.ends_with("_command") {
+            assert!(!line(key.name).is_empty(), "{} missing: {text}", key.name);
+        }
+    }
+    let json = config_json(&home);
+    assert_eq!(json["sources"]["sync.lookback"], from_file.as_str());
+    assert_eq!(json["sources"]["api"], "environment SIPGATE_API");
+}
+
+#[test]
+fn a_misspelt_key_gets_the_key_it_was_meant_to_be() {
+    let home = TestHome::new();
+    home.write_config("[sync]\nlokback = \"2d\"\n", 0o600);
+    let output = home.cmd().arg("config").output().expect("run");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = one_line_stderr(&output);
+    assert!(stderr.contains("did you mean `lookback`?"), "{stderr}");
+}

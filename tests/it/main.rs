@@ -13,6 +13,7 @@ mod conflicts;
 mod crash;
 mod demo;
 mod disk;
+mod docs;
 mod doctor;
 mod emulator;
 mod export;
