@@ -16,9 +16,9 @@ token_command in the config file); classic: SIPGATE_API=classic, SIPGATE_USERNAM
 SIPGATE_PASSWORD.
 Config file: $XDG_CONFIG_HOME/sipmirror/config.toml (see the README; `sipmirror config` shows
 what is in effect).
-Exit codes: 0 ok, 1 failed, 2 usage or configuration error, 3 partial (some items failed),
-4 another run holds the lock, 5 the lock is held by a run that seems to hang, 130/143 stopped
-by SIGINT/SIGTERM.";
+Exit codes: 0 ok, 1 failed, 2 usage or configuration error (a refused token too), 3 partial
+(some items failed), 4 another run holds the lock, 5 the lock is held by a run that seems to
+hang, 130/143 stopped by SIGINT/SIGTERM.";
 
 /// What `--version` says: the release, the schema it writes and the APIs it speaks.
 const VERSION: &str = concat!(

@@ -86,9 +86,10 @@ impl From<ApiError> for Error {
     fn from(e: ApiError) -> Error {
         let kind = match e.kind {
             ApiErrorKind::Transient => ErrorKind::Transient,
-            ApiErrorKind::Unauthorized | ApiErrorKind::NotFound | ApiErrorKind::Permanent => {
-                ErrorKind::Permanent
-            }
+            // Refused credentials are a configuration error (exit 2): cron's mail says to fix
+            // the token, not that upstream failed.
+            ApiErrorKind::Unauthorized => ErrorKind::Usage,
+            ApiErrorKind::NotFound | ApiErrorKind::Permanent => ErrorKind::Permanent,
         };
         Error::new(kind, e.message)
     }

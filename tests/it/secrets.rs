@@ -45,7 +45,8 @@ fn the_password_appears_nowhere() {
     // Upstream errors and refused credentials print no secret either.
     let wrong = format!("{PASSWORD}-wrong");
     let refused = run(&["sync"], &wrong);
-    assert!(!refused.status.success());
+    // Refused credentials are a configuration error: exit 2, as the README defines it.
+    assert_eq!(refused.status.code(), Some(2));
     assert!(!String::from_utf8_lossy(&refused.stderr).contains(&wrong));
     run(&["config"], PASSWORD);
     run(&["status"], PASSWORD);

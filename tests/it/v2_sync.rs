@@ -425,6 +425,7 @@ fn the_token_appears_nowhere() {
         .output()
         .expect("run");
     check(&wrong, "a refused token");
+    assert_eq!(wrong.status.code(), Some(2), "a refused token is exit 2");
     let mirror = std::fs::read(s.home.db()).expect("mirror");
     assert!(!mirror.windows(token.len()).any(|w| w == token.as_bytes()));
     // `config` says which API and token id are in effect, and where the token comes from.
