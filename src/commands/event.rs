@@ -32,17 +32,31 @@ pub fn run(settings: &Settings, command: &EventCommand) -> Result<ExitCode> {
         ),
     };
     let mut mirror = Mirror::open(&settings.db_path, Access::Existing)?;
-    edits::apply_edits(mirror.conn_mut(), &ids, &edit)?;
+    let changed = edits::apply_edits(mirror.conn_mut(), &ids, &edit)?;
     if !settings.quiet {
-        let what = match ids.len() {
-            1 => format!("event {}", ids[0]),
-            n => format!("{n} events"),
-        };
-        output::line(&format!(
-            "{what} {done}; `sipmirror push` (or the next sync) sends the edit upstream"
-        ))?;
+        output::line(&summary(&ids, changed, done))?;
     }
     Ok(ExitCode::Ok)
+}
+
+/// What the edit did: only events whose value changed have an edit to send.
+fn summary(ids: &[i64], changed: usize, done: &str) -> String {
+    let unchanged = ids.len() - changed;
+    match (changed, ids) {
+        (0, [id]) => format!("event {id} was already {done}; nothing changed, nothing to send"),
+        (0, _) => format!("the {unchanged} events were already {done}; nothing changed"),
+        (1, [id]) => {
+            format!(
+                "event {id} {done}; `sipmirror push` (or the next sync) sends the edit upstream"
+            )
+        }
+        (n, _) if unchanged == 0 => format!(
+            "{n} events {done}; `sipmirror push` (or the next sync) sends the edits upstream"
+        ),
+        (n, _) => format!(
+            "{n} events {done} ({unchanged} already were); `sipmirror push` (or the next sync) sends the edits upstream"
+        ),
+    }
 }
 
 /// The longest note, in characters (the views' trigger checks the same).

@@ -40,23 +40,29 @@ impl Edit {
 
 /// Applies edits through `event_flags`, all in one transaction: either every event is edited
 /// or none is. Unknown ids and refused values are usage errors naming the event.
-pub fn apply_edits(conn: &mut Connection, ids: &[i64], edit: &Edit) -> Result<()> {
+pub fn apply_edits(conn: &mut Connection, ids: &[i64], edit: &Edit) -> Result<usize> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let (field, value) = edit.assignment();
+    let mut changed = 0;
     for &id in ids {
-        let exists: Option<i64> = tx
-            .prepare_cached("SELECT gone_upstream FROM event_flags WHERE id = ?1")?
-            .query_row([id], |row| row.get(0))
+        // An edit to the value the event already has queues nothing (the triggers compare),
+        // so it is not counted: the command then says that nothing changed.
+        let found: Option<(i64, bool)> = tx
+            .prepare_cached(&format!(
+                "SELECT gone_upstream, {} IS ?2 FROM event_flags WHERE id = ?1",
+                field.name()
+            ))?
+            .query_row(params![id, value], |row| Ok((row.get(0)?, row.get(1)?)))
             .optional()?;
-        match exists {
+        let unchanged = match found {
             None => return Err(Error::usage(format!("no event with id {id} in the mirror"))),
-            Some(1) => {
+            Some((1, _)) => {
                 return Err(Error::usage(format!(
                     "event {id} is gone upstream and cannot be edited"
                 )));
             }
-            Some(_) => {}
-        }
-        let (field, value) = edit.assignment();
+            Some((_, unchanged)) => unchanged,
+        };
         let result = tx
             .prepare_cached(&format!(
                 "UPDATE event_flags SET {} = ?2 WHERE id = ?1",
@@ -64,9 +70,10 @@ pub fn apply_edits(conn: &mut Connection, ids: &[i64], edit: &Edit) -> Result<()
             ))?
             .execute(params![id, value]);
         result.map_err(|e| refused_edit(id, e))?;
+        changed += usize::from(!unchanged);
     }
     crate::crashpoint::commit(tx, "edit")?;
-    Ok(())
+    Ok(changed)
 }
 
 /// The views' triggers refuse bad edits with `RAISE(ABORT, 'sipmirror: ...')`; those are the

@@ -71,6 +71,20 @@ fn edits_made_with_the_cli_and_with_sql_reach_upstream() {
     let mut args = vec!["event", "read"];
     args.extend(unread.iter().map(String::as_str));
     s.v2_cmd(&args).assert().success();
+    // Read again: nothing changes, nothing is queued, and the command says so.
+    let queued = s.outbox_len();
+    let again = s
+        .v2_cmd(&["event", "read", &unread[1]])
+        .output()
+        .expect("run");
+    assert!(again.status.success());
+    let said = String::from_utf8_lossy(&again.stdout).to_string();
+    assert!(
+        said.contains("already marked read; nothing changed"),
+        "{said}"
+    );
+    assert!(!said.contains("sends the edit"), "{said}");
+    assert_eq!(s.outbox_len(), queued);
     s.v2_cmd(&["event", "star", &unstarred[0]])
         .assert()
         .success();
