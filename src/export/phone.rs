@@ -367,17 +367,44 @@ pub fn display_name(contact: &Contact) -> String {
 }
 
 /// The first few names of a list, for a warning.
+/// Up to five names, each once (a name several contacts share is counted: "Ólafur Bäcker
+/// (3 contacts)"), and how many contacts are not named.
 fn sample(names: &[String]) -> String {
-    let shown: Vec<&str> = names.iter().take(5).map(String::as_str).collect();
-    match names.len() {
-        n if n > 5 => format!("{}, and {} more", shown.join(", "), n - 5),
-        _ => shown.join(", "),
+    let mut distinct: Vec<(&str, usize)> = Vec::new();
+    for name in names {
+        if let Some((_, count)) = distinct.iter_mut().find(|(seen, _)| *seen == name.as_str()) {
+            *count += 1;
+        } else if distinct.len() < 5 {
+            distinct.push((name, 1));
+        }
+    }
+    let named: usize = distinct.iter().map(|(_, count)| count).sum();
+    let shown: Vec<String> = distinct
+        .iter()
+        .map(|(name, count)| match count {
+            1 => (*name).to_string(),
+            n => format!("{name} ({n} contacts)"),
+        })
+        .collect();
+    match names.len() - named {
+        0 => shown.join(", "),
+        more => format!("{}, and {more} more", shown.join(", ")),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sample_of_names_says_each_name_once() {
+        let names: Vec<String> = ["Ólafur Bäcker", "Ólafur Bäcker", "Ann", "Ólafur Bäcker"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(sample(&names), "Ólafur Bäcker (3 contacts), Ann");
+        let many: Vec<String> = (0..8).map(|i| format!("N{i}")).collect();
+        assert_eq!(sample(&many), "N0, N1, N2, N3, N4, and 3 more");
+    }
 
     fn styled(number: &Number, style: NumberStyle, country_code: &str) -> String {
         let mut text = String::new();
