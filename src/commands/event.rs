@@ -33,7 +33,13 @@ pub fn run(settings: &Settings, command: &EventCommand) -> Result<ExitCode> {
     };
     let mut mirror = Mirror::open(&settings.db_path, Access::Existing)?;
     let changed = edits::apply_edits(mirror.conn_mut(), &ids, &edit)?;
-    if !settings.quiet {
+    if settings.json {
+        output::json(&serde_json::json!({
+            "ids": ids,
+            "changed": changed,
+            "unchanged": ids.len() - changed,
+        }))?;
+    } else if !settings.quiet {
         output::line(&summary(&ids, changed, done))?;
     }
     Ok(ExitCode::Ok)

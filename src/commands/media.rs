@@ -17,6 +17,11 @@ pub fn run(settings: &Settings, command: &MediaCommand) -> Result<ExitCode> {
             "no media downloaded for event {id}; `sipmirror sync --media` fetches it"
         )));
     }
+    if settings.json {
+        let paths: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        output::json(&paths)?;
+        return Ok(ExitCode::Ok);
+    }
     for path in paths {
         output::line(&path.display().to_string())?;
     }

@@ -29,7 +29,7 @@ mod webhook;
 use crate::api::Capabilities;
 use crate::cli::{Cli, CommandLine};
 use crate::config::Settings;
-use crate::error::{ExitCode, Result};
+use crate::error::{Error, ExitCode, Result};
 use crate::store::WriterLock;
 
 /// The writer lock for a command that changes the mirror: at once (exit 4 if another run has
@@ -52,6 +52,11 @@ fn writer_lock(settings: &Settings, command: &str, wait: bool) -> Result<WriterL
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<ExitCode> {
+    if cli.global.json
+        && let Some(what) = prints_no_json(&cli.command)
+    {
+        return Err(Error::usage(format!("--json: {what}; leave --json out")));
+    }
     // Completions need no settings: they must work before any config exists.
     match &cli.command {
         CommandLine::Completions { shell } => return completions::run(*shell),
@@ -104,5 +109,17 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         | CommandLine::Demo { .. } => {
             unreachable!("handled above")
         }
+    }
+}
+
+/// The commands whose output is a file format or a server's log, not a result that JSON could
+/// carry: `--json` is refused for them rather than ignored.
+fn prints_no_json(command: &CommandLine) -> Option<&'static str> {
+    match command {
+        CommandLine::Export(_) => Some("`export` writes vCards and phone books, not JSON"),
+        CommandLine::ServePhonebook(_) => Some("`serve-phonebook` serves phone books, not JSON"),
+        CommandLine::Completions { .. } => Some("`completions` prints a shell script"),
+        CommandLine::Schema => Some("`schema` prints the schema reference as Markdown"),
+        _ => None,
     }
 }

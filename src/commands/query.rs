@@ -29,7 +29,22 @@ pub fn run(settings: &Settings, args: &QueryArgs) -> Result<ExitCode> {
     let values = report.resolve_params(&args.params)?;
     let mirror = Mirror::open(&settings.db_path, Access::ReadOnly)?;
     let rows = query::run_report(mirror.conn(), &report, &values)?;
-    show(&mirror, &rows, args.format)
+    show(&mirror, &rows, output_format(settings, args.format)?)
+}
+
+/// `--json` asks for the JSON format; with another `--format` it is a contradiction.
+pub(crate) fn output_format(settings: &Settings, format: Format) -> Result<Format> {
+    use clap::ValueEnum;
+    match format {
+        _ if !settings.json => Ok(format),
+        Format::Table | Format::Json => Ok(Format::Json),
+        other => Err(crate::error::Error::usage(format!(
+            "--json and --format {} contradict each other; give one",
+            other
+                .to_possible_value()
+                .map_or_else(String::new, |v| v.get_name().to_string())
+        ))),
+    }
 }
 
 fn list(

@@ -9,5 +9,9 @@ use crate::store::{Access, Mirror};
 pub fn run(settings: &Settings, sql: &str, format: Format) -> Result<ExitCode> {
     let mirror = Mirror::open(&settings.db_path, Access::ReadOnly)?;
     let rows = query::run_sql(mirror.conn(), sql)?;
-    super::query::show(&mirror, &rows, format)
+    super::query::show(
+        &mirror,
+        &rows,
+        super::query::output_format(settings, format)?,
+    )
 }

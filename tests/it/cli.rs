@@ -203,3 +203,33 @@ fn a_command_s_help_shows_its_own_options_first_and_the_global_ones_apart() {
     let described = out.lines().nth(1).unwrap_or("").trim();
     assert!(!described.is_empty(), "{text}");
 }
+
+#[test]
+fn json_is_honoured_by_every_command_that_prints_a_result_and_refused_by_the_others() {
+    let home = TestHome::new();
+    home.run(&["init"]).assert().success();
+    let json = |args: &[&str]| -> serde_json::Value {
+        let output = home.run(args).output().expect("run");
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            one_line_stderr(&output)
+        );
+        serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("{args:?} printed no JSON: {e}"))
+    };
+    assert!(json(&["query", "calls_per_day", "--json"]).is_array());
+    assert!(json(&["sql", "SELECT 1 AS one", "--json"])[0]["one"] == 1);
+    assert!(json(&["query", "--list", "--json"]).is_array());
+    for args in [
+        &["export", "vcard", "--out", "cards", "--json"][..],
+        &["completions", "bash", "--json"],
+        &["schema", "--json"],
+        &["query", "calls_per_day", "--format", "csv", "--json"],
+    ] {
+        let output = home.run(args).output().expect("run");
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(one_line_stderr(&output).contains("--json"), "{args:?}");
+        assert!(output.stdout.is_empty(), "{args:?}");
+    }
+}

@@ -85,6 +85,15 @@ fn edits_made_with_the_cli_and_with_sql_reach_upstream() {
     );
     assert!(!said.contains("sends the edit"), "{said}");
     assert_eq!(s.outbox_len(), queued);
+    let as_json = s
+        .v2_cmd(&["event", "read", &unread[1], "--json"])
+        .output()
+        .expect("run");
+    let as_json: serde_json::Value = serde_json::from_slice(&as_json.stdout).expect("json");
+    assert_eq!(
+        (as_json["changed"].as_i64(), as_json["unchanged"].as_i64()),
+        (Some(0), Some(1))
+    );
     s.v2_cmd(&["event", "star", &unstarred[0]])
         .assert()
         .success();
