@@ -654,6 +654,10 @@ pub struct EmulatorArgs {
     /// Number of generated events (calls, faxes, SMS, voicemails) over two years
     #[arg(long, default_value_t = 10_000)]
     pub events: usize,
+    /// The generated history ends just before this time (RFC 3339, or a date YYYY-MM-DD for
+    /// midnight UTC) [default: now, so that reports of the last days show something]
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
     /// Days of history the generated events cover
     #[arg(long, default_value_t = 730, value_parser = clap::value_parser!(u32).range(1..=36_500))]
     pub span_days: u32,

@@ -105,7 +105,31 @@ fn config(args: &EmulatorArgs) -> Result<EmulatorConfig> {
             .map(str::to_string)
             .collect(),
         faults,
+        anchor_ms: anchor_ms(args.now.as_deref())?,
         ..EmulatorConfig::default()
+    })
+}
+
+/// Where the generated history ends: `--now`, else the current time. (The library's default
+/// is a fixed instant, so that tests get the same data every day.)
+fn anchor_ms(now: Option<&str>) -> Result<i64> {
+    let Some(text) = now else {
+        return Ok(chrono::Utc::now().timestamp_millis());
+    };
+    let parsed = chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.timestamp_millis())
+        .or_else(|_| {
+            chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map(|d| {
+                d.and_time(chrono::NaiveTime::MIN)
+                    .and_utc()
+                    .timestamp_millis()
+            })
+        });
+    parsed.map_err(|_| {
+        Error::usage(format!(
+            "--now {:?}: write a time as 2026-03-01T12:00:00Z or a date as 2026-03-01",
+            crate::error::one_line(text)
+        ))
     })
 }
 

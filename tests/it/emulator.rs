@@ -1195,6 +1195,14 @@ fn the_emulator_command_serves_until_stopped() {
     );
     child.kill().expect("kill");
     let _ = child.wait();
+    // The history ends at --now (by default: now, so "the last 14 days" has calls).
+    let newest = newest_event_of_emulator(&home, &["--now", "2025-01-02"]);
+    assert!(newest.starts_with("2025-01-0"), "{newest}");
+    let newest = newest_event_of_emulator(&home, &[]);
+    let newest_time = chrono::DateTime::parse_from_str(&newest, "%Y-%m-%dT%H:%M:%S%.f%z")
+        .unwrap_or_else(|e| panic!("{newest}: {e}"));
+    let age = chrono::Utc::now().signed_duration_since(newest_time);
+    assert!(age.num_days() < 5, "{newest}");
 
     for bad in [
         &["emulator", "--status-rate", "500"][..],
@@ -1235,4 +1243,49 @@ fn the_history_span_is_configurable() {
         (20..=40).contains(&days),
         "300 events over about 30 days, got {days}"
     );
+}
+
+/// Starts `sipmirror emulator` with `args` and reads the time of its newest event.
+fn newest_event_of_emulator(home: &common::TestHome, args: &[&str]) -> String {
+    use std::io::BufRead;
+    /// Stops the emulator however the test ends.
+    struct Stop(std::process::Child);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("sipmirror"))
+        .args([
+            "emulator",
+            "--listen",
+            "127.0.0.1:0",
+            "--events",
+            "200",
+            "--span-days",
+            "20",
+        ])
+        .args(args)
+        .current_dir(home.path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut child = Stop(child);
+    let stdout = child.0.stdout.take().expect("stdout");
+    let first = std::io::BufReader::new(stdout)
+        .lines()
+        .next()
+        .expect("a line")
+        .expect("utf-8");
+    let url = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("url in first line")
+        .to_string();
+    let events = Http::new(&url).json("/my/events/?limit=1");
+    events["eventlist"]["events"][0]["created"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
