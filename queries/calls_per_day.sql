@@ -3,6 +3,8 @@
 -- outgoing calls nobody took, and the talk time in minutes. (Reads the tables behind the
 -- `calls` view, through an index that holds every column it needs, to stay fast on big mirrors.)
 -- param: days (integer, default 30): how many days back
+-- param: from (date, default none): the first day (local time); instead of `days`
+-- param: to (date, default none): the last day (local time); default: today
 SELECT date(e.created_local) AS day,
        sum(e.direction = 'incoming') AS incoming,
        sum(e.direction = 'outgoing') AS outgoing,
@@ -12,6 +14,8 @@ SELECT date(e.created_local) AS day,
 FROM mirror_events e
 JOIN mirror_calls c ON c.event_id = e.id
 WHERE e.kind = 'call'
-  AND e.created_utc >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || coalesce(:days, 30) || ' days')
+  AND e.created_utc >= coalesce(date(:from, '-1 day'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || coalesce(:days, 30) || ' days'))
+  AND (:from IS NULL OR e.created_local >= :from)
+  AND (:to IS NULL OR (e.created_utc < date(:to, '+2 days') AND e.created_local < date(:to, '+1 day')))
 GROUP BY day
 ORDER BY day;

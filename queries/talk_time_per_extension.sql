@@ -1,8 +1,13 @@
--- title: Talk time per extension
--- Calls and talk time per extension (phone, app, group) over the last `days` days.
+-- title: Talk time per line
+-- Calls and talk time per line or device (phone, app, fax line; not groups) over the last
+-- `days` days: v2 counts every extension a call touched, classic the one that handled it;
+-- `(none)` holds the calls no extension is known for.
 -- param: days (integer, default 30): how many days back
-SELECT coalesce(e.extension_id, '(none)') AS extension,
-       x.alias AS name,
+-- param: from (date, default none): the first day (local time); instead of `days`
+-- param: to (date, default none): the last day (local time); default: today
+SELECT coalesce(x.extension_id, '(none)') AS extension,
+       x.extension_alias AS name,
+       x.user_name AS user,
        count(*) AS calls,
        sum(e.direction IN ('incoming', 'outgoing')) AS connected,
        round(coalesce(sum(c.duration_s), 0) / 60.0, 1) AS talk_minutes,
@@ -10,8 +15,10 @@ SELECT coalesce(e.extension_id, '(none)') AS extension,
            AS average_minutes
 FROM mirror_events e
 JOIN mirror_calls c ON c.event_id = e.id
-LEFT JOIN mirror_extensions x ON x.extension_id = e.extension_id
+LEFT JOIN event_extensions x ON x.event_id = e.id AND x.extension_type IS NOT 'group'
 WHERE e.kind = 'call'
-  AND e.created_utc >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || coalesce(:days, 30) || ' days')
-GROUP BY e.extension_id
+  AND e.created_utc >= coalesce(date(:from, '-1 day'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || coalesce(:days, 30) || ' days'))
+  AND (:from IS NULL OR e.created_local >= :from)
+  AND (:to IS NULL OR (e.created_utc < date(:to, '+2 days') AND e.created_local < date(:to, '+1 day')))
+GROUP BY x.extension_id
 ORDER BY talk_minutes DESC, extension;

@@ -123,6 +123,10 @@ pub enum CommandLine {
     ServePhonebook(ServeArgs),
     /// Run a named report from queries/ (missed calls, talk time, unheard voicemails, ...)
     Query(QueryArgs),
+    /// Write one self-contained HTML page with charts of a period: calls per day and week,
+    /// missed calls by hour, talk time per user and line, callers, voicemails, faxes, SMS,
+    /// balance
+    Report(ReportArgs),
     /// Run one read-only SQL statement on the mirror and print the result
     Sql {
         /// The statement, e.g. "SELECT kind, count(*) FROM events GROUP BY kind"
@@ -270,6 +274,23 @@ pub struct ServeArgs {
     pub header_timeout: u64,
     #[command(flatten)]
     pub phone: PhoneArgs,
+}
+
+/// `sipmirror report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Where the page goes (`-` for standard output)
+    #[arg(long, value_name = "FILE")]
+    pub html: PathBuf,
+    /// The first day, YYYY-MM-DD (local time) [default: 89 days before --to]
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    /// The last day, YYYY-MM-DD (local time) [default: today]
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<String>,
+    /// The page's heading [default: "sipgate account, FROM to TO"]
+    #[arg(long)]
+    pub title: Option<String>,
 }
 
 /// `sipmirror query`.

@@ -28,6 +28,7 @@ pub mod progress;
 pub mod push;
 pub mod query;
 pub mod records;
+pub mod report;
 pub mod store;
 pub mod sync;
 pub mod timezone;

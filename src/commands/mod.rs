@@ -17,6 +17,7 @@ mod media;
 mod outbox;
 mod push;
 mod query;
+mod report;
 mod schema;
 mod send;
 mod serve_phonebook;
@@ -89,6 +90,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             push::run(&settings, dry_run, wait)
         }
         CommandLine::Query(args) => query::run(&settings, &args),
+        CommandLine::Report(args) => report::run(&settings, &args),
         CommandLine::Export(command) => export::run(&settings, &command),
         CommandLine::ServePhonebook(args) => serve_phonebook::run(&settings, &args),
         CommandLine::Sql { sql, format } => sql::run(&settings, &sql, format),
@@ -117,6 +119,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 fn prints_no_json(command: &CommandLine) -> Option<&'static str> {
     match command {
         CommandLine::Export(_) => Some("`export` writes vCards and phone books, not JSON"),
+        CommandLine::Report(_) => Some("`report` writes an HTML page"),
         CommandLine::ServePhonebook(_) => Some("`serve-phonebook` serves phone books, not JSON"),
         CommandLine::Completions { .. } => Some("`completions` prints a shell script"),
         CommandLine::Schema => Some("`schema` prints the schema reference as Markdown"),

@@ -69,6 +69,7 @@ fn list(
         );
         for p in &report.params {
             let default = match &p.default {
+                Some(d) if d.is_empty() => "optional".to_string(),
                 Some(d) => format!("default {d}"),
                 None => "required".to_string(),
             };

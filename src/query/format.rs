@@ -33,7 +33,8 @@ pub fn write_rows(rows: &Rows, format: Format, width: Option<usize>) -> Result<(
     output::write_bytes(text.as_bytes())
 }
 
-fn cell(value: &Value) -> String {
+/// A value as text: what tables, CSV and the HTML report show.
+pub fn cell(value: &Value) -> String {
     match value {
         Value::Null => String::new(),
         Value::Integer(i) => i.to_string(),

@@ -19,7 +19,7 @@ mod format;
 mod report;
 mod run;
 
-pub use format::{Format, write_rows};
+pub use format::{Format, cell, write_rows};
 pub use report::{Param, ParamType, Report};
 pub use run::{Rows, run_report, run_sql};
 
@@ -35,16 +35,21 @@ pub const REPORT_SOURCES: &[(&str, &str)] = embedded_reports![
     "balance_history",
     "calls_now",
     "calls_per_day",
+    "calls_per_group",
     "calls_per_week",
     "contacts_without_numbers",
     "events_per_label",
     "failed_faxes",
+    "missed_calls_by_hour",
     "missed_calls_not_called_back",
+    "missed_calls_per_user",
     "repeated_unknown_callers",
     "search",
     "shared_numbers",
     "sms_conversation",
+    "sms_per_month",
     "talk_time_per_extension",
+    "talk_time_per_user",
     "top_callees",
     "top_callers",
     "unheard_voicemails",

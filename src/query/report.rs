@@ -126,6 +126,8 @@ fn parse_param(text: &str) -> std::result::Result<Param, String> {
     };
     let default = match parts.next() {
         Some("required") => None,
+        // Optional with no value: bound as NULL, which the SQL reads as "not given".
+        Some("default none") => Some(String::new()),
         Some(d) if d.starts_with("default ") => Some(d["default ".len()..].to_string()),
         other => {
             return Err(format!(
@@ -143,6 +145,7 @@ fn parse_param(text: &str) -> std::result::Result<Param, String> {
 
 fn check_value(report: &str, param: &Param, value: &str) -> Result<()> {
     let ok = match param.kind {
+        _ if value.is_empty() && param.default.as_deref() == Some("") => true,
         ParamType::Integer => value.trim().parse::<i64>().is_ok(),
         ParamType::Text => true,
         ParamType::Date => chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok(),

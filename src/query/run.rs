@@ -19,6 +19,7 @@ pub fn run_report(conn: &Connection, report: &Report, values: &[(String, String)
         let param = report.params.iter().find(|p| p.name == name)?;
         let (_, text) = values.iter().find(|(k, _)| *k == name)?;
         Some(match param.kind {
+            _ if text.is_empty() && param.default.as_deref() == Some("") => Value::Null,
             ParamType::Integer => text
                 .trim()
                 .parse::<i64>()

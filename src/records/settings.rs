@@ -34,6 +34,8 @@ pub struct ExtensionRecord {
     pub devices: Vec<(String, String)>,
     /// Upstream JSON with the SIP password and PIN removed.
     pub raw_json: String,
+    /// The user whose list it came from (v2); None for account-wide extensions and classic.
+    pub user_id: Option<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -185,15 +185,16 @@ fn store_extensions(
         conn.execute(
             "INSERT INTO mirror_extensions (extension_id, alias, type, resource_url, dnd, outgoing_number,
                 register_url, outbound_proxy_url, has_sip_password, fax_in, has_pin, timezone, announcement_url,
-                provider, external_phonenumber, upstream_state, updated_at, raw_json)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, 'present', ?16, ?17)
+                provider, external_phonenumber, upstream_state, updated_at, raw_json, user_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, 'present', ?16, ?17, ?18)
              ON CONFLICT (extension_id) DO UPDATE SET alias = excluded.alias, type = excluded.type,
                 resource_url = excluded.resource_url, dnd = excluded.dnd, outgoing_number = excluded.outgoing_number,
                 register_url = excluded.register_url, outbound_proxy_url = excluded.outbound_proxy_url,
                 has_sip_password = excluded.has_sip_password, fax_in = excluded.fax_in, has_pin = excluded.has_pin,
                 timezone = excluded.timezone, announcement_url = excluded.announcement_url,
                 provider = excluded.provider, external_phonenumber = excluded.external_phonenumber,
-                upstream_state = 'present', updated_at = excluded.updated_at, raw_json = excluded.raw_json",
+                upstream_state = 'present', updated_at = excluded.updated_at, raw_json = excluded.raw_json,
+                user_id = excluded.user_id",
             params![
                 e.id,
                 e.alias,
@@ -211,7 +212,8 @@ fn store_extensions(
                 e.provider,
                 e.external_phonenumber,
                 now,
-                e.raw_json
+                e.raw_json,
+                e.user_id
             ],
         )?;
         conn.execute(

@@ -29,6 +29,7 @@ mod short_pages;
 mod soak;
 mod structure;
 mod sync;
+mod teams;
 mod v2_actions;
 mod v2_contract;
 mod v2_sends;

@@ -305,7 +305,7 @@ fn bad_v2_bodies_and_refusals_are_one_line() {
         .env("SIPGATE_TOKEN", "not-the-token")
         .output()
         .expect("run");
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(2), "a configuration error");
     assert!(one_line_stderr(&output).contains("SIPGATE_TOKEN_ID and SIPGATE_TOKEN"));
 }
 

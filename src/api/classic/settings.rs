@@ -82,6 +82,8 @@ pub(crate) async fn settings(client: &Client) -> Result<SettingsRecord, ApiError
             direct_dial_numbers: e.direct_dial_numbers.clone(),
             devices,
             raw_json: crate::api::secrets::scrub(raw.get()),
+            // The classic API lists only the logged-in user's extensions.
+            user_id: None,
         });
     }
     let record = SettingsRecord {

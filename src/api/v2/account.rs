@@ -240,7 +240,10 @@ async fn user_extensions(
                 }
                 settings
                     .extensions
-                    .extend(list.into_iter().map(|(raw, e)| extension(raw, e, kind)));
+                    .extend(list.into_iter().map(|(raw, e)| ExtensionRecord {
+                        user_id: Some(user.to_string()),
+                        ..extension(raw, e, kind)
+                    }));
             }
             Read::Skipped | Read::Missing => {
                 settings.extensions_complete = false;

@@ -251,8 +251,19 @@ async fn voicemails(State(shared): State<Shr>) -> V2Result {
     items(list)
 }
 
-async fn groups(State(_shared): State<Shr>) -> V2Result {
-    items(Vec::new())
+/// The account's one group: the reception's calls ring it (see the history's
+/// `connectionIds`).
+pub const GROUP: (&str, &str) = ("g0", "Zentrale");
+
+/// The device whose calls come in through the group.
+pub const GROUP_DEVICE: &str = "e1";
+
+async fn groups(State(shared): State<Shr>) -> V2Result {
+    let base = format!("{}/v2/groups/{}", shared.base_url, GROUP.0);
+    items(vec![json!({
+        "id": GROUP.0, "alias": GROUP.1,
+        "groupNumbersUrl": format!("{base}/numbers"), "groupUsersUrl": format!("{base}/users"),
+    })])
 }
 
 async fn contacts(State(shared): State<Shr>, Extension(query): Extension<Query>) -> V2Result {

@@ -408,13 +408,17 @@ fn entry(shared: &Shr, world: &World, e: &Event, text_ids: bool) -> Value {
         "status".into(),
         if missed { "NOPICKUP" } else { "PICKUP" }.into(),
     );
-    m.insert(
-        "connectionIds".into(),
-        extension
-            .map(|x| vec![x.id.clone()])
-            .unwrap_or_default()
-            .into(),
-    );
+    // Incoming calls of the reception's device came in through the group, as a team's do
+    // (the device first: the mirror takes the first id as the event's extension).
+    let via_group = matches!(e.detail, Detail::Call { .. })
+        && matches!(e.direction, Direction::Incoming | Direction::MissedIncoming)
+        && extension.is_some_and(|x| x.id == super::account::GROUP_DEVICE);
+    let connection_ids: Vec<String> = extension
+        .map(|x| x.id.clone())
+        .into_iter()
+        .chain(via_group.then(|| super::account::GROUP.0.to_string()))
+        .collect();
+    m.insert("connectionIds".into(), connection_ids.into());
     m.insert("read".into(), e.read.into());
     m.insert("archived".into(), (e.location == Location::Archive).into());
     m.insert("starred".into(), e.starred.into());
