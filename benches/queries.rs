@@ -3,7 +3,8 @@
 //! Run with `cargo bench --bench queries`. Builds a mirror of 1,000,000 events (and 5,000
 //! contacts) from the in-process emulator, its history ending now so that the reports' default
 //! windows hold data, then runs every report of `queries/` with its defaults (median of five
-//! runs) and a full-text search. `QUERY_BENCH_EVENTS` changes the size.
+//! runs), a full-text search and the HTML report of the last 90 days. `QUERY_BENCH_EVENTS`
+//! changes the size.
 
 mod common;
 
@@ -124,5 +125,27 @@ fn main() {
         "queries: full-text search for {word:?}: {:.1} ms ({hits} newest hits); slowest report {:.1} ms",
         median(samples).as_secs_f64() * 1000.0,
         slowest.as_secs_f64() * 1000.0
+    );
+
+    // The HTML report of the default period (90 days), built whole: its twelve reports, the
+    // charts and the page.
+    let to = chrono::Local::now().date_naive();
+    let period = sipmirror::report::Period {
+        from: to - chrono::Days::new(89),
+        to,
+    };
+    let mut samples = Vec::new();
+    let mut size = 0;
+    for _ in 0..5 {
+        let started = Instant::now();
+        size = sipmirror::report::html(conn, period, "bench", "now")
+            .expect("report")
+            .len();
+        samples.push(started.elapsed());
+    }
+    println!(
+        "queries: report --html of 90 days: {:.1} ms ({} KiB)",
+        median(samples).as_secs_f64() * 1000.0,
+        size / 1024
     );
 }

@@ -23,7 +23,7 @@ p.meta, p.about { color: var(--muted); margin: .25rem 0 .75rem; }
 .tile b { display: block; font-size: 1.4rem; }
 .legend span { margin-right: 1rem; white-space: nowrap; }
 .legend i { display: inline-block; width: .8rem; height: .8rem; margin-right: .3rem; vertical-align: -1px; }
-svg.chart { width: 100%; height: auto; display: block; }
+svg.chart { width: 100%; min-width: 34rem; height: auto; display: block; }
 svg .grid { stroke: var(--line); stroke-width: 1; }
 svg text { font-size: 11px; fill: var(--muted); }
 svg text.label, svg text.value { font-size: 12px; fill: var(--ink); }
@@ -48,6 +48,9 @@ p.empty { color: var(--muted); font-style: italic; }
   details summary { display: none; }
 }
 "#;
+
+/// A table with more rows than this is folded away (print unfolds it).
+const LONG_TABLE: usize = 15;
 
 /// The whole page.
 pub(super) fn render(title: &str, period: Period, generated: &str, sections: &[Drawn]) -> String {
@@ -128,13 +131,21 @@ fn section_html(html: &mut String, section: &Drawn) {
                  <span><i class=\"outgoing\"></i>outgoing / sent</span></p>\n",
             );
         }
-        html.push_str(chart);
-        html.push('\n');
+        // On a phone the chart keeps a readable size and scrolls sideways.
+        let _ = writeln!(html, "<div class=\"scroll\">{chart}</div>");
         let _ = write!(
             html,
             "<details><summary>the numbers ({} rows; `sipmirror query {}`)</summary>\n",
             section.rows.rows.len(),
             section.report
+        );
+        table(html, section.report, &section.rows);
+        html.push_str("</details>\n");
+    } else if section.rows.rows.len() > LONG_TABLE {
+        let _ = writeln!(
+            html,
+            "<details><summary>{} rows</summary>",
+            section.rows.rows.len()
         );
         table(html, section.report, &section.rows);
         html.push_str("</details>\n");

@@ -23,6 +23,7 @@ mod media;
 mod mirror_file;
 mod phonebook_server_abuse;
 mod queries;
+mod report;
 mod secrets;
 mod sends;
 mod short_pages;
