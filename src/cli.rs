@@ -127,6 +127,9 @@ pub enum CommandLine {
     /// missed calls by hour, talk time per user and line, callers, voicemails, faxes, SMS,
     /// balance
     Report(ReportArgs),
+    /// Print metadata for Datasette: the reports as canned queries, the views described, the
+    /// internal tables hidden (`datasette serve MIRROR.db -m metadata.json`)
+    DatasetteMetadata,
     /// Run one read-only SQL statement on the mirror and print the result
     Sql {
         /// The statement, e.g. "SELECT kind, count(*) FROM events GROUP BY kind"

@@ -45,7 +45,8 @@ pub fn run(dir: &Path, global: &GlobalArgs) -> Result<ExitCode> {
         &SyncOptions::default(),
         &progress,
     )?;
-    let exports = write_exports(&mirror, &settings, &dir.join("exports"))?;
+    let mut exports = write_exports(&mirror, &settings, &dir.join("exports"))?;
+    exports.extend(write_pages(&mirror, &settings, dir)?);
     if global.json {
         output::json(&serde_json::json!({
             "db": db.display().to_string(),
@@ -76,10 +77,14 @@ pub fn run(dir: &Path, global: &GlobalArgs) -> Result<ExitCode> {
          Grandstream, yealink.xml, fritzbox.xml, vcards/).\n\n\
          \x20 sipmirror --db {shown} query missed_calls_not_called_back --param days=30\n\
          \x20 sipmirror --db {shown} status\n\n\
+         The last 90 days as charts: {report} (`sipmirror report --html FILE`).\n\
+         With Datasette: datasette serve {shown} -m {metadata}\n\n\
          Against your own account: create a personal access token at app.sipgate.com/personal-access-token,\n\
          set SIPGATE_TOKEN_ID and SIPGATE_TOKEN (or token_id and token_command in the config file),\n\
          then run `sipmirror sync` (the README lists the scopes each command needs).\n",
         summary = report.summary(),
+        report = dir.join("report.html").display(),
+        metadata = dir.join("metadata.json").display(),
         status = super::status::render(&status),
     );
     output::write_bytes(text.as_bytes())?;
@@ -88,6 +93,37 @@ pub fn run(dir: &Path, global: &GlobalArgs) -> Result<ExitCode> {
     } else {
         ExitCode::Partial
     })
+}
+
+/// Writes the HTML report of the last 90 days and Datasette's metadata beside the mirror.
+fn write_pages(
+    mirror: &Mirror,
+    settings: &Settings,
+    dir: &Path,
+) -> Result<Vec<std::path::PathBuf>> {
+    let to = chrono::Utc::now()
+        .with_timezone(&settings.timezone)
+        .date_naive();
+    let period = crate::report::Period {
+        from: to - chrono::Days::new(89),
+        to,
+    };
+    let page = crate::report::html(
+        mirror.conn(),
+        period,
+        "sipmirror demo account",
+        &to.to_string(),
+    )?;
+    let report = dir.join("report.html");
+    crate::fsutil::write_atomic(&report, page.as_bytes())?;
+    let (schema, _) = crate::store::schema_doc::documented()?;
+    let reports = crate::query::reports()?;
+    let metadata = crate::query::datasette::metadata("sipmirror", &reports, &schema);
+    let text = serde_json::to_string_pretty(&metadata)
+        .map_err(|e| Error::io(format!("metadata.json: {e}")))?;
+    let path = dir.join("metadata.json");
+    crate::fsutil::write_atomic(&path, text.as_bytes())?;
+    Ok(vec![report, path])
 }
 
 /// Writes every export format into `dir`, as `sipmirror export` would.

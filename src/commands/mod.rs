@@ -5,6 +5,7 @@ mod call;
 mod callthrough;
 mod completions;
 mod config;
+mod datasette;
 mod demo;
 mod doctor;
 mod emulator;
@@ -91,6 +92,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         CommandLine::Query(args) => query::run(&settings, &args),
         CommandLine::Report(args) => report::run(&settings, &args),
+        CommandLine::DatasetteMetadata => datasette::run(&settings),
         CommandLine::Export(command) => export::run(&settings, &command),
         CommandLine::ServePhonebook(args) => serve_phonebook::run(&settings, &args),
         CommandLine::Sql { sql, format } => sql::run(&settings, &sql, format),

@@ -10,7 +10,7 @@ use crate::query::{self, Format, Rows};
 use crate::store::{Access, Mirror};
 
 /// Where a user keeps reports of their own: `queries/` beside the config file.
-fn user_folder() -> Option<std::path::PathBuf> {
+pub(crate) fn user_folder() -> Option<std::path::PathBuf> {
     crate::config::default_config_path()
         .and_then(|config| config.parent().map(|dir| dir.join("queries")))
 }

@@ -15,6 +15,7 @@
 //! parameters are NULL); `sipmirror query` binds what `--param` gives, checked against the
 //! declared type, and refuses a missing required one.
 
+pub mod datasette;
 mod format;
 mod report;
 mod run;

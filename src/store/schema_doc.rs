@@ -10,8 +10,20 @@ use rusqlite::Connection;
 
 use crate::error::Result;
 
-/// The whole reference as Markdown.
-pub fn markdown() -> Result<String> {
+/// A table or view as the reference describes it.
+pub struct Documented {
+    pub name: String,
+    /// `table` or `view`.
+    pub kind: String,
+    /// The comment block above its `CREATE`, if any.
+    pub description: Option<String>,
+    /// Each column: name, declared type, note.
+    pub columns: Vec<(String, String, String)>,
+}
+
+/// Every table and view of a freshly migrated database, described from the migrations'
+/// comments, and the opening comment of each migration.
+pub fn documented() -> Result<(Vec<Documented>, Vec<String>)> {
     let mut conn = Connection::open_in_memory()?;
     super::migrate(&mut conn)?;
     let sources: Vec<String> = super::embedded::migrations::runner()
@@ -28,6 +40,48 @@ pub fn markdown() -> Result<String> {
         .find(|(name, _, _)| name == "events")
         .map(|(_, _, sql)| column_notes(sql))
         .unwrap_or_default();
+    let mut documented = Vec::with_capacity(objects.len());
+    for (name, kind, sql) in &objects {
+        let notes = column_notes(sql);
+        let columns = columns(&conn, name)?
+            .into_iter()
+            .map(|(column, declared)| {
+                let inherited = (kind == "view").then(|| shared.get(&column)).flatten();
+                let note = notes
+                    .get(&column)
+                    .or_else(|| blocks.get(format!("{name}.{column}").as_str()))
+                    .or(inherited)
+                    .cloned()
+                    .unwrap_or_default();
+                (column, declared, note)
+            })
+            .collect();
+        documented.push(Documented {
+            name: name.clone(),
+            kind: kind.clone(),
+            description: blocks.get(name.as_str()).cloned(),
+            columns,
+        });
+    }
+    let openings = sources
+        .iter()
+        .map(|source| {
+            source
+                .lines()
+                .take_while(|l| l.starts_with("--"))
+                .map(|line| {
+                    let text = line.trim_start_matches("--");
+                    format!("{}\n", text.strip_prefix(' ').unwrap_or(""))
+                })
+                .collect()
+        })
+        .collect();
+    Ok((documented, openings))
+}
+
+/// The whole reference as Markdown.
+pub fn markdown() -> Result<String> {
+    let (objects, openings) = documented()?;
     let mut out = String::from(
         "# The mirror's schema\n\n\
          Generated from the comments in `migrations/` by `sipmirror schema` (a test keeps this file\n\
@@ -35,38 +89,23 @@ pub fn markdown() -> Result<String> {
     );
     // Each migration opens with what it adds and the rules that hold for it: the conventions
     // of the storage, the editing rules of the views.
-    for source in &sources {
+    for opening in &openings {
         out += "```text\n";
-        for line in source.lines().take_while(|l| l.starts_with("--")) {
-            out += line
-                .trim_start_matches("--")
-                .strip_prefix(' ')
-                .unwrap_or("");
-            out += "\n";
-        }
+        out += opening;
         out += "```\n\n";
     }
     for (kind, heading) in &[("view", "Views"), ("table", "Tables")] {
         out += &format!("\n## {heading}\n");
-        for (name, _, sql) in objects.iter().filter(|(_, k, _)| k == *kind) {
-            out += &format!("\n### `{name}`\n\n");
-            if let Some(text) = blocks.get(name.as_str()) {
+        for object in objects.iter().filter(|o| o.kind == *kind) {
+            out += &format!("\n### `{}`\n\n", object.name);
+            if let Some(text) = &object.description {
                 out += text;
                 out += "\n\n";
             }
             out += "| column | type | notes |\n|---|---|---|\n";
-            let notes = column_notes(sql);
-            for (column, declared) in columns(&conn, name)? {
-                let inherited = (*kind == "view").then(|| shared.get(&column)).flatten();
-                let note = notes
-                    .get(&column)
-                    .or_else(|| blocks.get(format!("{name}.{column}").as_str()))
-                    .or(inherited)
-                    .cloned()
-                    .unwrap_or_default();
+            for (column, declared, note) in &object.columns {
                 out += &format!(
-                    "| `{column}` | {} | {} |\n",
-                    if declared.is_empty() { "" } else { &declared },
+                    "| `{column}` | {declared} | {} |\n",
                     note.replace('|', "\\|")
                 );
             }

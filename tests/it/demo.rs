@@ -80,6 +80,13 @@ fn demo_syncs_the_demo_account_and_says_what_to_try() {
             > 400
     );
     assert!(text.contains("exports/"), "{text}");
+    // So are the charts of the last 90 days and the metadata for Datasette.
+    let page = std::fs::read_to_string(home.path().join("tour/report.html")).expect("page");
+    assert!(page.contains("<svg") && page.ends_with("</html>\n"));
+    let metadata = std::fs::read(home.path().join("tour/metadata.json")).expect("metadata");
+    let metadata: serde_json::Value = serde_json::from_slice(&metadata).expect("json");
+    assert!(metadata["databases"]["sipmirror"]["queries"]["calls_per_day"].is_object());
+    assert!(text.contains("datasette serve"), "{text}");
     // Running it again brings the same mirror up to date instead of failing.
     home.cmd()
         .args(["demo", "--dir", "tour", "--json"])

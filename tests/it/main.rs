@@ -11,6 +11,7 @@ mod concurrency;
 mod config_file;
 mod conflicts;
 mod crash;
+mod datasette;
 mod demo;
 mod disk;
 mod docs;
