@@ -9,21 +9,28 @@ WITH missed AS (
     SELECT DISTINCT e.id, e.created_utc, coalesce(x.user_name, x.user_id, x.extension_alias) AS user,
            s.number_key
     FROM mirror_events e
-    JOIN event_extensions x ON x.event_id = e.id AND x.extension_type IS NOT 'group'
+    JOIN event_extensions x ON x.event_id = e.id
+                        AND x.extension_id IS NOT NULL AND x.extension_type IS NOT 'group'
     LEFT JOIN mirror_event_endpoints s ON s.event_id = e.id AND s.role = 'source' AND s.position = 0
     WHERE e.kind = 'call' AND e.direction = 'missed_incoming'
       AND e.created_utc >= coalesce(date(:from, '-1 day'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || coalesce(:days, 30) || ' days'))
       AND (:from IS NULL OR e.created_local >= :from)
       AND (:to IS NULL OR (e.created_utc < date(:to, '+2 days') AND e.created_local < date(:to, '+1 day')))
+),
+called AS (
+    -- The last call we made to each number since the period began.
+    SELECT t.number_key, max(o.created_utc) AS at
+    FROM mirror_events o
+    JOIN mirror_event_endpoints t ON t.event_id = o.id AND t.role = 'target' AND t.position = 0
+    WHERE o.kind = 'call' AND o.direction IN ('outgoing', 'missed_outgoing')
+      AND o.upstream_state = 'present' AND t.number_key IS NOT NULL
+      AND o.created_utc >= coalesce(date(:from, '-1 day'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || coalesce(:days, 30) || ' days'))
+    GROUP BY t.number_key
 )
 SELECT user,
        count(*) AS missed,
-       sum(m.number_key IS NOT NULL AND NOT EXISTS (
-           SELECT 1 FROM mirror_event_endpoints t JOIN mirror_events o ON o.id = t.event_id
-            WHERE t.number_key = m.number_key AND t.role = 'target'
-              AND o.kind = 'call' AND o.direction IN ('outgoing', 'missed_outgoing')
-              AND o.created_utc > m.created_utc AND o.upstream_state = 'present'))
-           AS not_called_back
+       sum(m.number_key IS NOT NULL AND (c.at IS NULL OR c.at <= m.created_utc)) AS not_called_back
 FROM missed m
+LEFT JOIN called c ON c.number_key = m.number_key
 GROUP BY user
 ORDER BY missed DESC, user;

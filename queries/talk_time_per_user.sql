@@ -9,7 +9,8 @@ WITH per_call AS (
            e.direction, c.duration_s
     FROM mirror_events e
     JOIN mirror_calls c ON c.event_id = e.id
-    JOIN event_extensions x ON x.event_id = e.id AND x.extension_type IS NOT 'group'
+    JOIN event_extensions x ON x.event_id = e.id
+                        AND x.extension_id IS NOT NULL AND x.extension_type IS NOT 'group'
     WHERE e.kind = 'call' AND e.direction IN ('incoming', 'outgoing')
       AND e.created_utc >= coalesce(date(:from, '-1 day'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || coalesce(:days, 30) || ' days'))
       AND (:from IS NULL OR e.created_local >= :from)
