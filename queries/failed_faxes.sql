@@ -12,9 +12,8 @@ WITH failed AS (
 )
 SELECT f.id,
        f.created_local AS sent_at,
-       coalesce(f.to_name, CASE WHEN f.to_number GLOB '[1-9]*' THEN '+' || f.to_number END,
-                '(unknown)') AS recipient,
-       CASE WHEN f.to_number GLOB '[1-9]*' THEN '+' || f.to_number ELSE f.to_number END AS number,
+       coalesce(f.to_name, f.to_number, '(unknown)') AS recipient,
+       f.to_number AS number,
        f.page_count AS pages,
        coalesce(f.fail_reason, '(no reason given)') AS reason
 FROM failed JOIN faxes f ON f.id = failed.id

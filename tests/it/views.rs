@@ -78,7 +78,10 @@ fn names_are_resolved_through_the_contacts() {
     let uuid: String = db
         .query_row("SELECT uuid FROM contacts LIMIT 1", [], |r| r.get(0))
         .expect("a contact");
-    // The number joins a contact, written nationally; only the contacts are synced again.
+    // The view shows E.164 with +; the number joins a contact, written nationally; only the
+    // contacts are synced again.
+    assert!(number.starts_with('+'), "{number}");
+    let number = number.trim_start_matches('+').to_string();
     let national = format!("0{}", number.strip_prefix("49").unwrap_or(&number));
     let written = if number.starts_with("49") {
         national
