@@ -6,16 +6,15 @@
 -- param: from (date, default none): the first day (local time); instead of `days`
 -- param: to (date, default none): the last day (local time); default: today
 WITH missed AS (
-    SELECT DISTINCT e.id, e.created_utc, coalesce(x.user_name, x.user_id, x.extension_alias) AS user,
+    SELECT DISTINCT x.event_id, x.created, coalesce(x.user_name, x.user_id, x.extension_alias) AS user,
            s.number_key
-    FROM mirror_events e
-    JOIN event_extensions x ON x.event_id = e.id
-                        AND x.extension_id IS NOT NULL AND x.extension_type IS NOT 'group'
-    LEFT JOIN mirror_event_endpoints s ON s.event_id = e.id AND s.role = 'source' AND s.position = 0
-    WHERE e.kind = 'call' AND e.direction = 'missed_incoming'
-      AND e.created_utc >= coalesce(date(:from, '-1 day'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || coalesce(:days, 30) || ' days'))
-      AND (:from IS NULL OR e.created_local >= :from)
-      AND (:to IS NULL OR (e.created_utc < date(:to, '+2 days') AND e.created_local < date(:to, '+1 day')))
+    FROM event_extensions x
+    LEFT JOIN mirror_event_endpoints s ON s.event_id = x.event_id AND s.role = 'source' AND s.position = 0
+    WHERE x.kind = 'call' AND x.direction = 'missed_incoming'
+      AND x.extension_id IS NOT NULL AND x.extension_type IS NOT 'group'
+      AND x.created >= coalesce(date(:from, '-1 day'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || coalesce(:days, 30) || ' days'))
+      AND (:from IS NULL OR x.created_local >= :from)
+      AND (:to IS NULL OR (x.created < date(:to, '+2 days') AND x.created_local < date(:to, '+1 day')))
 ),
 called AS (
     -- The last call we made to each number since the period began.
@@ -29,7 +28,7 @@ called AS (
 )
 SELECT user,
        count(*) AS missed,
-       sum(m.number_key IS NOT NULL AND (c.at IS NULL OR c.at <= m.created_utc)) AS not_called_back
+       sum(m.number_key IS NOT NULL AND (c.at IS NULL OR c.at <= m.created)) AS not_called_back
 FROM missed m
 LEFT JOIN called c ON c.number_key = m.number_key
 GROUP BY user

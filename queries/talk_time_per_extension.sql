@@ -9,16 +9,15 @@ SELECT coalesce(x.extension_id, '(none)') AS extension,
        x.extension_alias AS name,
        x.user_name AS user,
        count(*) AS calls,
-       sum(e.direction IN ('incoming', 'outgoing')) AS connected,
+       sum(x.direction IN ('incoming', 'outgoing')) AS connected,
        round(coalesce(sum(c.duration_s), 0) / 60.0, 1) AS talk_minutes,
-       round(coalesce(avg(CASE WHEN e.direction IN ('incoming', 'outgoing') THEN c.duration_s END), 0) / 60.0, 1)
+       round(coalesce(avg(CASE WHEN x.direction IN ('incoming', 'outgoing') THEN c.duration_s END), 0) / 60.0, 1)
            AS average_minutes
-FROM mirror_events e
-JOIN mirror_calls c ON c.event_id = e.id
-JOIN event_extensions x ON x.event_id = e.id AND x.extension_type IS NOT 'group'
-WHERE e.kind = 'call'
-  AND e.created_utc >= coalesce(date(:from, '-1 day'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || coalesce(:days, 30) || ' days'))
-  AND (:from IS NULL OR e.created_local >= :from)
-  AND (:to IS NULL OR (e.created_utc < date(:to, '+2 days') AND e.created_local < date(:to, '+1 day')))
+FROM event_extensions x
+JOIN mirror_calls c ON c.event_id = x.event_id
+WHERE x.kind = 'call' AND x.extension_type IS NOT 'group'
+  AND x.created >= coalesce(date(:from, '-1 day'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || coalesce(:days, 30) || ' days'))
+  AND (:from IS NULL OR x.created_local >= :from)
+  AND (:to IS NULL OR (x.created < date(:to, '+2 days') AND x.created_local < date(:to, '+1 day')))
 GROUP BY x.extension_id
 ORDER BY talk_minutes DESC, extension;

@@ -5,16 +5,15 @@
 -- param: from (date, default none): the first day (local time); instead of `days`
 -- param: to (date, default none): the last day (local time); default: today
 WITH per_call AS (
-    SELECT DISTINCT e.id, coalesce(x.user_name, x.user_id, x.extension_alias) AS user,
-           e.direction, c.duration_s
-    FROM mirror_events e
-    JOIN mirror_calls c ON c.event_id = e.id
-    JOIN event_extensions x ON x.event_id = e.id
-                        AND x.extension_id IS NOT NULL AND x.extension_type IS NOT 'group'
-    WHERE e.kind = 'call' AND e.direction IN ('incoming', 'outgoing')
-      AND e.created_utc >= coalesce(date(:from, '-1 day'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || coalesce(:days, 30) || ' days'))
-      AND (:from IS NULL OR e.created_local >= :from)
-      AND (:to IS NULL OR (e.created_utc < date(:to, '+2 days') AND e.created_local < date(:to, '+1 day')))
+    SELECT DISTINCT x.event_id, coalesce(x.user_name, x.user_id, x.extension_alias) AS user,
+           x.direction, c.duration_s
+    FROM event_extensions x
+    JOIN mirror_calls c ON c.event_id = x.event_id
+    WHERE x.kind = 'call' AND x.direction IN ('incoming', 'outgoing')
+      AND x.extension_id IS NOT NULL AND x.extension_type IS NOT 'group'
+      AND x.created >= coalesce(date(:from, '-1 day'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || coalesce(:days, 30) || ' days'))
+      AND (:from IS NULL OR x.created_local >= :from)
+      AND (:to IS NULL OR (x.created < date(:to, '+2 days') AND x.created_local < date(:to, '+1 day')))
 )
 SELECT user,
        sum(direction = 'incoming') AS answered,

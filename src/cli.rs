@@ -331,52 +331,63 @@ fn parse_key_value(text: &str) -> Result<(String, String), String> {
 pub enum EventCommand {
     /// Mark events as read (heard, seen)
     Read {
+        /// The events' ids (`id` in the views)
         #[arg(required = true, value_name = "ID", allow_negative_numbers = true)]
         ids: Vec<i64>,
     },
     /// Mark events as unread
     Unread {
+        /// The events' ids (`id` in the views)
         #[arg(required = true, value_name = "ID", allow_negative_numbers = true)]
         ids: Vec<i64>,
     },
     /// Star events
     Star {
+        /// The events' ids (`id` in the views)
         #[arg(required = true, value_name = "ID", allow_negative_numbers = true)]
         ids: Vec<i64>,
     },
     /// Remove the star from events
     Unstar {
+        /// The events' ids (`id` in the views)
         #[arg(required = true, value_name = "ID", allow_negative_numbers = true)]
         ids: Vec<i64>,
     },
     /// Archive events (v2 only; the classic API cannot move events)
     Archive {
+        /// The events' ids (`id` in the views)
         #[arg(required = true, value_name = "ID", allow_negative_numbers = true)]
         ids: Vec<i64>,
     },
     /// Take events out of the archive (v2 only)
     Unarchive {
+        /// The events' ids (`id` in the views)
         #[arg(required = true, value_name = "ID", allow_negative_numbers = true)]
         ids: Vec<i64>,
     },
     /// Set an event's note ("" removes it; v2 only)
     Note {
+        /// The event's id (`id` in the views)
         #[arg(value_name = "ID", allow_negative_numbers = true)]
         id: i64,
+        /// The note, at most 2,000 characters
         #[arg(value_name = "TEXT")]
         text: String,
     },
     /// Delete events upstream: classic moves them to the trash, v2 deletes them for good (they
     /// stay in the mirror with location = trash, and gone_upstream once pushed)
     Delete {
+        /// The events' ids (`id` in the views)
         #[arg(required = true, value_name = "ID", allow_negative_numbers = true)]
         ids: Vec<i64>,
     },
     /// Set an event's labels: comma-separated, replacing the old ones ("" removes all;
     /// classic only: v2 cannot write labels)
     Label {
+        /// The event's id (`id` in the views)
         #[arg(value_name = "ID", allow_negative_numbers = true)]
         id: i64,
+        /// Comma-separated, e.g. "callback,urgent"
         #[arg(value_name = "LABELS")]
         labels: String,
     },
@@ -387,6 +398,7 @@ pub enum EventCommand {
 pub enum MediaCommand {
     /// Print the file path(s) of an event's downloaded media, one per line
     Path {
+        /// The event's id (`id` in the views)
         #[arg(value_name = "ID")]
         id: i64,
     },
@@ -464,18 +476,22 @@ pub enum CallCommand {
     List,
     /// Show one running call
     Show {
+        /// The call's id, as `call list` shows it
         #[arg(value_name = "ID")]
         id: String,
     },
     /// Hang up a running call
     Hangup {
+        /// The call's id, as `call list` shows it
         #[arg(value_name = "ID")]
         id: String,
     },
     /// Switch recording of a running call on or off
     Record {
+        /// The call's id, as `call list` shows it
         #[arg(value_name = "ID")]
         id: String,
+        /// on or off
         #[arg(value_enum, value_name = "on|off")]
         state: Switch,
         /// v2: play the announcement that the call is recorded
@@ -484,22 +500,28 @@ pub enum CallCommand {
     },
     /// Put a running call on hold, or take it off (v2)
     Hold {
+        /// The call's id, as `call list` shows it
         #[arg(value_name = "ID")]
         id: String,
+        /// on or off
         #[arg(value_enum, value_name = "on|off")]
         state: Switch,
     },
     /// Mute or unmute a running call (v2)
     Mute {
+        /// The call's id, as `call list` shows it
         #[arg(value_name = "ID")]
         id: String,
+        /// on or off
         #[arg(value_enum, value_name = "on|off")]
         state: Switch,
     },
     /// Transfer a running call to a number (v2)
     Transfer {
+        /// The call's id, as `call list` shows it
         #[arg(value_name = "ID")]
         id: String,
+        /// Where the call goes: E.164 or national
         #[arg(value_name = "NUMBER")]
         number: String,
         /// Talk to the new party before handing the call over
@@ -508,17 +530,22 @@ pub enum CallCommand {
     },
     /// Send DTMF tones into a running call: 0-9, *, #, A-D (v2)
     Dtmf {
+        /// The call's id, as `call list` shows it
         #[arg(value_name = "ID")]
         id: String,
+        /// The tones, e.g. 1234#
         #[arg(value_name = "DIGITS")]
         digits: String,
     },
     /// Park or unpark a member of a running call (classic)
     Park {
+        /// The call's id, as `call list` shows it
         #[arg(value_name = "ID")]
         id: String,
+        /// The member of the call to park, as `call show` names it
         #[arg(value_name = "MEMBER")]
         member: String,
+        /// on or off
         #[arg(value_enum, value_name = "on|off")]
         state: Switch,
     },
@@ -540,8 +567,10 @@ impl Switch {
 pub enum SettingsCommand {
     /// Switch Do Not Disturb of an extension (classic) or a device (v2, e.g. e0) on or off
     Dnd {
+        /// The extension or device, e.g. e0
         #[arg(value_name = "EXTENSION")]
         extension: String,
+        /// on or off
         #[arg(value_enum, value_name = "on|off")]
         state: Switch,
     },
@@ -555,6 +584,7 @@ pub enum SettingsCommand {
     },
     /// Set the number an extension shows when it calls out (classic)
     OutgoingNumber {
+        /// The extension or device, e.g. e0
         #[arg(value_name = "EXTENSION")]
         extension: String,
         /// One of the account's numbers
@@ -621,6 +651,7 @@ pub enum ForwardingCommand {
     /// Replace the phoneline's forwardings: each DESTINATION:SECONDS[:on|off], e.g.
     /// +4915799912345:20 (after 20 s) or 030123456:0:off; none to remove them all
     Set {
+        /// The new forwardings, in order
         #[arg(value_name = "DEST:SECONDS[:on|off]")]
         forwardings: Vec<String>,
     },
@@ -633,10 +664,13 @@ pub enum MobileExtensionCommand {
         /// The mobile's number
         #[arg(long, value_name = "NUMBER")]
         phone: String,
+        /// The phone's model, e.g. "Pixel 8"
         #[arg(long)]
         model: String,
+        /// The phone's maker, e.g. Google
         #[arg(long)]
         vendor: String,
+        /// The phone's operating system version, e.g. 14
         #[arg(long)]
         firmware: String,
     },
@@ -648,6 +682,7 @@ pub enum OutboxCommand {
     List,
     /// Make a failed or waiting entry due again; the next push tries it
     Retry {
+        /// The entry's id, as `outbox list` shows it
         #[arg(value_name = "ID", required_unless_present = "all")]
         id: Option<i64>,
         /// Every failed or waiting entry
@@ -657,6 +692,7 @@ pub enum OutboxCommand {
     /// Forget an entry: an edit (the event shows the upstream value again) or a send (it is
     /// not sent)
     Drop {
+        /// The entry's id, as `outbox list` shows it
         #[arg(value_name = "ID")]
         id: i64,
     },

@@ -33,9 +33,17 @@ pub fn run(settings: &Settings, args: &ReportArgs) -> Result<ExitCode> {
         .title
         .clone()
         .unwrap_or_else(|| format!("sipgate account, {from} to {to}"));
-    let mirror = Mirror::open(&settings.db_path, Access::ReadOnly)?;
+    // Opened first, so that a missing or foreign file is one clear error.
+    drop(Mirror::open(&settings.db_path, Access::ReadOnly)?);
     let generated = now.format("%Y-%m-%d %H:%M %Z").to_string();
-    let page = report::html(mirror.conn(), Period { from, to }, &title, &generated)?;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    let page = report::html_parallel(
+        &settings.db_path,
+        threads,
+        Period { from, to },
+        &title,
+        &generated,
+    )?;
     if args.html.as_os_str() == "-" {
         output::write_bytes(page.as_bytes())?;
     } else {

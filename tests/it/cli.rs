@@ -233,3 +233,26 @@ fn json_is_honoured_by_every_command_that_prints_a_result_and_refused_by_the_oth
         assert!(output.stdout.is_empty(), "{args:?}");
     }
 }
+
+#[test]
+fn every_command_and_option_says_what_it_is_for() {
+    use clap::CommandFactory;
+    fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+        for arg in command.get_arguments() {
+            let builtin = matches!(arg.get_id().as_str(), "help" | "version");
+            if !arg.is_hide_set() && !builtin && arg.get_help().is_none() {
+                missing.push(format!("{path} {}", arg.get_id()));
+            }
+        }
+        for sub in command.get_subcommands() {
+            let name = format!("{path} {}", sub.get_name());
+            if sub.get_about().is_none() && sub.get_name() != "help" {
+                missing.push(name.clone());
+            }
+            walk(sub, &name, missing);
+        }
+    }
+    let mut missing = Vec::new();
+    walk(&sipmirror::cli::Cli::command(), "sipmirror", &mut missing);
+    assert!(missing.is_empty(), "no help text: {missing:?}");
+}

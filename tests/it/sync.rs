@@ -627,7 +627,7 @@ fn wrong_credentials_and_a_dead_server_are_one_line() {
         .env("SIPGATE_PASSWORD", "wrong")
         .output()
         .expect("run");
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(2));
     let stderr = one_line_stderr(&output);
     assert!(
         stderr.contains("check SIPGATE_USERNAME and SIPGATE_PASSWORD"),

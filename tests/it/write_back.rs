@@ -665,7 +665,7 @@ fn bad_credentials_stop_the_push_and_keep_the_outbox() {
         .env("SIPGATE_PASSWORD", "wrong")
         .output()
         .expect("push");
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(2));
     assert!(one_line_stderr(&output).contains("check SIPGATE_USERNAME"));
     assert_eq!(outbox_rows(&synced).len(), 1);
     assert_eq!(
