@@ -133,9 +133,9 @@ fn section_html(html: &mut String, section: &Drawn) {
         }
         // On a phone the chart keeps a readable size and scrolls sideways.
         let _ = writeln!(html, "<div class=\"scroll\">{chart}</div>");
-        let _ = write!(
+        let _ = writeln!(
             html,
-            "<details><summary>the numbers ({} rows; `sipmirror query {}`)</summary>\n",
+            "<details><summary>the numbers ({} rows; `sipmirror query {}`)</summary>",
             section.rows.rows.len(),
             section.report
         );
