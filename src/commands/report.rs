@@ -8,7 +8,6 @@ use crate::cli::ReportArgs;
 use crate::config::Settings;
 use crate::error::{Error, ExitCode, Result};
 use crate::report::{self, Period};
-use crate::store::{Access, Mirror};
 use crate::{fsutil, output};
 
 /// The default period: 90 days, today included.
@@ -33,8 +32,6 @@ pub fn run(settings: &Settings, args: &ReportArgs) -> Result<ExitCode> {
         .title
         .clone()
         .unwrap_or_else(|| format!("sipgate account, {from} to {to}"));
-    // Opened first, so that a missing or foreign file is one clear error.
-    drop(Mirror::open(&settings.db_path, Access::ReadOnly)?);
     let generated = now.format("%Y-%m-%d %H:%M %Z").to_string();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
     let page = report::html_parallel(

@@ -14,7 +14,7 @@ use std::sync::{Mutex, PoisonError};
 use chrono::NaiveDate;
 use rusqlite::Connection;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::query::{self, Rows};
 use crate::store::{Access, Mirror};
 use sections::{SECTIONS, Section, chart};
@@ -57,53 +57,40 @@ pub fn html_parallel(
     generated: &str,
 ) -> Result<String> {
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<Drawn>>>> =
-        Mutex::new((0..SECTIONS.len()).map(|_| None).collect());
+    let drawn: Mutex<Vec<Option<Drawn>>> = Mutex::new((0..SECTIONS.len()).map(|_| None).collect());
+    let failed: Mutex<Option<Error>> = Mutex::new(None);
     std::thread::scope(|scope| {
         for _ in 0..threads.clamp(1, SECTIONS.len()) {
             scope.spawn(|| {
-                let mirror = match Mirror::open(db, Access::ReadOnly) {
-                    Ok(mirror) => mirror,
-                    Err(e) => {
-                        store(&results, next.fetch_add(1, Ordering::Relaxed), Err(e));
-                        return;
+                let work = || -> Result<()> {
+                    let mirror = Mirror::open(db, Access::ReadOnly)?;
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(section) = SECTIONS.get(i) else {
+                            return Ok(());
+                        };
+                        let section = draw(mirror.conn(), section, period)?;
+                        lock(&drawn)[i] = Some(section);
                     }
                 };
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(section) = SECTIONS.get(i) else {
-                        return;
-                    };
-                    store(&results, i, draw(mirror.conn(), section, period));
+                if let Err(e) = work() {
+                    lock(&failed).get_or_insert(e);
                 }
             });
         }
     });
-    let results = results.into_inner().unwrap_or_else(PoisonError::into_inner);
-    let mut drawn = Vec::with_capacity(SECTIONS.len());
-    for result in results {
-        match result {
-            Some(section) => drawn.push(section?),
-            // Only when a thread could not open the mirror; its error is stored above.
-            None => continue,
-        }
+    if let Some(e) = lock(&failed).take() {
+        return Err(e);
     }
-    if drawn.len() < SECTIONS.len() {
-        return Err(crate::error::Error::store(
-            "report: a section could not be made".to_string(),
-        ));
-    }
+    let drawn = lock(&drawn)
+        .drain(..)
+        .collect::<Option<Vec<Drawn>>>()
+        .ok_or_else(|| Error::store("report: a section was not made"))?;
     Ok(page::render(title, period, generated, &drawn))
 }
 
-fn store(results: &Mutex<Vec<Option<Result<Drawn>>>>, i: usize, result: Result<Drawn>) {
-    let mut results = results.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(slot) = results.get_mut(i) {
-        *slot = Some(result);
-    } else if let (Err(e), Some(first)) = (result, results.first_mut()) {
-        // Every section was taken: the error still has to reach the caller.
-        *first = Some(Err(e));
-    }
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Runs a section's report for the period and draws its chart.

@@ -1208,6 +1208,7 @@ fn the_emulator_command_serves_until_stopped() {
         &["emulator", "--status-rate", "500"][..],
         &["emulator", "--reset-rate", "3"],
         &["emulator", "--listen", "nonsense"],
+        &["emulator", "--now", "yesterday"],
     ] {
         let output = home.cmd().args(bad).output().expect("run");
         assert_eq!(output.status.code(), Some(2), "{bad:?}");
@@ -1247,7 +1248,6 @@ fn the_history_span_is_configurable() {
 
 /// Starts `sipmirror emulator` with `args` and reads the time of its newest event.
 fn newest_event_of_emulator(home: &common::TestHome, args: &[&str]) -> String {
-    use std::io::BufRead;
     /// Stops the emulator however the test ends.
     struct Stop(std::process::Child);
     impl Drop for Stop {
@@ -1256,34 +1256,24 @@ fn newest_event_of_emulator(home: &common::TestHome, args: &[&str]) -> String {
             let _ = self.0.wait();
         }
     }
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("sipmirror"))
-        .args([
-            "emulator",
-            "--listen",
-            "127.0.0.1:0",
-            "--events",
-            "200",
-            "--span-days",
-            "20",
-        ])
-        .args(args)
-        .current_dir(home.path())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut child = Stop(child);
-    let stdout = child.0.stdout.take().expect("stdout");
-    let first = std::io::BufReader::new(stdout)
-        .lines()
-        .next()
-        .expect("a line")
-        .expect("utf-8");
+    let mut cmd = home.std_cmd();
+    cmd.args([
+        "emulator",
+        "--listen",
+        "127.0.0.1:0",
+        "--events",
+        "200",
+        "--span-days",
+        "20",
+    ])
+    .args(args);
+    let (child, first) = common::spawn_server(cmd);
+    let _stop = Stop(child);
     let url = first
         .split_whitespace()
         .find(|w| w.starts_with("http://"))
-        .expect("url in first line")
-        .to_string();
-    let events = Http::new(&url).json("/my/events/?limit=1");
+        .expect("url in first line");
+    let events = Http::new(url).json("/my/events/?limit=1");
     events["eventlist"]["events"][0]["created"]
         .as_str()
         .unwrap_or_default()

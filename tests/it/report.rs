@@ -187,6 +187,19 @@ fn a_report_of_a_bad_period_is_refused_and_writes_nothing() {
         assert_eq!(output.status.code(), Some(2), "{args:?}");
         assert!(!out.exists(), "{args:?}");
     }
+    // No mirror there: one line, no page, no mirror made.
+    let missing = s.home.path().join("nowhere.db");
+    let output = s
+        .home
+        .cmd()
+        .arg("--db")
+        .arg(&missing)
+        .args(["report", "--html", &out_arg])
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    assert!(one_line_stderr(&output).contains("nowhere.db"));
+    assert!(!out.exists() && !missing.exists());
     s.v2_cmd(&["report", "--html", &out_arg]).assert().success();
     let page = std::fs::read_to_string(&out).expect("page");
     assert!(page.ends_with("</html>\n"));

@@ -4,18 +4,14 @@
 
 use std::collections::BTreeMap;
 
-use crate::common::{self, Dialect, Synced, synced, v2_json};
+use crate::common::{Dialect, Synced, synced, v2_get, v2_json};
 
-/// GETs a v2 resource, or None when upstream refuses it (403 "Feature not booked").
+/// A v2 resource, or None when upstream refuses it (403 "Feature not booked").
 fn v2_json_if_booked(s: &Synced, path: &str) -> Option<serde_json::Value> {
-    let answer = s
-        .http
-        .client
-        .get(format!("{}{path}", s.emulator.v2_base_url()))
-        .basic_auth(s.emulator.token_id(), Some(s.emulator.token()))
-        .send()
-        .expect("request");
-    (answer.status().as_u16() == 200).then(|| answer.json().expect("json"))
+    match v2_get(s, path) {
+        (200, body) => body,
+        _ => None,
+    }
 }
 
 fn items(value: &serde_json::Value) -> Vec<serde_json::Value> {
@@ -57,9 +53,10 @@ fn upstream_calls(s: &Synced) -> Vec<(Vec<String>, String, i64)> {
     calls
 }
 
-fn report(s: &Synced, name: &str) -> Vec<serde_json::Value> {
-    let output = s
-        .v2_cmd(&["query", name, "--param", "from=2000-01-01", "--json"])
+/// A report's rows over all time, through `dialect`'s mirror.
+fn report(dialect: Dialect, s: &Synced, name: &str) -> Vec<serde_json::Value> {
+    let output = dialect
+        .cmd(s, &["query", name, "--param", "from=2000-01-01", "--json"])
         .output()
         .expect("run");
     assert!(output.status.success(), "{name}");
@@ -125,7 +122,7 @@ fn per_user_and_per_group_reports_match_the_history_and_the_users_upstream() {
     }
     assert!(missed.len() >= 2, "calls of two users: {missed:?}");
 
-    let got: BTreeMap<String, i64> = report(&s, "missed_calls_per_user")
+    let got: BTreeMap<String, i64> = report(Dialect::V2, &s, "missed_calls_per_user")
         .iter()
         .map(|r| {
             (
@@ -136,7 +133,7 @@ fn per_user_and_per_group_reports_match_the_history_and_the_users_upstream() {
         .collect();
     assert_eq!(got, missed);
 
-    let got: BTreeMap<String, f64> = report(&s, "talk_time_per_user")
+    let got: BTreeMap<String, f64> = report(Dialect::V2, &s, "talk_time_per_user")
         .iter()
         .map(|r| {
             (
@@ -151,7 +148,7 @@ fn per_user_and_per_group_reports_match_the_history_and_the_users_upstream() {
         .collect();
     assert_eq!(got, want);
 
-    let got: BTreeMap<String, (i64, i64, i64)> = report(&s, "calls_per_group")
+    let got: BTreeMap<String, (i64, i64, i64)> = report(Dialect::V2, &s, "calls_per_group")
         .iter()
         .map(|r| {
             let n = |k: &str| r[k].as_i64().expect("n");
@@ -167,7 +164,7 @@ fn per_user_and_per_group_reports_match_the_history_and_the_users_upstream() {
 #[test]
 fn classic_events_belong_to_their_extension() {
     let s = synced(Dialect::Classic, 300, 10);
-    let per_user = report_classic(&s, "missed_calls_per_user");
+    let per_user = report(Dialect::Classic, &s, "missed_calls_per_user");
     let db = s.db();
     let want: i64 = db
         .query_row(
@@ -182,18 +179,5 @@ fn classic_events_belong_to_their_extension() {
         .sum();
     assert_eq!(got, want);
     // The classic API does not say which group a call came through.
-    assert!(report_classic(&s, "calls_per_group").is_empty());
-}
-
-fn report_classic(s: &Synced, name: &str) -> Vec<serde_json::Value> {
-    let output = common::Dialect::Classic
-        .cmd(s, &["query", name, "--param", "from=2000-01-01", "--json"])
-        .output()
-        .expect("run");
-    assert!(output.status.success(), "{name}");
-    serde_json::from_slice::<serde_json::Value>(&output.stdout)
-        .expect("json")
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
+    assert!(report(Dialect::Classic, &s, "calls_per_group").is_empty());
 }
